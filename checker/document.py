@@ -1,0 +1,115 @@
+"""The desired-state document (contract §2): its JSON shape and loading it.
+
+Only the outer shape is checked here; a document that gets past
+:func:`load_document` is usable, and everything about its records is the
+rules' business (reported, never raised).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NotRequired, TypedDict, cast
+
+SUPPORTED_VERSION = 1
+
+
+class RecordJSON(TypedDict):
+    name: str
+    type: str
+    data: str
+    ttl: NotRequired[int]
+    source: NotRequired[str]
+
+
+class ZoneJSON(TypedDict):
+    records: list[RecordJSON]
+
+
+class OwnerJSON(TypedDict):
+    prefix: str
+    managedBy: str
+
+
+class DefaultsJSON(TypedDict, total=False):
+    ttl: int
+
+
+class DocumentJSON(TypedDict):
+    version: int
+    owner: OwnerJSON
+    defaults: NotRequired[DefaultsJSON]
+    zones: dict[str, ZoneJSON]
+
+
+class InputError(Exception):
+    """The input cannot be used at all (exit 2): unreadable, not JSON, wrong shape."""
+
+
+def _shape(cond: bool, where: str, what: str) -> None:
+    if not cond:
+        raise InputError(f"{where}: {what}")
+
+
+def validate_shape(data: Any, where: str) -> DocumentJSON:
+    """Check the document's outer shape; records are checked by the rules."""
+    _shape(isinstance(data, dict), where, "the document must be a JSON object")
+    version = data.get("version")
+    _shape(
+        "version" in data, where, f'no "version"; this checker reads version {SUPPORTED_VERSION}'
+    )
+    _shape(
+        type(version) is int and version == SUPPORTED_VERSION,
+        where,
+        f"document version {json.dumps(version)} is not supported; this checker reads "
+        f"version {SUPPORTED_VERSION} (is the checker older than the module that rendered it?)",
+    )
+    owner = data.get("owner")
+    _shape(isinstance(owner, dict), where, '"owner" must be an object {"prefix", "managedBy"}')
+    for key in ("prefix", "managedBy"):
+        _shape(isinstance(owner.get(key), str), where, f'"owner.{key}" must be a string')
+    defaults = data.get("defaults", {})
+    _shape(isinstance(defaults, dict), where, '"defaults" must be an object')
+    zones = data.get("zones")
+    _shape(isinstance(zones, dict), where, '"zones" must be an object keyed by zone origin')
+    for zone, body in zones.items():
+        _shape(
+            isinstance(body, dict) and isinstance(body.get("records"), list),
+            where,
+            f'zone "{zone}" must be an object with a "records" list',
+        )
+    return cast(DocumentJSON, data)
+
+
+def load_document(path: str) -> DocumentJSON:
+    """Read and shape-check one document. Raises InputError with one clear line."""
+    try:
+        text = Path(path).read_bytes() if path != "-" else _stdin()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied (run as a user that can read it)") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a JSON document") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse_document(text, path)
+
+
+def _stdin() -> bytes:
+    return sys.stdin.buffer.read()
+
+
+def parse_document(text: bytes | str, where: str) -> DocumentJSON:
+    try:
+        data = json.loads(text)
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{where}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply") from None
+    return validate_shape(data, where)

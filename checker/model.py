@@ -1,0 +1,332 @@
+"""The record model: a desired document normalised into frozen records.
+
+Normalising happens once, here: owners absolute and lower-case, TTLs filled
+in, RDATA parsed. Records that cannot be normalised become problems instead
+(never exceptions), so every mistake in a document is reported in one run.
+The agent imports this model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from checker.document import DocumentJSON
+from checker.names import DomainName, NameSyntaxError, parse_absolute, parse_name
+from checker.problems import Location, Problem, Severity
+from checker.rdata import Rdata, RdataError, RType, is_unquoted_txt, parse_rdata
+
+DEFAULT_TTL = 300
+MAX_TTL = 2**31 - 1
+# managed-by ends up inside the marker text "heritage=nix,managed-by=<id>,type=<T>".
+_OWNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_PREFIX = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Who writes the records: marker prefix and the managed-by id."""
+
+    prefix: str
+    managed_by: str
+
+    @property
+    def prefix_label(self) -> bytes:
+        return self.prefix.encode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One desired resource record, normalised."""
+
+    zone: DomainName
+    owner: DomainName
+    rtype: RType
+    ttl: int
+    rdata: Rdata
+    source: str
+    document: str
+    managed_by: str
+    written_name: str
+    written_data: str
+
+    @property
+    def key(self) -> tuple[DomainName, RType]:
+        return (self.owner, self.rtype)
+
+    @property
+    def name(self) -> str:
+        """The owner relative to its zone, as messages show it."""
+        return self.owner.relative_to(self.zone)
+
+    def location(self) -> Location:
+        return Location(self.zone.display(), self.name, str(self.rtype), self.source, self.document)
+
+    def describe(self) -> str:
+        """Short reference for messages that mention another record."""
+        return f"{self.name} {self.rtype} {self.written_data} ({self.source})"
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """One owner's desired state: all its zones and their records."""
+
+    document: str
+    owner: Owner
+    default_ttl: int
+    zones: tuple[DomainName, ...]
+    records: tuple[Record, ...]
+
+    def records_in(self, zone: DomainName) -> Iterator[Record]:
+        return (r for r in self.records if r.zone == zone)
+
+
+def _problem(
+    rule: str,
+    loc: Location,
+    message: str,
+    hint: str = "",
+    severity: Severity = Severity.ERROR,
+) -> Problem:
+    return Problem(rule, severity, loc, message, hint)
+
+
+def _valid_ttl(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_TTL
+
+
+def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Problem]]:
+    """Normalise a shape-checked document into records, collecting every problem."""
+    problems: list[Problem] = []
+    doc_loc = Location("", "", "", "document", document)
+
+    owner_json = doc["owner"]
+    prefix, managed_by = owner_json["prefix"], owner_json["managedBy"]
+    if not _PREFIX.match(prefix):
+        problems.append(
+            _problem(
+                "owner-config",
+                doc_loc,
+                f"owner prefix {prefix!r} is not a single lower-case DNS label",
+                'use letters, digits, "-" or "_", e.g. "nix"',
+            )
+        )
+    if not _OWNER_ID.match(managed_by):
+        problems.append(
+            _problem(
+                "owner-config",
+                doc_loc,
+                f"managedBy {managed_by!r} cannot be written into an ownership marker",
+                'use letters, digits, ".", "-" or "_" (no spaces, commas or "="), '
+                "e.g. the host name",
+            )
+        )
+    owner = Owner(prefix.lower(), managed_by)
+
+    default_ttl = DEFAULT_TTL
+    defaults = doc.get("defaults", {})
+    if "ttl" in defaults:
+        if _valid_ttl(defaults["ttl"]):
+            default_ttl = defaults["ttl"]
+        else:
+            problems.append(
+                _problem(
+                    "ttl-range",
+                    doc_loc,
+                    f"defaults.ttl {defaults['ttl']!r} is not a whole number of seconds",
+                    f"use 0..{MAX_TTL}",
+                )
+            )
+
+    zones: dict[DomainName, str] = {}
+    records: list[Record] = []
+    for zone_key, zone_body in doc["zones"].items():
+        zone_loc = Location(zone_key.rstrip(".") or ".", "", "", f'zones["{zone_key}"]', document)
+        try:
+            zone = parse_absolute(zone_key)
+        except NameSyntaxError as exc:
+            problems.append(_problem("zone-name", zone_loc, f"zone name is invalid: {exc}"))
+            continue
+        if zone.is_root:
+            problems.append(_problem("zone-name", zone_loc, "the root zone cannot be managed here"))
+            continue
+        if zone in zones:
+            problems.append(
+                _problem(
+                    "zone-name",
+                    zone_loc,
+                    f'zone declared twice: "{zones[zone]}" and "{zone_key}" are the same zone',
+                    "merge the two into one entry",
+                )
+            )
+            continue
+        zones[zone] = zone_key
+        for index, raw in enumerate(zone_body["records"]):
+            record = _build_record(
+                raw, zone, zone_key, index, owner, default_ttl, document, problems
+            )
+            if record is not None:
+                records.append(record)
+    desired = Desired(document, owner, default_ttl, tuple(zones), tuple(records))
+    return desired, problems
+
+
+def _build_record(
+    raw: Any,
+    zone: DomainName,
+    zone_key: str,
+    index: int,
+    owner: Owner,
+    default_ttl: int,
+    document: str,
+    problems: list[Problem],
+) -> Record | None:
+    position = f'zones["{zone_key}"].records[{index}]'
+    zone_text = zone.display()
+    if not isinstance(raw, dict):
+        loc = Location(zone_text, "", "", position, document)
+        problems.append(_problem("record-schema", loc, "a record must be a JSON object"))
+        return None
+    source = raw.get("source")
+    source_text = source if isinstance(source, str) and source else position
+    name_text = raw.get("name")
+    type_text = raw.get("type")
+    data_text = raw.get("data")
+    loc = Location(
+        zone_text,
+        name_text if isinstance(name_text, str) else "?",
+        type_text.upper() if isinstance(type_text, str) else "?",
+        source_text,
+        document,
+    )
+    missing = [
+        f'"{field}" (a string)'
+        for field, value in (("name", name_text), ("type", type_text), ("data", data_text))
+        if not isinstance(value, str)
+    ]
+    if missing:
+        problems.append(
+            _problem("record-schema", loc, "missing or not a string: " + ", ".join(missing))
+        )
+        return None
+    assert isinstance(name_text, str)
+    assert isinstance(type_text, str)
+    assert isinstance(data_text, str)
+    if "source" in raw and not isinstance(source, str):
+        problems.append(_problem("record-schema", loc, '"source" must be a string'))
+    unknown = sorted(set(raw) - {"name", "type", "data", "ttl", "source"})
+    if unknown:
+        problems.append(
+            _problem(
+                "record-schema",
+                loc,
+                "unknown field(s) " + ", ".join(f'"{k}"' for k in unknown),
+                'a record has only "name", "type", "data", "ttl" and "source"',
+            )
+        )
+        return None
+
+    type_upper = type_text.strip().upper()
+    if type_upper == "SOA":
+        problems.append(
+            _problem(
+                "unsupported-type",
+                loc,
+                "SOA is never managed: Knot owns the zone's SOA (serial policy, timers)",
+                "remove this record; set SOA fields in Knot's zone configuration",
+            )
+        )
+        return None
+    try:
+        rtype = RType(type_upper)
+    except ValueError:
+        supported = ", ".join(t.value for t in RType)
+        problems.append(
+            _problem(
+                "unsupported-type",
+                loc,
+                f"type {type_text!r} is not supported",
+                f"use one of {supported}",
+            )
+        )
+        return None
+
+    ttl = default_ttl
+    if "ttl" in raw:
+        if _valid_ttl(raw["ttl"]):
+            ttl = raw["ttl"]
+        else:
+            problems.append(
+                _problem(
+                    "ttl-range",
+                    loc,
+                    f"TTL {raw['ttl']!r} is not a whole number of seconds in range",
+                    f"use 0..{MAX_TTL} (RFC 2181 §8)",
+                )
+            )
+            return None
+
+    try:
+        parsed = parse_name(name_text, zone)
+    except NameSyntaxError as exc:
+        problems.append(_problem("name-syntax", loc, f"owner name {name_text!r} is invalid: {exc}"))
+        return None
+    name = parsed.name
+    if not name.is_subdomain_of(zone):
+        problems.append(
+            _problem(
+                "out-of-zone",
+                loc,
+                f"owner {name.to_text()} is not inside zone {zone.to_text()}",
+                f"move the record to the zone that holds it, or write it relative to {zone_text}",
+            )
+        )
+        return None
+    if any(label == b"*" for label in name.labels[1:]) or any(
+        b"*" in label and label != b"*" for label in name.labels
+    ):
+        problems.append(
+            _problem(
+                "wildcard-placement",
+                loc,
+                f"'*' in {name.relative_to(zone)} is only a wildcard as the whole leftmost label",
+                "write *.name for a wildcard, or remove the '*'",
+            )
+        )
+        return None
+    loc = Location(zone_text, name.relative_to(zone), str(rtype), source_text, document)
+    try:
+        rdata = parse_rdata(rtype, data_text, zone)
+    except RdataError as exc:
+        message = (
+            exc.message
+            if data_text.strip() in exc.message
+            else f"data {data_text!r}: {exc.message}"
+        )
+        problems.append(_problem(exc.rule, loc, message, exc.hint))
+        return None
+    if rtype is RType.TXT and is_unquoted_txt(data_text):
+        problems.append(
+            _problem(
+                "txt-unquoted",
+                loc,
+                f"TXT data {data_text!r} is not quoted: each space-separated word becomes its "
+                "own character-string",
+                'quote the text: "\\"v=spf1 -all\\"" in JSON, or let the Nix renderer quote it',
+                Severity.WARNING,
+            )
+        )
+    return Record(
+        zone=zone,
+        owner=name,
+        rtype=rtype,
+        ttl=ttl,
+        rdata=rdata,
+        source=source_text,
+        document=document,
+        managed_by=owner.managed_by,
+        written_name=name_text,
+        written_data=data_text,
+    )

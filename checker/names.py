@@ -1,0 +1,201 @@
+"""Domain names in zone-file presentation format (RFC 1035 §5.1).
+
+A name is kept as a tuple of lower-cased wire labels, so two spellings of one
+name compare equal and the diff never churns over case or escapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+MAX_LABEL = 63
+MAX_NAME = 255
+
+# Characters that must be escaped in a label's presentation form.
+_SPECIAL = frozenset(b'."\\;()@$ ')
+
+
+class NameSyntaxError(ValueError):
+    """A name that is not a valid domain name; the message says why."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class DomainName:
+    """An absolute domain name: lower-cased wire labels, most specific first."""
+
+    labels: tuple[bytes, ...]
+
+    @property
+    def is_root(self) -> bool:
+        return not self.labels
+
+    def to_text(self) -> str:
+        """Absolute presentation form with the trailing dot (``ns0.internal.``)."""
+        if not self.labels:
+            return "."
+        return ".".join(_label_text(label) for label in self.labels) + "."
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def display(self) -> str:
+        """Presentation form without the trailing dot, for messages about zones."""
+        return self.to_text().rstrip(".") or "."
+
+    def is_subdomain_of(self, other: DomainName) -> bool:
+        """True when self equals other or lies below it."""
+        n = len(other.labels)
+        return n == 0 or (len(self.labels) >= n and self.labels[-n:] == other.labels)
+
+    def relative_to(self, origin: DomainName) -> str:
+        """Name relative to ``origin`` (``@`` for the origin itself), else absolute."""
+        if self == origin:
+            return "@"
+        if self.is_subdomain_of(origin):
+            rest = self.labels[: len(self.labels) - len(origin.labels)]
+            return ".".join(_label_text(label) for label in rest)
+        return self.to_text()
+
+    def parent(self) -> DomainName:
+        return DomainName(self.labels[1:])
+
+    def prepend(self, label: bytes) -> DomainName:
+        return DomainName((label.lower(), *self.labels))
+
+    @property
+    def wire_length(self) -> int:
+        return sum(len(label) + 1 for label in self.labels) + 1
+
+    @property
+    def is_wildcard(self) -> bool:
+        return bool(self.labels) and self.labels[0] == b"*"
+
+
+ROOT = DomainName(())
+
+
+def _label_text(label: bytes) -> str:
+    if not any(b in _SPECIAL or b < 0x21 or b > 0x7E for b in label):
+        return label.decode("ascii")
+    out = []
+    for b in label:
+        if b in _SPECIAL:
+            out.append("\\" + chr(b))
+        elif 0x21 <= b <= 0x7E:
+            out.append(chr(b))
+        else:
+            out.append(f"\\{b:03d}")
+    return "".join(out)
+
+
+def _split_labels(text: str) -> list[bytes]:
+    """Split presentation text into raw label bytes, decoding escapes."""
+    if "\\" not in text:
+        try:
+            raw = text.encode("ascii")
+        except UnicodeEncodeError:
+            raise NameSyntaxError(
+                "non-ASCII characters; write internationalised names in their xn-- (IDNA) form"
+            ) from None
+        return raw.split(b".")
+    labels: list[bytes] = []
+    current = bytearray()
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            if i + 1 >= len(text):
+                raise NameSyntaxError("a backslash at the end of the name escapes nothing")
+            nxt = text[i + 1]
+            if nxt.isdigit():
+                digits = text[i + 1 : i + 4]
+                if len(digits) != 3 or not digits.isdigit() or int(digits) > 255:
+                    raise NameSyntaxError(f"bad escape \\{digits}: use \\DDD with DDD ≤ 255")
+                current.append(int(digits))
+                i += 4
+                continue
+            if ord(nxt) > 0x7E:
+                raise NameSyntaxError("non-ASCII characters; write names in their xn-- form")
+            current.append(ord(nxt))
+            i += 2
+            continue
+        if ch == ".":
+            labels.append(bytes(current))
+            current = bytearray()
+        else:
+            if ord(ch) > 0x7E:
+                raise NameSyntaxError(
+                    "non-ASCII characters; write internationalised names in their xn-- form"
+                )
+            current.append(ord(ch))
+        i += 1
+    labels.append(bytes(current))
+    return labels
+
+
+@lru_cache(maxsize=65536)
+def _parse_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
+    """Labels of ``text`` (lower-cased) and whether it was absolute."""
+    if text == "":
+        raise NameSyntaxError("the name is empty")
+    if text == ".":
+        return (), True
+    parts = _split_labels(text)
+    absolute = parts[-1] == b""
+    if absolute:
+        parts.pop()
+    for part in parts:
+        if part == b"":
+            raise NameSyntaxError("empty label (two dots in a row, or a leading dot)")
+        if len(part) > MAX_LABEL:
+            raise NameSyntaxError(
+                f"label '{_label_text(part)[:20]}…' is {len(part)} octets; the limit is 63"
+            )
+        if any(b <= 0x20 or b == 0x7F for b in part):
+            raise NameSyntaxError("whitespace or control characters in a name")
+    return tuple(p.lower() for p in parts), absolute
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedName:
+    """A name as written: its absolute value and whether it had the trailing dot."""
+
+    name: DomainName
+    absolute: bool
+    written: str
+
+
+def parse_name(text: str, origin: DomainName) -> ParsedName:
+    """Parse a name as a zone file would: ``@`` is the origin, no trailing dot
+    means relative to the origin. Raises NameSyntaxError."""
+    if text == "@":
+        return ParsedName(origin, False, text)
+    labels, absolute = _parse_labels(text)
+    name = DomainName(labels if absolute else labels + origin.labels)
+    if name.wire_length > MAX_NAME:
+        what = "name" if absolute else f"name (with origin {origin.display()} appended)"
+        raise NameSyntaxError(f"{what} is {name.wire_length} octets on the wire; the limit is 255")
+    return ParsedName(name, absolute, text)
+
+
+def parse_absolute(text: str) -> DomainName:
+    """A zone origin or other name that is absolute whether or not it ends in a dot."""
+    labels, _ = _parse_labels(text)
+    name = DomainName(labels)
+    if name.wire_length > MAX_NAME:
+        raise NameSyntaxError(f"name is {name.wire_length} octets on the wire; the limit is 255")
+    return name
+
+
+def is_hostname(name: DomainName) -> bool:
+    """LDH check (RFC 952/1123), allowing a leading underscore label for service names."""
+    for label in name.labels:
+        if label == b"*":
+            continue
+        body = label[1:] if label.startswith(b"_") else label
+        if not body or body.startswith(b"-") or body.endswith(b"-"):
+            return False
+        if not all(48 <= b <= 57 or 97 <= b <= 122 or b == 45 for b in body):
+            return False
+    return True

@@ -1,0 +1,59 @@
+"""Problems the checker reports: rule id, severity, location and a fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a problem is: zone, name (relative to the zone), type and source."""
+
+    zone: str  # zone origin without the trailing dot
+    name: str  # "@" for the apex, else relative to the zone (or as written)
+    rtype: str
+    source: str  # the record's `source`, or its position in the document
+    document: str = ""  # the file (only shown when several documents are checked)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    rule: str
+    severity: Severity
+    location: Location
+    message: str
+    hint: str = ""
+
+    def sort_key(self) -> tuple[str, str, str, str, str, str]:
+        loc = self.location
+        return (loc.document, loc.zone, loc.name, loc.rtype, self.rule, self.message)
+
+    def to_text(self, *, show_document: bool = False) -> str:
+        loc = self.location
+        where = f"{loc.zone}: {loc.name} {loc.rtype}".rstrip()
+        source = f" ({loc.source})" if loc.source else ""
+        doc = f"{loc.document}: " if show_document and loc.document else ""
+        text = f"{self.severity}[{self.rule}] {doc}{where}{source}: {self.message}"
+        if self.hint:
+            text += f"\n    help: {self.hint}"
+        return text
+
+    def to_json(self) -> dict[str, str]:
+        loc = self.location
+        return {
+            "severity": str(self.severity),
+            "rule": self.rule,
+            "zone": loc.zone,
+            "name": loc.name,
+            "type": loc.rtype,
+            "source": loc.source,
+            "document": loc.document,
+            "message": self.message,
+            "hint": self.hint,
+        }

@@ -1,0 +1,329 @@
+"""RDATA of the supported types, parsed from zone-file presentation format.
+
+Each value class is immutable and built only through :func:`parse_rdata`, so an
+invalid one never exists. ``to_text()`` gives a canonical, absolute
+presentation form that dnspython parses to the same RDATA (the agent compares
+on it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from checker.names import DomainName, NameSyntaxError, ParsedName, parse_name
+
+
+class RType(StrEnum):
+    A = "A"
+    AAAA = "AAAA"
+    CNAME = "CNAME"
+    NS = "NS"
+    PTR = "PTR"
+    TXT = "TXT"
+    MX = "MX"
+    SRV = "SRV"
+    CAA = "CAA"
+
+
+# Types whose RDATA is a single domain name.
+NAME_TYPES = frozenset({RType.CNAME, RType.NS, RType.PTR})
+ADDRESS_TYPES = frozenset({RType.A, RType.AAAA})
+KNOWN_CAA_TAGS = frozenset({"issue", "issuewild", "iodef", "issuemail", "issuevmc"})
+MAX_STRING = 255
+
+
+class RdataError(ValueError):
+    """Invalid RDATA. ``rule`` is the checker rule id; the message says what is wrong."""
+
+    def __init__(self, rule: str, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    raw: str  # as written, escapes intact (names are re-parsed from this)
+    value: bytes  # escapes decoded
+    quoted: bool
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split presentation text into tokens; quoted strings keep their spaces."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in " \t":
+            i += 1
+            continue
+        if ch in "\r\n":
+            raise RdataError("rdata-syntax", "a line break inside the data")
+        quoted = ch == '"'
+        start = i
+        if quoted:
+            i += 1
+        value = bytearray()
+        while i < n:
+            ch = text[i]
+            if ch == "\\":
+                if i + 1 >= n:
+                    raise RdataError("txt-quoting", "a backslash at the end escapes nothing")
+                nxt = text[i + 1]
+                if nxt.isdigit():
+                    digits = text[i + 1 : i + 4]
+                    if len(digits) != 3 or not digits.isdigit() or int(digits) > 255:
+                        raise RdataError(
+                            "txt-quoting",
+                            f"bad escape '\\{digits}'",
+                            "use \\DDD with three decimal digits up to 255",
+                        )
+                    value.append(int(digits))
+                    i += 4
+                    continue
+                value.extend(nxt.encode("utf-8"))
+                i += 2
+                continue
+            if quoted and ch == '"':
+                i += 1
+                break
+            if not quoted and ch in " \t":
+                break
+            if not quoted and ch in '";()':
+                raise RdataError(
+                    "rdata-syntax",
+                    f"unescaped '{ch}' in the data",
+                    "quote the text or escape the character with a backslash",
+                )
+            value.extend(ch.encode("utf-8"))
+            i += 1
+        else:
+            if quoted:
+                raise RdataError(
+                    "txt-quoting",
+                    "unterminated quoted string",
+                    'close the string with " (escape a literal quote as \\")',
+                )
+        tokens.append(Token(text[start:i], bytes(value), quoted))
+    return tokens
+
+
+def quote_string(value: bytes) -> str:
+    """A character-string in canonical quoted presentation form."""
+    out = ['"']
+    for b in value:
+        if b in (0x22, 0x5C):
+            out.append("\\" + chr(b))
+        elif 0x20 <= b <= 0x7E:
+            out.append(chr(b))
+        else:
+            out.append(f"\\{b:03d}")
+    out.append('"')
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+
+    def to_text(self) -> str:
+        return str(self.address)
+
+    def targets(self) -> tuple[ParsedName, ...]:
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """CNAME, NS or PTR: one domain name."""
+
+    target: ParsedName
+
+    def to_text(self) -> str:
+        return self.target.name.to_text()
+
+    def targets(self) -> tuple[ParsedName, ...]:
+        return (self.target,)
+
+
+@dataclass(frozen=True, slots=True)
+class MX:
+    preference: int
+    exchange: ParsedName
+
+    def to_text(self) -> str:
+        return f"{self.preference} {self.exchange.name.to_text()}"
+
+    def targets(self) -> tuple[ParsedName, ...]:
+        return (self.exchange,)
+
+
+@dataclass(frozen=True, slots=True)
+class SRV:
+    priority: int
+    weight: int
+    port: int
+    target: ParsedName
+
+    def to_text(self) -> str:
+        return f"{self.priority} {self.weight} {self.port} {self.target.name.to_text()}"
+
+    def targets(self) -> tuple[ParsedName, ...]:
+        return (self.target,)
+
+
+@dataclass(frozen=True, slots=True)
+class TXT:
+    strings: tuple[bytes, ...]
+
+    def to_text(self) -> str:
+        return " ".join(quote_string(s) for s in self.strings)
+
+    def targets(self) -> tuple[ParsedName, ...]:
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class CAA:
+    flags: int
+    tag: str
+    value: bytes
+
+    def to_text(self) -> str:
+        return f"{self.flags} {self.tag} {quote_string(self.value)}"
+
+    def targets(self) -> tuple[ParsedName, ...]:
+        return ()
+
+
+Rdata = Address | Target | MX | SRV | TXT | CAA
+
+
+def _uint(token: Token, field: str, bits: int) -> int:
+    text = token.value.decode("ascii", "replace")
+    limit = (1 << bits) - 1
+    if token.quoted or not text.isdigit():
+        raise RdataError("rdata-syntax", f"{field} '{token.raw}' is not a whole number")
+    value = int(text)
+    if value > limit:
+        raise RdataError("field-range", f"{field} {value} is out of range", f"use 0..{limit}")
+    return value
+
+
+def _target(token: Token, field: str, origin: DomainName) -> ParsedName:
+    if token.quoted:
+        raise RdataError("target-syntax", f"{field} {token.raw} is quoted; write the bare name")
+    try:
+        return parse_name(token.raw, origin)
+    except NameSyntaxError as exc:
+        raise RdataError(
+            "target-syntax", f"{field} '{token.raw}' is not a valid name: {exc}"
+        ) from None
+
+
+def _count(tokens: list[Token], rtype: RType, fields: str) -> None:
+    expected = len(fields.split())
+    if len(tokens) != expected:
+        got = "nothing" if not tokens else f"{len(tokens)} fields"
+        raise RdataError(
+            "rdata-syntax",
+            f"{rtype} data needs {expected} field{'s' if expected > 1 else ''} ({fields}), "
+            f"got {got}",
+        )
+
+
+_V4_SHAPE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+
+
+def _parse_a(text: str) -> Address:
+    try:
+        return Address(ipaddress.IPv4Address(text))
+    except ValueError:
+        pass
+    if ":" in text:
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            pass
+        else:
+            raise RdataError(
+                "address-family", f"'{text}' is an IPv6 address", "put it in an AAAA record"
+            )
+    hint = "write four decimal octets without leading zeros, e.g. 10.0.0.53"
+    raise RdataError("address-syntax", f"'{text}' is not an IPv4 address", hint)
+
+
+def _parse_aaaa(text: str) -> Address:
+    if _V4_SHAPE.match(text):
+        raise RdataError("address-family", f"'{text}' is an IPv4 address", "put it in an A record")
+    try:
+        addr = ipaddress.IPv6Address(text)
+    except ValueError:
+        raise RdataError("address-syntax", f"'{text}' is not an IPv6 address") from None
+    if addr.scope_id is not None:
+        raise RdataError("address-syntax", f"'{text}' has a zone index (%…), which DNS cannot hold")
+    return Address(addr)
+
+
+def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
+    """Parse ``text`` as RDATA of ``rtype`` with names relative to ``origin``."""
+    if rtype is RType.A:
+        stripped = text.strip()
+        if " " in stripped or not stripped:
+            _count(tokenize(text), rtype, "address")
+        return _parse_a(stripped)
+    if rtype is RType.AAAA:
+        stripped = text.strip()
+        if " " in stripped or not stripped:
+            _count(tokenize(text), rtype, "address")
+        return _parse_aaaa(stripped)
+    tokens = tokenize(text)
+    if rtype in NAME_TYPES:
+        _count(tokens, rtype, "target")
+        return Target(_target(tokens[0], f"{rtype} target", origin))
+    if rtype is RType.MX:
+        _count(tokens, rtype, "preference exchange")
+        return MX(_uint(tokens[0], "preference", 16), _target(tokens[1], "exchange", origin))
+    if rtype is RType.SRV:
+        _count(tokens, rtype, "priority weight port target")
+        return SRV(
+            _uint(tokens[0], "priority", 16),
+            _uint(tokens[1], "weight", 16),
+            _uint(tokens[2], "port", 16),
+            _target(tokens[3], "target", origin),
+        )
+    if rtype is RType.TXT:
+        if not tokens:
+            raise RdataError("rdata-syntax", "TXT data is empty", 'write "" for an empty string')
+        for tok in tokens:
+            if len(tok.value) > MAX_STRING:
+                raise RdataError(
+                    "txt-length",
+                    f"a character-string is {len(tok.value)} octets; each may hold at most 255",
+                    'split it into several quoted strings: "first part" "second part"',
+                )
+        return TXT(tuple(tok.value for tok in tokens))
+    if rtype is RType.CAA:
+        _count(tokens, rtype, "flags tag value")
+        flags = _uint(tokens[0], "flags", 8)
+        tag = tokens[1].value.decode("ascii", "replace")
+        if tokens[1].quoted or not tag or len(tag) > 15 or not tag.isalnum() or not tag.isascii():
+            raise RdataError(
+                "caa-tag",
+                f"CAA tag '{tokens[1].raw}' is not 1-15 ASCII letters and digits",
+                "use issue, issuewild or iodef",
+            )
+        return CAA(flags, tag.lower(), tokens[2].value)
+    raise RdataError("unsupported-type", f"type {rtype} is not supported")  # pragma: no cover
+
+
+def is_unquoted_txt(text: str) -> bool:
+    """True when TXT data has a bare token (a zone file splits those at spaces)."""
+    try:
+        return any(not tok.quoted for tok in tokenize(text))
+    except RdataError:
+        return False
