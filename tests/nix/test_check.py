@@ -1,0 +1,118 @@
+"""`check` in nix/lib.nix: a real nix-build runs the checker on the rendered document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.nix.nixrun import HOST_PYTHON, lib_expr, nix_build, nix_eval, nix_str, requires_nix
+
+pytestmark = [
+    pytest.mark.nix,
+    requires_nix,
+    pytest.mark.skipif(not Path(HOST_PYTHON).exists(), reason=f"{HOST_PYTHON} is missing"),
+]
+
+GOOD = """{
+  internal = {
+    NS = [ "ns0.internal." ];
+    subdomains.ns0.A = [ "10.0.0.53" ];
+    subdomains.dns.CNAME = [ "ns0.internal." ];
+  };
+  "10.in-addr.arpa" = {
+    NS = [ "ns0.internal." ];
+    subdomains."53.0.0".PTR = [ "ns0.internal." ];
+  };
+}"""
+
+
+def _check_expr(zones: str, extra: str = "") -> str:
+    return lib_expr(
+        f"lib.check {{ python = {nix_str(HOST_PYTHON)}; {extra} document = lib.render "
+        f'{{ managedBy = "routy"; zones = {zones}; }}; }}'
+    )
+
+
+def test_good_document_builds_to_its_json() -> None:
+    result = nix_build(_check_expr(GOOD))
+    assert result.returncode == 0, result.log
+    out = Path(result.out_path)
+    assert out.name.endswith("dns-static-records-desired.json")
+    rendered = nix_eval(lib_expr(f'lib.renderJSON {{ managedBy = "routy"; zones = {GOOD}; }}'))
+    assert out.read_text() == rendered
+    assert json.loads(out.read_text())["owner"] == {"prefix": "nix", "managedBy": "routy"}
+
+
+def test_document_may_be_given_as_json_text() -> None:
+    expr = lib_expr(
+        f'lib.check {{ python = {nix_str(HOST_PYTHON)}; name = "given-as-text.json"; '
+        f'document = lib.renderJSON {{ managedBy = "routy"; zones = {GOOD}; }}; }}'
+    )
+    result = nix_build(expr)
+    assert result.returncode == 0, result.log
+    assert Path(result.out_path).name.endswith("given-as-text.json")
+
+
+BAD = [
+    pytest.param(
+        '{ internal.subdomains.ns0.A = [ "10.0.0.256" ]; }',
+        "address-syntax",
+        "zones.internal.subdomains.ns0.A",
+        id="address-syntax",
+    ),
+    pytest.param(
+        '{ internal.NS = [ "ns0.internal" ]; internal.subdomains.ns0.A = [ "10.0.0.53" ]; }',
+        "trailing-dot",
+        "zones.internal.NS",
+        id="trailing-dot",
+    ),
+    pytest.param(
+        '{ internal.subdomains.dns = { CNAME = [ "ns0.internal." ]; A = [ "10.0.0.9" ]; }; }',
+        "cname-coexistence",
+        "zones.internal.subdomains.dns.CNAME",
+        id="cname-coexistence",
+    ),
+]
+
+
+def _last_lines_before_nix_error(log: str) -> list[str]:
+    """The builder's own last lines: everything after our banner, up to Nix's verdict."""
+    lines = log.splitlines()
+    start = max(
+        i for i, line in enumerate(lines) if line.startswith("dns-static-records: checking")
+    )
+    end = next(i for i, line in enumerate(lines) if line.startswith("error: builder for"))
+    return lines[start + 1 : end]
+
+
+@pytest.mark.parametrize(("zones", "rule", "source"), BAD)
+def test_bad_document_fails_the_build_with_the_checkers_message(
+    zones: str, rule: str, source: str
+) -> None:
+    result = nix_build(_check_expr(zones))
+    assert result.returncode != 0
+    checker_lines = _last_lines_before_nix_error(result.log)
+    problems = [line for line in checker_lines if line.startswith(f"error[{rule}]")]
+    assert problems, result.log
+    assert any(source in line for line in problems), result.log
+    # nothing but the checker speaks after the banner: its messages end the log
+    assert not any("Traceback" in line for line in checker_lines), result.log
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    zones = '{ internal.subdomains = { a.A = [ "10.0.0.256" ]; b.A = [ "10.0.0.300" ]; }; }'
+    result = nix_build(_check_expr(zones))
+    assert result.returncode != 0
+    errors = [line for line in result.log.splitlines() if line.startswith("error[address-syntax]")]
+    assert len(errors) == 2, result.log
+
+
+def test_checker_source_holds_only_python_files() -> None:
+    path = Path(nix_eval(lib_expr('"${lib.checkerSource}"')))
+    files = [p for p in path.rglob("*") if p.is_file()]
+    assert path.name.endswith("dns-static-checker")
+    assert (path / "__main__.py").is_file()
+    assert files
+    assert all(p.suffix == ".py" or p.name == "py.typed" for p in files)
