@@ -1,0 +1,267 @@
+"""Plan one zone: desired records + a snapshot -> a ZonePlan. Pure, no I/O.
+
+For every desired RRset the decision is, in order:
+
+1. ours (our marker) -> nothing, or update it (data or TTL) / re-create it;
+2. foreign claims -> conflict: DHCP (DHCID at the name), ExternalDNS (a
+   marker claims the name), another owner's marker on this RRset, a CNAME
+   that would share a name with foreign data;
+3. an unmarked RRset with exactly the desired data -> adopt (add our marker,
+   fix the TTL); with other data -> conflict; with adoption off -> conflict;
+4. nothing there -> add it with its marker.
+
+Every RRset we own that is no longer desired is deleted with its marker; a
+marker whose RRset vanished is cleaned up. The apex NS RRset is never
+emptied: when it is no longer desired we only drop our marker (release).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+from agent.ownership import Ownership, analyse, marker_name, marker_text
+from agent.plan import Action, Change, Conflict, ConflictKind, ZonePlan
+from agent.zone_reader import ZoneSnapshot
+from checker.model import Owner, Record
+
+RRsetKey = tuple[dns.name.Name, dns.rdatatype.RdataType]
+_IN = dns.rdataclass.IN
+_CNAME = dns.rdatatype.CNAME
+_NS = dns.rdatatype.NS
+_TXT = dns.rdatatype.TXT
+# Types that may share a name with a CNAME (RFC 4035 §2.5).
+_CNAME_COMPANIONS = frozenset(
+    {dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3, dns.rdatatype.DHCID}
+)
+
+
+def to_name(text: str) -> dns.name.Name:
+    return dns.name.from_text(text)
+
+
+def desired_rrsets(records: Sequence[Record]) -> dict[RRsetKey, tuple[dns.rrset.RRset, str]]:
+    """Group checked records into dnspython RRsets, each with its first source."""
+    grouped: dict[RRsetKey, tuple[dns.rrset.RRset, str]] = {}
+    for record in records:
+        name = to_name(record.owner.to_text())
+        rdtype = dns.rdatatype.RdataType.make(str(record.rtype))
+        rdata = dns.rdata.from_text(_IN, rdtype, record.rdata.to_text())
+        key = (name, rdtype)
+        if key not in grouped:
+            rrset = dns.rrset.RRset(name, _IN, rdtype)
+            rrset.update_ttl(record.ttl)
+            grouped[key] = (rrset, record.source)
+        rrset = grouped[key][0]
+        rrset.add(rdata, record.ttl)
+    return grouped
+
+
+def _marker_rr(owner: Owner, name: dns.name.Name, rdtype: int, ttl: int) -> dns.rrset.RRset:
+    text = marker_text(owner.managed_by, dns.rdatatype.RdataType.make(rdtype))
+    return dns.rrset.from_text(marker_name(owner.prefix, name), ttl, _IN, _TXT, f'"{text}"')
+
+
+def _same_data(a: dns.rrset.RRset, b: dns.rrset.RRset) -> bool:
+    return set(a) == set(b)
+
+
+def _describe(rrset: dns.rrset.RRset | None) -> str:
+    if rrset is None:
+        return "nothing"
+    return f"{rrset.ttl} " + " | ".join(sorted(rd.to_text() for rd in rrset))
+
+
+def plan_zone(
+    zone: dns.name.Name,
+    records: Sequence[Record],
+    snapshot: ZoneSnapshot,
+    owner: Owner,
+    default_ttl: int,
+    *,
+    adopt: bool = True,
+) -> ZonePlan:
+    """Compute the changes that bring the zone to the desired records."""
+    own = analyse(snapshot, owner)
+    desired = desired_rrsets(records)
+    changes: list[Change] = []
+    conflicts: list[Conflict] = []
+    warnings: list[str] = []
+
+    types_at: dict[dns.name.Name, set[dns.rdatatype.RdataType]] = defaultdict(set)
+    for name, rdtype in snapshot.rrsets:
+        types_at[name].add(rdtype)
+
+    def change(
+        action: Action,
+        key: RRsetKey,
+        want: dns.rrset.RRset | None,
+        source: str,
+        *,
+        add_marker: bool = False,
+        remove_marker: bool = False,
+        release_only: bool = False,
+    ) -> Change:
+        name, rdtype = key
+        mname = marker_name(owner.prefix, name)
+        return Change(
+            action=action,
+            name=name,
+            rdtype=rdtype,
+            current=snapshot.get(name, rdtype),
+            desired=want,
+            marker_name=mname,
+            marker_current=snapshot.get(mname, _TXT),
+            marker=_marker_rr(owner, name, rdtype, default_ttl),
+            add_marker=add_marker,
+            remove_marker=remove_marker,
+            source=source,
+            release_only=release_only,
+        )
+
+    def foreign_types(name: dns.name.Name) -> set[dns.rdatatype.RdataType]:
+        """Types at ``name`` that are not ours-and-going-away and not DNSSEC."""
+        return {
+            t
+            for t in types_at.get(name, set())
+            if t not in _CNAME_COMPANIONS
+            and not ((name, t) in own.ours and (name, t) not in desired)
+        }
+
+    for key in sorted(desired, key=lambda k: (k[0], int(k[1]))):
+        name, rdtype = key
+        want, source = desired[key]
+        current = snapshot.get(name, rdtype)
+        if own.is_ours(name, rdtype):
+            if current is None:
+                changes.append(change(Action.ADD, key, want, source))
+            elif not _same_data(current, want) or current.ttl != want.ttl:
+                want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
+                if not _same_data(current, want) or current.ttl != want.ttl:
+                    changes.append(change(Action.UPDATE, key, want, source))
+            continue
+        conflict = _foreign_claim(zone, key, own, foreign_types(name), current)
+        if conflict is not None:
+            kind, detail = conflict
+            conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
+            continue
+        if current is None:
+            changes.append(change(Action.ADD, key, want, source, add_marker=True))
+        elif _same_data(current, want):
+            if not adopt:
+                conflicts.append(
+                    Conflict(
+                        ConflictKind.NOT_ADOPTED,
+                        name,
+                        rdtype,
+                        current,
+                        want,
+                        "an unmarked RRset with exactly the desired data exists and adoption "
+                        "is off (--no-adopt)",
+                        source,
+                    )
+                )
+                continue
+            want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
+            changes.append(change(Action.ADOPT, key, want, source, add_marker=True))
+        else:
+            conflicts.append(
+                Conflict(
+                    ConflictKind.DIFFERS,
+                    name,
+                    rdtype,
+                    current,
+                    want,
+                    f"an unmarked RRset holds other data: {_describe(current)} "
+                    f"(desired {_describe(want)}); remove it by hand or change the declaration",
+                    source,
+                )
+            )
+
+    for key in sorted(own.ours - desired.keys(), key=lambda k: (k[0], int(k[1]))):
+        name, rdtype = key
+        current = snapshot.get(name, rdtype)
+        if name == zone and rdtype == _NS and current is not None:
+            warnings.append(
+                f"the apex NS RRset of {zone.to_text()} is no longer declared; only the "
+                "ownership marker is removed (a zone must keep its NS records)"
+            )
+            changes.append(
+                change(Action.DELETE, key, None, "", remove_marker=True, release_only=True)
+            )
+            continue
+        changes.append(change(Action.DELETE, key, None, "", remove_marker=True))
+
+    changes.sort(key=lambda c: (c.name, c.action is not Action.DELETE, int(c.rdtype)))
+    conflicts.sort(key=lambda c: (c.name, int(c.rdtype)))
+    return ZonePlan(
+        zone=zone,
+        serial=snapshot.serial,
+        changes=tuple(changes),
+        conflicts=tuple(conflicts),
+        owned_before=len(own.ours),
+        warnings=tuple(warnings),
+    )
+
+
+def _keep_apex_ns_ttl(
+    zone: dns.name.Name,
+    key: RRsetKey,
+    current: dns.rrset.RRset,
+    want: dns.rrset.RRset,
+    warnings: list[str],
+) -> dns.rrset.RRset:
+    """Knot ignores deleting the last apex NS, so an apex NS TTL cannot be
+    changed by UPDATE: keep the current TTL and say so."""
+    name, rdtype = key
+    if name != zone or rdtype != _NS or current.ttl == want.ttl:
+        return want
+    warnings.append(
+        f"the apex NS TTL of {zone.to_text()} stays {current.ttl} (declared {want.ttl}): "
+        "Knot cannot change it by dynamic update; set it in the zone file"
+    )
+    return dns.rrset.from_rdata_list(name, current.ttl, list(want))
+
+
+def _foreign_claim(
+    zone: dns.name.Name,
+    key: RRsetKey,
+    own: Ownership,
+    foreign: set[dns.rdatatype.RdataType],
+    current: dns.rrset.RRset | None,
+) -> tuple[ConflictKind, str] | None:
+    """Why another writer owns (or blocks) this desired RRset, if it does."""
+    name, rdtype = key
+    if name in own.dhcp:
+        return ConflictKind.DHCP, "the name holds a DHCID: Kea DHCP-DDNS manages it"
+    if name in own.external_dns:
+        marker = own.external_dns[name]
+        return (
+            ConflictKind.EXTERNAL_DNS,
+            f"ExternalDNS claims the name (marker {marker.to_text()})",
+        )
+    if key in own.other_owners:
+        return (
+            ConflictKind.OTHER_OWNER,
+            f"marked as managed by {own.other_owners[key]!r}, not by this host",
+        )
+    others = foreign - {rdtype}
+    if rdtype == _CNAME and others:
+        listed = ", ".join(sorted(dns.rdatatype.to_text(t) for t in others))
+        return (
+            ConflictKind.CNAME_CLASH,
+            f"a CNAME cannot be added where other data exists ({listed})",
+        )
+    if rdtype != _CNAME and _CNAME in foreign:
+        return (
+            ConflictKind.CNAME_CLASH,
+            "the name holds a CNAME that is not ours; no other data may be added beside it",
+        )
+    del zone, current
+    return None
