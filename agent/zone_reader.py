@@ -314,7 +314,7 @@ def _tsig_rdata(message: _Message) -> tuple[dns.name.Name, dns.rdtypes.ANY.TSIG.
 
 def _badkey_text(zone_text: str, key: TsigKey) -> str:
     return (
-        f"the server rejected TSIG {key} for zone {zone_text} (NOTAUTH/BADKEY): either it "
+        f"the server rejected {key} for zone {zone_text} (NOTAUTH/BADKEY): either it "
         "does not know this key name/algorithm, or its ACL does not allow this key to "
         "transfer this zone; check the key file and Knot's acl for the zone"
     )
@@ -384,7 +384,7 @@ def _verify(messages: list[_Message], key: TsigKey, zone_text: str, request_mac:
 
 def _badsig_text(zone_text: str, key: TsigKey) -> str:
     return (
-        f"the server rejected the signature of TSIG {key} for zone {zone_text} (BADSIG): "
+        f"the server rejected the signature of {key} for zone {zone_text} (BADSIG): "
         "the key's secret differs from the server's; check the key file"
     )
 
