@@ -36,10 +36,12 @@ class Problem:
 
     def to_text(self, *, show_document: bool = False) -> str:
         loc = self.location
-        where = f"{loc.zone}: {loc.name} {loc.rtype}".rstrip()
-        source = f" ({loc.source})" if loc.source else ""
-        doc = f"{loc.document}: " if show_document and loc.document else ""
-        text = f"{self.severity}[{self.rule}] {doc}{where}{source}: {self.message}"
+        # A problem with no zone is about a whole document: always say which.
+        doc = f"{loc.document}: " if loc.document and (show_document or not loc.zone) else ""
+        where = f"{loc.zone}: {loc.name} {loc.rtype}".rstrip() if loc.zone else ""
+        source = f"({loc.source})" if loc.source else ""
+        head = " ".join(part for part in (where, source) if part)
+        text = f"{self.severity}[{self.rule}] {doc}{head}: {self.message}"
         if self.hint:
             text += f"\n    help: {self.hint}"
         return text

@@ -1,0 +1,209 @@
+"""CNAME rules (RFC 1034 §3.6.2, RFC 2181 §10).
+
+- ``cname-apex`` (error): a CNAME at a zone apex, where SOA and NS must be.
+- ``cname-coexistence`` (error): other data beside a CNAME in one document.
+- ``cname-multiple`` (error): more than one CNAME at one name.
+- ``cname-loop`` (error): CNAMEs among the declared names that lead back to
+  themselves, across every zone of the document set.
+- ``cname-target`` (error; warning for PTR): an MX, NS or SRV target that is
+  an alias (RFC 2181 §10.3, RFC 2782); a PTR to an alias.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+from checker.model import Record
+from checker.names import DomainName
+from checker.problems import Problem, Severity
+from checker.rdata import RType, Target
+from checker.rules.index import Index, problem, ref, refs, sort_key, suspect, targets
+
+_TARGET_RULES = {
+    RType.MX: (
+        "MX exchange",
+        "RFC 2181 §10.3: mail servers do not follow it",
+        Severity.ERROR,
+    ),
+    RType.NS: (
+        "NS target",
+        "RFC 2181 §10.3: an NS must name the server's canonical name",
+        Severity.ERROR,
+    ),
+    RType.SRV: (
+        "SRV target",
+        "RFC 2782: an SRV target must not be an alias",
+        Severity.ERROR,
+    ),
+    RType.PTR: (
+        "PTR target",
+        "reverse lookups expect the canonical host name",
+        Severity.WARNING,
+    ),
+}
+
+
+def check(index: Index) -> Iterator[Problem]:
+    yield from _at_name(index)
+    yield from _loops(index)
+    yield from _targets(index)
+
+
+def _at_name(index: Index) -> Iterator[Problem]:
+    for name, entries in index.cnames.items():
+        per_doc: dict[str, list[Record]] = {}
+        for record in entries:
+            per_doc.setdefault(record.document, []).append(record)
+        for doc_cnames in per_doc.values():
+            first, *rest = sorted(doc_cnames, key=sort_key)
+            for record in doc_cnames:
+                if record.owner == record.zone:
+                    yield problem(
+                        "cname-apex",
+                        record,
+                        f"a CNAME at the apex of zone {record.zone.display()}: the apex always "
+                        "holds the zone's SOA and NS records, and a CNAME cannot share its name "
+                        "with other data (RFC 1034 §3.6.2, RFC 2181 §10.1)",
+                        "use A/AAAA records at the apex, or put the alias on a name below it",
+                    )
+            if first.owner == first.zone:
+                continue
+            distinct = {r.rdata.to_text() for r in doc_cnames}
+            if len(distinct) > 1:
+                for record in rest:
+                    if record.rdata.to_text() != first.rdata.to_text():
+                        yield problem(
+                            "cname-multiple",
+                            record,
+                            f"{record.name} already has {ref(first, record.zone)}; a name has "
+                            "at most one CNAME (RFC 1034 §3.6.2, RFC 2181 §10.1)",
+                            "keep one CNAME; for several addresses use A/AAAA records instead",
+                        )
+            others = [
+                r
+                for _, r in index.by_name.get(name, ())
+                if r.document == first.document and r.rtype is not RType.CNAME
+            ]
+            if others:
+                for record in doc_cnames:
+                    yield problem(
+                        "cname-coexistence",
+                        record,
+                        f"{record.name} also has {refs(others, record.zone)}; a CNAME must be "
+                        "the only data at its name (RFC 1034 §3.6.2, RFC 2181 §10.1; only "
+                        "DNSSEC records such as RRSIG and NSEC may sit beside it, RFC 4035)",
+                        f"remove the other records at {record.name}, or replace the CNAME by "
+                        "the target's A/AAAA records",
+                    )
+
+
+def _loops(index: Index) -> Iterator[Problem]:
+    """Cycles in the alias graph: Tarjan's strongly connected components, iteratively."""
+    graph: dict[DomainName, list[DomainName]] = {}
+    for name, records in index.cnames.items():
+        graph[name] = sorted({r.rdata.target.name for r in records if isinstance(r.rdata, Target)})
+    order: dict[DomainName, int] = {}
+    low: dict[DomainName, int] = {}
+    on_stack: set[DomainName] = set()
+    stack: list[DomainName] = []
+    counter = 0
+    for root in sorted(graph):
+        if root in order:
+            continue
+        work: list[tuple[DomainName, int]] = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                order[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            succ = graph.get(node, [])
+            recurse = False
+            while i < len(succ):
+                nxt = succ[i]
+                i += 1
+                if nxt not in graph:
+                    continue
+                if nxt not in order:
+                    work.append((node, i))
+                    work.append((nxt, 0))
+                    recurse = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], order[nxt])
+            if recurse:
+                continue
+            if low[node] == order[node]:
+                component: set[DomainName] = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in graph[node]:
+                    yield _loop_problem(index, graph, component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+
+
+def _loop_problem(
+    index: Index, graph: dict[DomainName, list[DomainName]], component: set[DomainName]
+) -> Problem:
+    start = min(component)
+    path = [start]
+    seen = {start}
+    node = start
+    while True:
+        node = min(n for n in graph[node] if n in component)
+        path.append(node)
+        if node in seen:
+            break
+        seen.add(node)
+    steps = []
+    for src, dst in itertools.pairwise(path):
+        record = min(
+            (
+                r
+                for r in index.cnames[src]
+                if isinstance(r.rdata, Target) and r.rdata.target.name == dst
+            ),
+            key=sort_key,
+        )
+        steps.append(f"{src.to_text()} → {dst.to_text()} ({record.source})")
+    first = min((r for r in index.cnames[start] if isinstance(r.rdata, Target)), key=sort_key)
+    return problem(
+        "cname-loop",
+        first,
+        "CNAME loop: " + ", ".join(steps) + "; resolvers chase it until they give up (SERVFAIL)",
+        "point one of these CNAMEs at a name that holds address records",
+    )
+
+
+def _targets(index: Index) -> Iterator[Problem]:
+    if not index.cnames:
+        return
+    for desired in index.desireds:
+        for record in desired.records:
+            rule = _TARGET_RULES.get(record.rtype)
+            if rule is None:
+                continue
+            field, why, severity = rule
+            for target in targets(record):
+                aliases = index.cnames.get(target.name)
+                if not aliases or suspect(target, record.zone):
+                    continue
+                canonical = sorted(
+                    {r.rdata.to_text() for r in aliases if isinstance(r.rdata, Target)}
+                )
+                yield problem(
+                    "cname-target",
+                    record,
+                    f"{field} {target.name.to_text()} is an alias "
+                    f"({refs(aliases, record.zone)}); {why}",
+                    f"point it at the canonical name {' or '.join(canonical)} instead",
+                    severity,
+                )

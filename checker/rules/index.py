@@ -1,0 +1,176 @@
+"""One pass over every record into the lookups the rules share.
+
+Rules never scan the record list for each record: they look names up here, so
+checking stays linear in the number of records.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from checker.model import Desired, Record
+from checker.names import DomainName, ParsedName
+from checker.problems import Location, Problem, Severity
+from checker.rdata import MX, SRV, Address, RType, Target
+
+Labels = tuple[bytes, ...]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# A record together with the position of its document in the checked set.
+Entry = tuple[int, Record]
+RRsetKey = tuple[DomainName, DomainName, RType]  # zone, owner, type
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    desireds: tuple[Desired, ...]
+    zone_labels: frozenset[Labels]  # every zone of the document set
+    by_name: dict[DomainName, list[Entry]]  # every record, every document
+    rrsets: tuple[dict[RRsetKey, list[Record]], ...]  # per document
+    cnames: dict[DomainName, list[Record]]  # every document
+    addresses: dict[DomainName, list[Record]]  # A and AAAA, every document
+    holders: dict[IPAddress, list[Record]]  # address -> A/AAAA records holding it
+    # zone -> delegation point (a non-apex NS owner) -> its NS records
+    cuts: dict[DomainName, dict[Labels, list[Record]]]
+    cut_targets: dict[DomainName, frozenset[DomainName]]  # zone -> targets of those NS
+
+    @classmethod
+    def build(cls, desireds: Sequence[Desired]) -> Index:
+        zone_labels: set[Labels] = set()
+        by_name: dict[DomainName, list[Entry]] = defaultdict(list)
+        rrsets_all: list[dict[RRsetKey, list[Record]]] = []
+        cnames: dict[DomainName, list[Record]] = defaultdict(list)
+        addresses: dict[DomainName, list[Record]] = defaultdict(list)
+        holders: dict[IPAddress, list[Record]] = defaultdict(list)
+        cuts: dict[DomainName, dict[Labels, list[Record]]] = defaultdict(lambda: defaultdict(list))
+        ns_rtype, cname_rtype = RType.NS, RType.CNAME
+        for doc, desired in enumerate(desireds):
+            zone_labels.update(z.labels for z in desired.zones)
+            rrsets: dict[RRsetKey, list[Record]] = defaultdict(list)
+            for record in desired.records:
+                owner, rtype = record.owner, record.rtype
+                by_name[owner].append((doc, record))
+                rrsets[(record.zone, owner, rtype)].append(record)
+                rdata = record.rdata
+                if isinstance(rdata, Address):
+                    addresses[owner].append(record)
+                    holders[rdata.address].append(record)
+                elif rtype is cname_rtype:
+                    cnames[owner].append(record)
+                elif rtype is ns_rtype and owner != record.zone:
+                    cuts[record.zone][owner.labels].append(record)
+            rrsets_all.append(dict(rrsets))
+        cut_targets = {
+            zone: frozenset(
+                r.rdata.target.name
+                for ns in points.values()
+                for r in ns
+                if isinstance(r.rdata, Target)
+            )
+            for zone, points in cuts.items()
+        }
+        return cls(
+            desireds=tuple(desireds),
+            zone_labels=frozenset(zone_labels),
+            by_name=dict(by_name),
+            rrsets=tuple(rrsets_all),
+            cnames=dict(cnames),
+            addresses=dict(addresses),
+            holders=dict(holders),
+            cuts={zone: dict(points) for zone, points in cuts.items()},
+            cut_targets=cut_targets,
+        )
+
+    def zone_of(self, name: DomainName) -> DomainName | None:
+        """The most specific zone of the document set that holds ``name``."""
+        labels = name.labels
+        for i in range(len(labels) + 1):
+            if labels[i:] in self.zone_labels:
+                return DomainName(labels[i:])
+        return None
+
+    def cut_above(self, zone: DomainName, name: DomainName) -> DomainName | None:
+        """The highest delegation point in ``zone`` at or above ``name`` (not the apex)."""
+        points = self.cuts.get(zone)
+        if not points:
+            return None
+        labels = name.labels
+        for i in range(len(labels) - len(zone.labels) - 1, -1, -1):
+            if labels[i:] in points:
+                return DomainName(labels[i:])
+        return None
+
+
+def problem(
+    rule: str,
+    record: Record,
+    message: str,
+    hint: str,
+    severity: Severity = Severity.ERROR,
+) -> Problem:
+    return Problem(rule, severity, record.location(), message, hint)
+
+
+def doc_problem(rule: str, desired: Desired, where: str, message: str, hint: str) -> Problem:
+    return Problem(
+        rule, Severity.ERROR, Location("", "", "", where, desired.document), message, hint
+    )
+
+
+def ref(record: Record, here: DomainName | None = None) -> str:
+    """Another record as messages mention it: name, type, data and its source.
+
+    The name is relative when the record is in zone ``here``, else absolute."""
+    name = record.name if record.zone == here else record.owner.to_text()
+    return f"{name} {record.rtype} {record.written_data.strip()} ({record.source})"
+
+
+def refs(records: Iterable[Record], here: DomainName | None = None, limit: int = 3) -> str:
+    items = sorted(records, key=sort_key)
+    shown = [ref(r, here) for r in items[:limit]]
+    if len(items) > limit:
+        shown.append(f"and {len(items) - limit} more")
+    return ", ".join(shown)
+
+
+def sort_key(record: Record) -> tuple[str, str, str, int, str]:
+    """A deterministic order, independent of the order records were written in."""
+    return (
+        record.document,
+        record.source,
+        record.rdata.to_text(),
+        record.ttl,
+        record.zone.to_text(),
+    )
+
+
+def targets(record: Record) -> tuple[ParsedName, ...]:
+    rdata = record.rdata
+    if isinstance(rdata, Target):
+        return (rdata.target,)
+    if isinstance(rdata, MX):
+        return (rdata.exchange,)
+    if isinstance(rdata, SRV):
+        return (rdata.target,)
+    return ()
+
+
+def looks_like_address(text: str) -> bool:
+    """True when a name as written is really an IP address (``10.0.0.53``, ``fd00::1``)."""
+    body = text[:-1] if text.endswith(".") else text
+    if not body or not (body[0].isdigit() or ":" in body):
+        return False
+    try:
+        ipaddress.ip_address(body)
+    except ValueError:
+        return False
+    return True
+
+
+def suspect(target: ParsedName, zone: DomainName) -> bool:
+    """A target the trailing-dot rule already reports; other rules leave it alone."""
+    if target.absolute or target.written == "@":
+        return looks_like_address(target.written)
+    return len(target.name.labels) - len(zone.labels) > 1 or looks_like_address(target.written)

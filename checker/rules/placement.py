@@ -1,0 +1,123 @@
+"""Where records sit: child zones, delegations, and the missing trailing dot.
+
+- ``in-child-zone`` (error): the owner lies in a more specific zone of the
+  document set, which answers for it instead.
+- ``occluded`` (error): the owner lies at or below a non-apex NS delegation
+  of its zone; only the delegation's NS and the glue addresses of in-zone NS
+  targets belong there.
+- ``trailing-dot`` (error): a relative name that was almost certainly meant
+  to be absolute (``ns0.internal`` in zone ``internal``), or an IP address
+  where a host name belongs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.model import Record
+from checker.names import DomainName
+from checker.problems import Problem
+from checker.rdata import ADDRESS_TYPES, RType
+from checker.rules.index import Index, looks_like_address, problem, refs, targets
+
+_FIELD = {RType.MX: "MX exchange", RType.SRV: "SRV target"}
+
+
+def check(index: Index) -> Iterator[Problem]:
+    for desired in index.desireds:
+        for record in desired.records:
+            yield from _zone_and_cut(index, record)
+            yield from _trailing_dot(record)
+
+
+def _zone_and_cut(index: Index, record: Record) -> Iterator[Problem]:
+    zone, owner = record.zone, record.owner
+    deeper = index.zone_of(owner)
+    if deeper is not None and deeper != zone:
+        if record.rtype is RType.NS and owner == deeper:
+            return  # the parent's delegation to the child zone
+        if record.rtype in ADDRESS_TYPES and owner in index.cut_targets.get(zone, ()):
+            return  # glue for that delegation
+        yield problem(
+            "in-child-zone",
+            record,
+            f"{owner.to_text()} lies in zone {deeper.display()}, which these documents also "
+            f"declare; the server answers for it from that zone, so this record in "
+            f"{zone.display()} is never served",
+            f"move it to zone {deeper.display()} as '{owner.relative_to(deeper)}'",
+        )
+        return
+    cut = index.cut_above(zone, owner)
+    if cut is None:
+        return
+    delegation = index.cuts[zone][cut.labels]
+    if owner == cut and record.rtype is RType.NS:
+        return
+    if record.rtype in ADDRESS_TYPES and owner in index.cut_targets[zone]:
+        return  # glue for an in-zone name server of a delegation
+    cut_name = cut.relative_to(zone)
+    where = "at" if owner == cut else "below"
+    yield problem(
+        "occluded",
+        record,
+        f"{record.name} is {where} the delegation of {cut_name} ({refs(delegation, zone)}), "
+        f"so zone {zone.display()} is not authoritative for it and never answers with it; "
+        "only the delegation's NS records and glue addresses of its name servers belong there",
+        f"put this record in the delegated zone {cut.display()}, or remove the delegation",
+    )
+
+
+def _trailing_dot(record: Record) -> Iterator[Problem]:
+    zone = record.zone
+    written = record.written_name
+    owner_rel = len(record.owner.labels) - len(zone.labels)
+    if (
+        written != "@"
+        and not written.endswith(".")
+        and owner_rel >= len(zone.labels)
+        and record.owner.labels[owner_rel - len(zone.labels) : owner_rel] == zone.labels
+    ):
+        meant = record.owner.labels[: owner_rel - len(zone.labels)]
+        meant_rel = DomainName(meant).display() if meant else "@"
+        yield problem(
+            "trailing-dot",
+            record,
+            f"owner '{written}' has no trailing dot, so it is relative to the zone and reads as "
+            f"{record.owner.to_text()}, not {written}.",
+            f"write '{meant_rel}' (relative to {zone.display()}) or '{written}.' (absolute)",
+        )
+    for target in targets(record):
+        field = _FIELD.get(record.rtype, f"{record.rtype} target")
+        text = target.written
+        if looks_like_address(text):
+            yield problem(
+                "trailing-dot",
+                record,
+                f"{field} '{text}' is an IP address, but {record.rtype} data needs a host name"
+                + (
+                    f" (as written it reads as the name {target.name.to_text()})"
+                    if not target.absolute
+                    else ""
+                ),
+                _address_hint(record, text.rstrip(".")),
+            )
+            continue
+        if target.absolute or text == "@":
+            continue
+        if len(target.name.labels) - len(zone.labels) > 1:
+            yield problem(
+                "trailing-dot",
+                record,
+                f"{field} '{text}' has no trailing dot, so it is relative to the zone and reads "
+                f"as {target.name.to_text()}, not {text}.",
+                f"write '{text}.' if you meant {text}.; if you really meant the name inside "
+                f"{zone.display()}, write it in full: '{target.name.to_text()}'",
+            )
+
+
+def _address_hint(record: Record, address: str) -> str:
+    if record.rtype is RType.CNAME:
+        return f"to give {record.name} that address, replace the CNAME with an A/AAAA record"
+    if record.rtype is RType.PTR:
+        return "a PTR points to the host name that holds the address (e.g. host.example.)"
+    return f"name the host (an A/AAAA record holding {address}) and point at that name"

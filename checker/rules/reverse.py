@@ -1,0 +1,209 @@
+"""Reverse DNS: PTR owners and PTR/A consistency across the documents' zones.
+
+- ``ptr-owner`` (error): a PTR in in-addr.arpa / ip6.arpa whose owner does
+  not spell a whole address (4 octets / 32 nibbles, reversed). RFC 2317
+  classless names (a label with ``/`` or ``-``) are left alone.
+- ``ptr-mismatch`` (error): a PTR whose target lies in a zone of the
+  documents, but that name holds no A/AAAA with exactly this address.
+- ``ptr-missing`` (warning): an A/AAAA whose address lies in a reverse zone
+  of the documents, with no PTR for it.
+- ``ptr-duplicate`` (warning): several PTR records for one address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from checker.model import Record
+from checker.names import DomainName
+from checker.problems import Problem, Severity
+from checker.rdata import Address, RType, Target
+from checker.rules.index import Index, IPAddress, Labels, problem, refs, sort_key, suspect
+
+V4_SUFFIX: Labels = (b"in-addr", b"arpa")
+V6_SUFFIX: Labels = (b"ip6", b"arpa")
+_HEX = frozenset(b"0123456789abcdef")
+
+
+def decode(owner: DomainName) -> IPAddress | str | None:
+    """The address a reverse name spells; a reason string if it spells none;
+    None when the name is not a reverse name (or is RFC 2317 classless)."""
+    labels = owner.labels
+    if labels[-2:] == V4_SUFFIX:
+        octets = labels[:-2]
+        if any(b"/" in o or b"-" in o for o in octets):
+            return None
+        if len(octets) != 4:
+            return f"in-addr.arpa names need four octets, this one has {len(octets)}"
+        if not all(o.isdigit() and int(o) <= 255 and (o == b"0" or o[0] != 48) for o in octets):
+            return "each label must be a decimal octet 0..255 without leading zeros"
+        return ipaddress.IPv4Address(".".join(o.decode() for o in reversed(octets)))
+    if labels[-2:] == V6_SUFFIX:
+        nibbles = labels[:-2]
+        if len(nibbles) != 32:
+            return f"ip6.arpa names need 32 nibbles, this one has {len(nibbles)}"
+        if not all(len(n) == 1 and n[0] in _HEX for n in nibbles):
+            return "each label must be a single hex digit"
+        return ipaddress.IPv6Address(int(b"".join(reversed(nibbles)).decode(), 16))
+    return None
+
+
+def _networks(index: Index) -> tuple[dict[int, DomainName], dict[tuple[int, int], DomainName]]:
+    """Reverse zones of the document set as (prefix length, network bits) keys."""
+    v4: dict[int, DomainName] = {}  # key: prefix_len << 32 | network
+    v6: dict[tuple[int, int], DomainName] = {}
+    for labels in index.zone_labels:
+        zone = DomainName(labels)
+        if labels[-2:] == V4_SUFFIX:
+            parts = labels[:-2]
+            if len(parts) <= 4 and all(p.isdigit() and int(p) <= 255 for p in parts):
+                value = 0
+                for p in reversed(parts):
+                    value = value << 8 | int(p)
+                v4[len(parts) * 8 << 32 | value] = zone
+        elif labels[-2:] == V6_SUFFIX:
+            parts = labels[:-2]
+            if len(parts) <= 32 and all(len(p) == 1 and p[0] in _HEX for p in parts):
+                value = int(b"".join(reversed(parts)).decode() or "0", 16)
+                v6[(len(parts) * 4, value)] = zone
+    return v4, v6
+
+
+def _reverse_zone(
+    address: IPAddress,
+    v4: dict[int, DomainName],
+    v6: dict[tuple[int, int], DomainName],
+) -> DomainName | None:
+    """The most specific reverse zone of the documents that holds ``address``."""
+    value = int(address)
+    if isinstance(address, ipaddress.IPv4Address):
+        for bits in (32, 24, 16, 8, 0):
+            zone = v4.get(bits << 32 | value >> (32 - bits))
+            if zone is not None:
+                return zone
+        return None
+    for bits in range(128, -1, -4):
+        zone6 = v6.get((bits, value >> (128 - bits)))
+        if zone6 is not None:
+            return zone6
+    return None
+
+
+def check(index: Index) -> Iterator[Problem]:
+    ptr_for: dict[IPAddress, list[Record]] = {}
+    for desired in index.desireds:
+        for record in desired.records:
+            if record.rtype is not RType.PTR:
+                continue
+            decoded = decode(record.owner)
+            if decoded is None:
+                continue
+            if isinstance(decoded, str):
+                yield _owner_problem(record, decoded)
+                continue
+            ptr_for.setdefault(decoded, []).append(record)
+            yield from _mismatch(index, record, decoded)
+    yield from _duplicates(ptr_for)
+    yield from _missing(index, ptr_for)
+
+
+def _owner_problem(record: Record, reason: str) -> Problem:
+    v6 = record.owner.labels[-2:] == V6_SUFFIX
+    example = "2001:db8::1" if v6 else "10.0.0.53"
+    full = DomainName(tuple(ipaddress.ip_address(example).reverse_pointer.encode().split(b".")))
+    return problem(
+        "ptr-owner",
+        record,
+        f"PTR owner {record.owner.to_text()} does not name a whole address: {reason}",
+        "a reverse name lists every "
+        + ("nibble of the IPv6 address" if v6 else "octet of the address")
+        + f" in reverse order under {'ip6' if v6 else 'in-addr'}.arpa; e.g. the PTR for "
+        f"{example} is {full.to_text()}"
+        + (
+            f", written '{full.relative_to(record.zone)}' in zone {record.zone.display()}"
+            if full.is_subdomain_of(record.zone) and full != record.zone
+            else ""
+        ),
+    )
+
+
+def _mismatch(index: Index, record: Record, address: IPAddress) -> Iterator[Problem]:
+    rdata = record.rdata
+    if not isinstance(rdata, Target) or suspect(rdata.target, record.zone):
+        return
+    target = rdata.target.name
+    zone = index.zone_of(target)
+    if zone is None or target in index.cnames or index.cut_above(zone, target) is not None:
+        return
+    family = RType.A if isinstance(address, ipaddress.IPv4Address) else RType.AAAA
+    held = [r for r in index.addresses.get(target, ()) if r.rtype is family]
+    if any(isinstance(r.rdata, Address) and r.rdata.address == address for r in held):
+        return
+    holders = [r for r in index.holders.get(address, ()) if r.owner != target]
+    if holders:
+        better = sorted({r.owner.to_text() for r in holders})
+        hint = (
+            f"point the PTR at {' or '.join(better)} (which holds {address}), or add "
+            f"'{target.relative_to(zone)} {family} {address}' in zone {zone.display()}"
+        )
+    else:
+        hint = (
+            f"add '{target.relative_to(zone)} {family} {address}' in zone {zone.display()}, "
+            "or point the PTR at the name that holds the address"
+        )
+    if held:
+        found = f"holds {refs(held, record.zone)}, not {address}"
+    else:
+        found = f"has no {family} record in these documents (its zone {zone.display()} is here)"
+    yield problem(
+        "ptr-mismatch",
+        record,
+        f"the PTR for {address} points to {target.to_text()}, which {found}; forward and "
+        "reverse lookups disagree",
+        hint,
+    )
+
+
+def _duplicates(ptr_for: dict[IPAddress, list[Record]]) -> Iterator[Problem]:
+    for address, records in ptr_for.items():
+        per_doc: dict[str, list[Record]] = {}
+        for record in records:
+            per_doc.setdefault(record.document, []).append(record)
+        for same_doc in per_doc.values():
+            distinct = {r.rdata.to_text() for r in same_doc}
+            if len(distinct) < 2:
+                continue
+            first = min(same_doc, key=sort_key)
+            yield problem(
+                "ptr-duplicate",
+                first,
+                f"{address} has {len(distinct)} PTR targets: {refs(same_doc, first.zone)}; "
+                "resolvers return them in any order and most software uses only the first",
+                "keep one PTR per address: the name the host should appear as in logs and "
+                "mail checks",
+                Severity.WARNING,
+            )
+
+
+def _missing(index: Index, ptr_for: dict[IPAddress, list[Record]]) -> Iterator[Problem]:
+    v4, v6 = _networks(index)
+    if not v4 and not v6:
+        return
+    for address, records in index.holders.items():
+        if address in ptr_for:
+            continue
+        zone = _reverse_zone(address, v4, v6)
+        if zone is None:
+            continue
+        reverse = DomainName(tuple(address.reverse_pointer.encode().split(b".")))
+        for record in records:
+            yield problem(
+                "ptr-missing",
+                record,
+                f"{address} lies in reverse zone {zone.display()} of these documents, but no "
+                "PTR names it",
+                f"add '{reverse.relative_to(zone)} PTR {record.owner.to_text()}' in zone "
+                f"{zone.display()}, unless another system (e.g. DHCP) writes that PTR",
+                Severity.WARNING,
+            )
