@@ -55,6 +55,12 @@ def summary(p: ZonePlan) -> list[tuple[str, str, str]]:
 
 
 MARK_A = 'nix.ns0 300 TXT "heritage=nix,managed-by=routy,type=A"\n'
+DHCP_LAPTOP = (
+    "laptop 300 A 10.0.0.42\nlaptop 300 DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=\n"
+)
+EXT_FORGE = (
+    'forge 300 A 10.1.0.5\nk8s.forge 300 TXT "heritage=external-dns,external-dns/owner=default"\n'
+)
 
 
 @pytest.mark.parametrize(
@@ -93,13 +99,13 @@ MARK_A = 'nix.ns0 300 TXT "heritage=nix,managed-by=routy,type=A"\n'
             MARK_A, [("ns0", "A", "10.0.0.53")], [("add", "ns0.internal.", "A")], id="repair"
         ),
         pytest.param(
-            "laptop 300 A 10.0.0.42\nlaptop 300 DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=\n",
+            DHCP_LAPTOP,
             [("laptop", "A", "10.0.0.42")],
             [("!dhcp", "laptop.internal.", "A")],
             id="dhcp",
         ),
         pytest.param(
-            'forge 300 A 10.1.0.5\nk8s.forge 300 TXT "heritage=external-dns,external-dns/owner=default"\n',
+            EXT_FORGE,
             [("forge", "A", "10.1.0.5")],
             [("!external-dns", "forge.internal.", "A")],
             id="external-dns-old-format",
