@@ -363,6 +363,7 @@ let
       toJSON (removeAttrs item [
         "class"
         "ttl"
+        "_module"
       ]);
   };
 
