@@ -7,7 +7,9 @@ import os
 import pytest
 
 from agent.keyfile import load_key_file
+from tests.fixtures.kea import KeaDdns
 from tests.fixtures.knot import ZONES, KeyForm, KnotFactory, KnotServer
+from tests.fixtures.writers import Writers
 
 pytestmark = pytest.mark.knot
 
@@ -57,3 +59,39 @@ def test_stop_is_by_pid_and_leaves_no_process(knot_factory: KnotFactory) -> None
     assert server.pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_writers_external_dns_both_formats_and_other_owner(
+    knot: KnotServer, writers: Writers
+) -> None:
+    writers.external_dns("internal", "forge", data=["10.0.0.80"])
+    writers.external_dns(
+        "internal",
+        "blog.apps",
+        rtype="CNAME",
+        data=["forge.internal."],
+        marker_format="current",
+        encrypted=True,
+    )
+    writers.other_owner("internal", "printer", "A", ["10.0.0.9"])
+    writers.hand_made("internal", ['hand 600 TXT "made \\"by\\" hand"'])
+    lines = knot.axfr("internal")
+    text = "\n".join(lines)
+    assert "k8s.a-forge.internal." in text
+    assert "k8s.forge.internal." in text
+    assert "heritage=external-dns,external-dns/owner=default" in text
+    assert "k8s.cname-blog.apps.internal." in text
+    assert "nix.printer.internal." in text
+    assert "heritage=nix,managed-by=otherhost,type=A" in text
+    assert '"made \\"by\\" hand"' in text
+
+
+@pytest.mark.kea
+def test_kea_adds_and_removes_lease_with_dhcid(knot: KnotServer, kea: KeaDdns) -> None:
+    kea.add_lease("laptop.internal.", "10.0.0.42")
+    forward = [line for line in knot.axfr("internal") if line.startswith("laptop.internal.")]
+    assert {line.split()[3] for line in forward} == {"A", "DHCID"}
+    reverse = [line for line in knot.axfr("10.in-addr.arpa") if line.startswith("42.0.0.10.")]
+    assert {line.split()[3] for line in reverse} == {"PTR", "DHCID"}
+    kea.remove_lease("laptop.internal.", "10.0.0.42")
+    assert not any(line.startswith("laptop.internal.") for line in knot.axfr("internal"))
