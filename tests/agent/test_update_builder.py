@@ -1,0 +1,216 @@
+"""UPDATE messages built from plans, compared with known-good section text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.update
+import pytest
+
+from agent.keyfile import TsigKey, parse_key_text
+from agent.plan import ZonePlan
+from agent.planner import plan_zone
+from agent.update_builder import MessageTooBigError, build_messages
+from tests.agent.helpers import desired, document, rec, snapshot
+
+KEY: TsigKey = parse_key_text("hmac-sha256:update:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0")
+ZONE = dns.name.from_text("internal.")
+NS = "@ 3600 NS ns0.internal.\n" + 'nix 300 TXT "heritage=nix,managed-by=routy,type=NS"\n'
+NS_REC = rec("@", "NS", "ns0.internal.", 3600)
+
+
+def marker(name: str, rtype: str) -> str:
+    return f'nix.{name} 300 TXT "heritage=nix,managed-by=routy,type={rtype}"\n'
+
+
+def plan(zone_text: str, records: Sequence[dict[str, Any]], *, adopt: bool = True) -> ZonePlan:
+    want = desired(document({"internal": records}))
+    return plan_zone(
+        ZONE, want.records, snapshot("internal.", zone_text), want.owner, 300, adopt=adopt
+    )
+
+
+def sections(msg: dns.update.UpdateMessage) -> tuple[list[str], list[str]]:
+    """Each section as one line per RR (dnspython may keep RRs of one RRset apart)."""
+    return (
+        [line for rrset in msg.prerequisite for line in rrset.to_text().splitlines()],
+        [line for rrset in msg.update for line in rrset.to_text().splitlines()],
+    )
+
+
+def one(p: ZonePlan) -> tuple[list[str], list[str]]:
+    messages = build_messages(p, KEY)
+    assert len(messages) == 1
+    return sections(messages[0])
+
+
+def test_add_guards_absence_and_adds_record_with_marker() -> None:
+    pre, upd = one(plan(NS, [NS_REC, rec("www", "A", "10.0.0.80")]))
+    assert pre == [
+        "www.internal. NONE A",
+        "nix.www.internal. NONE TXT",
+        "www.internal. NONE CNAME",
+    ]
+    assert upd == [
+        "www.internal. 300 IN A 10.0.0.80",
+        'nix.www.internal. 300 IN TXT "heritage=nix,managed-by=routy,type=A"',
+    ]
+
+
+def test_cname_add_at_an_empty_name_requires_name_not_in_use() -> None:
+    pre, upd = one(plan(NS, [NS_REC, rec("dns", "CNAME", "ns0")]))
+    assert pre == [
+        "dns.internal. NONE CNAME",
+        "nix.dns.internal. NONE TXT",
+        "dns.internal. NONE ANY",
+    ]
+    assert upd == [
+        "dns.internal. 300 IN CNAME ns0.internal.",
+        'nix.dns.internal. 300 IN TXT "heritage=nix,managed-by=routy,type=CNAME"',
+    ]
+
+
+def test_cname_replacing_owned_a_deletes_first_and_guards_the_a_rrset() -> None:
+    zone = NS + "www 300 A 10.0.0.80\n" + marker("www", "A")
+    pre, upd = one(plan(zone, [NS_REC, rec("www", "CNAME", "ns0")]))
+    assert pre == [
+        "www.internal. 0 IN A 10.0.0.80",
+        'nix.www.internal. 0 IN TXT "heritage=nix,managed-by=routy,type=A"',
+        "www.internal. NONE CNAME",
+    ]
+    assert upd == [
+        'nix.www.internal. 0 NONE TXT "heritage=nix,managed-by=routy,type=A"',
+        "www.internal. ANY A",
+        "www.internal. 300 IN CNAME ns0.internal.",
+        'nix.www.internal. 300 IN TXT "heritage=nix,managed-by=routy,type=CNAME"',
+    ]
+
+
+def test_delete_removes_rrset_and_only_our_marker_rr() -> None:
+    zone = (
+        NS
+        + "old 300 A 10.0.0.9\nold 300 AAAA fd00::9\n"
+        + marker("old", "A")
+        + marker("old", "AAAA")
+    )
+    pre, upd = one(plan(zone, [NS_REC, rec("old", "AAAA", "fd00::9")]))
+    assert pre == [
+        "old.internal. 0 IN A 10.0.0.9",
+        'nix.old.internal. 0 IN TXT "heritage=nix,managed-by=routy,type=A"',
+        'nix.old.internal. 0 IN TXT "heritage=nix,managed-by=routy,type=AAAA"',
+    ]
+    assert upd == [
+        'nix.old.internal. 0 NONE TXT "heritage=nix,managed-by=routy,type=A"',
+        "old.internal. ANY A",
+    ]
+
+
+def test_update_adds_missing_before_deleting_surplus() -> None:
+    zone = NS + "www 300 A 10.0.0.80\nwww 300 A 10.0.0.81\n" + marker("www", "A")
+    pre, upd = one(plan(zone, [NS_REC, rec("www", "A", "10.0.0.80"), rec("www", "A", "10.0.0.82")]))
+    assert pre == [
+        "www.internal. 0 IN A 10.0.0.80",
+        "www.internal. 0 IN A 10.0.0.81",
+        "www.internal. NONE CNAME",
+    ]
+    assert upd == ["www.internal. 300 IN A 10.0.0.82", "www.internal. 0 NONE A 10.0.0.81"]
+
+
+def test_ttl_only_change_replaces_the_whole_rrset_in_one_message() -> None:
+    zone = NS + "www 300 A 10.0.0.80\n" + marker("www", "A")
+    pre, upd = one(plan(zone, [NS_REC, rec("www", "A", "10.0.0.80", 60)]))
+    assert pre == ["www.internal. 0 IN A 10.0.0.80", "www.internal. NONE CNAME"]
+    assert upd == ["www.internal. ANY A", "www.internal. 60 IN A 10.0.0.80"]
+
+
+def test_adopt_adds_only_the_marker_guarded_by_both_rrsets() -> None:
+    zone = NS + "ns1 300 A 10.1.0.53\n" + 'nix.ns1 300 TXT "note"\n'
+    pre, upd = one(plan(zone, [NS_REC, rec("ns1", "A", "10.1.0.53")]))
+    assert pre == ["ns1.internal. 0 IN A 10.1.0.53", 'nix.ns1.internal. 0 IN TXT "note"']
+    assert upd == ['nix.ns1.internal. 300 IN TXT "heritage=nix,managed-by=routy,type=A"']
+
+
+def test_adopt_with_other_ttl_replaces_rrset() -> None:
+    zone = NS + "ns1 600 A 10.1.0.53\n"
+    pre, upd = one(plan(zone, [NS_REC, rec("ns1", "A", "10.1.0.53")]))
+    assert pre == [
+        "ns1.internal. 0 IN A 10.1.0.53",
+        "nix.ns1.internal. NONE TXT",
+        "ns1.internal. NONE CNAME",
+    ]
+    assert upd == [
+        "ns1.internal. ANY A",
+        "ns1.internal. 300 IN A 10.1.0.53",
+        'nix.ns1.internal. 300 IN TXT "heritage=nix,managed-by=routy,type=A"',
+    ]
+
+
+def test_apex_ns_release_only_drops_the_marker() -> None:
+    zone = "@ 3600 NS ns0.internal.\n" + 'nix 300 TXT "heritage=nix,managed-by=routy,type=NS"\n'
+    pre, upd = one(plan(zone, [rec("www", "A", "10.0.0.80")]))
+    assert pre[0] == 'nix.internal. 0 IN TXT "heritage=nix,managed-by=routy,type=NS"'
+    assert upd[0] == 'nix.internal. 0 NONE TXT "heritage=nix,managed-by=routy,type=NS"'
+    assert not any(line.startswith("internal.") for line in pre + upd)
+
+
+def test_apex_ns_shrink_never_empties_the_rrset() -> None:
+    zone = NS.replace("@ 3600 NS ns0.internal.\n", "@ 3600 NS ns0.internal.\n@ 3600 NS ns1.\n")
+    pre, upd = one(plan(zone, [NS_REC]))
+    assert pre == ["internal. 0 IN NS ns0.internal.", "internal. 0 IN NS ns1."]
+    assert upd == ["internal. 0 NONE NS ns1."]
+
+
+def test_txt_with_spaces_quotes_backslashes_is_kept_exactly() -> None:
+    data = '"hello world" "say \\"hi\\"" "back\\\\slash"'
+    _pre, upd = one(plan(NS, [NS_REC, rec("t", "TXT", data)]))
+    assert upd[0] == f"t.internal. 300 IN TXT {data}"
+
+
+def test_messages_are_signed_at_send_time_with_the_key() -> None:
+    messages = build_messages(plan(NS, [NS_REC, rec("www", "A", "10.0.0.80")]), KEY)
+    msg = messages[0]
+    assert msg.keyname == KEY.name
+    assert msg.keyalgorithm == KEY.algorithm
+    assert msg.keyring is not None
+    assert msg.tsig is not None
+    assert not any(msg.tsig[0].mac)  # a zero placeholder: signed only when sent
+    assert msg.origin == ZONE
+    assert msg.zone[0].rdtype == dns.rdatatype.SOA
+    assert msg.zone[0].rdclass == dns.rdataclass.IN
+
+
+def test_in_sync_plan_builds_no_message() -> None:
+    zone = NS + "www 300 A 10.0.0.80\n" + marker("www", "A")
+    assert build_messages(plan(zone, [NS_REC, rec("www", "A", "10.0.0.80")]), KEY) == []
+
+
+def test_large_plans_split_between_names_never_within_one() -> None:
+    records = [NS_REC]
+    for i in range(3000):
+        records.append(rec(f"h{i}", "A", f"10.{i // 250}.{i % 250}.1"))
+        if i % 3 == 0:
+            records.append(rec(f"h{i}", "AAAA", f"fd00::{i:x}"))
+    p = plan(NS, records)
+    messages = build_messages(p, KEY)
+    assert len(messages) > 1
+    seen: set[dns.name.Name] = set()
+    for msg in messages:
+        assert len(msg.to_wire()) <= 60_000  # signed now
+        names = {rrset.name for rrset in msg.update if rrset.name.labels[0] != b"nix"}
+        assert not names & seen, "a name's changes were split across messages"
+        seen |= names
+        markers = {rrset.name for rrset in msg.update if rrset.name.labels[0] == b"nix"}
+        assert markers == {dns.name.Name((b"nix", *name.labels)) for name in names}
+    assert len(seen) == 3000
+    total = sum(len(rrset) for msg in messages for rrset in msg.update)
+    assert total == 2 * len(p.changes)
+
+
+def test_one_name_too_big_for_a_message_is_an_error() -> None:
+    records = [NS_REC] + [rec("big", "A", f"10.0.{i // 250}.{i % 250 + 1}") for i in range(4000)]
+    with pytest.raises(MessageTooBigError, match=r"big\.internal\."):
+        build_messages(plan(NS, records), KEY)
