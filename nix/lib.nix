@@ -700,6 +700,16 @@ let
     shutil.copyfile(doc, os.environ["out"])
   '';
 
+  # builtins.derivation plus the `overrideAttrs` that nixpkgs' testers
+  # (testBuildFailure) expect.
+  mkDerivation =
+    attrs:
+    builtins.derivation attrs
+    // {
+      overrideAttrs =
+        f: mkDerivation (attrs // (if builtins.isFunction f then f attrs else f));
+    };
+
   check =
     {
       document,
@@ -708,8 +718,10 @@ let
       name ? "dns-static-records-desired.json",
       system ? builtins.currentSystem,
     }:
-    builtins.derivation {
+    mkDerivation {
       inherit name system;
+      outputs = [ "out" ];
+      __structuredAttrs = false;
       builder = python;
       interpreter = python;
       args = [
