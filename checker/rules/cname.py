@@ -23,22 +23,22 @@ from checker.rules.index import Index, problem, ref, refs, sort_key, suspect, ta
 _TARGET_RULES = {
     RType.MX: (
         "MX exchange",
-        "RFC 2181 §10.3: mail servers do not follow it",
+        "an MX must name a host, never an alias (RFC 2181 §10.3, RFC 5321 §5.1)",
         Severity.ERROR,
     ),
     RType.NS: (
         "NS target",
-        "RFC 2181 §10.3: an NS must name the server's canonical name",
+        "an NS must name the server's canonical name, never an alias (RFC 2181 §10.3)",
         Severity.ERROR,
     ),
     RType.SRV: (
         "SRV target",
-        "RFC 2782: an SRV target must not be an alias",
+        "an SRV target must name a host, never an alias (RFC 2782)",
         Severity.ERROR,
     ),
     RType.PTR: (
         "PTR target",
-        "reverse lookups expect the canonical host name",
+        "a PTR should lead to the canonical host name, which forward-confirmation checks expect",
         Severity.WARNING,
     ),
 }
