@@ -1,0 +1,344 @@
+"""Bring one zone to the desired records: read, plan, check, back up, send, verify.
+
+The loop of `sync_zone`:
+
+1. read the zone (AXFR, `agent.zone_reader`) -- or take the snapshot the caller
+   already read for its pre-flight checks;
+2. plan (pure, `agent.planner`);
+3. policy: conflicts with ``--on-conflict fail`` -> `ConflictsPresent`;
+   too many deletes -> `UnsafePlan` (``--force`` overrides);
+4. back up the zone as read (only when something will be sent);
+5. send the messages (`agent.update_builder` + `agent.dns_io`);
+6. verify: read and plan again. Knot answers NOERROR to updates it silently
+   ignores, so a change we sent that is still planned is an error, never a
+   success.
+
+A failed prerequisite or SERVFAIL means nothing of that message was applied
+and someone else changed the zone (or spoiled Knot's batch): re-read, re-plan
+and retry, a bounded number of times with jittered exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import dns.name
+import dns.rdatatype
+
+from agent.backup import write_backup
+from agent.dns_io import send_update
+from agent.errors import (
+    AgentError,
+    ConflictsPresent,
+    PrerequisiteFailed,
+    ServerFailure,
+    TransferError,
+    UnsafePlan,
+)
+from agent.keyfile import TsigKey
+from agent.plan import Action, Change, ZonePlan
+from agent.planner import plan_zone
+from agent.render_plan import change_lines, conflict_line, relative, summary, zone_text
+from agent.update_builder import DEFAULT_MAX_SIZE, build_messages, group_changes
+from agent.zone_reader import ZoneSnapshot, read_zone
+from checker.model import Owner, Record
+
+log = logging.getLogger(__name__)
+
+
+class VerificationError(AgentError):
+    """The server said NOERROR but the zone does not hold what we sent."""
+
+
+class ConflictPolicy(StrEnum):
+    SKIP = "skip"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Where and how to reach the server."""
+
+    server: str
+    port: int
+    key: TsigKey
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    on_conflict: ConflictPolicy = ConflictPolicy.SKIP
+    adopt: bool = True
+    dry_run: bool = False
+    max_delete_fraction: float = 0.5
+    force: bool = False
+    backup_dir: Path | None = None
+    backup_keep: int = 10
+    max_attempts: int = 5
+    backoff_base: float = 0.05
+    backoff_max: float = 2.0
+    max_message_size: int = DEFAULT_MAX_SIZE
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.max_delete_fraction <= 1.0:
+            raise ValueError("max_delete_fraction must lie in 0..1")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredZone:
+    """What one zone should hold, as the checked document says."""
+
+    zone: dns.name.Name
+    records: tuple[Record, ...]
+    owner: Owner
+    default_ttl: int
+
+
+#: Called after every read with the snapshot and the attempt number (1-based).
+AfterRead = Callable[[ZoneSnapshot, int], None]
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    """The outcome of one zone's run, for output and metrics."""
+
+    zone: dns.name.Name
+    plan: ZonePlan  # the first plan: what was pending when the run started
+    final_plan: ZonePlan  # the plan of the last read (verification), or `plan`
+    applied: dict[Action, int] = field(default_factory=dict)
+    messages_sent: int = 0
+    attempts: int = 1
+    duration: float = 0.0
+    dry_run: bool = False
+    backup: Path | None = None
+    serial_before: int = 0
+    serial_after: int = 0
+
+    @property
+    def pending(self) -> bool:
+        """Changes remain (a dry run, or nothing was sent)."""
+        return not self.final_plan.in_sync
+
+    @property
+    def managed_count(self) -> int:
+        """RRsets we own after the run (a dry run changes nothing)."""
+        return self.final_plan.owned_before
+
+
+def check_snapshot(snapshot: ZoneSnapshot) -> None:
+    """Refuse to plan against a zone that looks empty: a server that lost its
+    zone must not make every name look free."""
+    apex_ns = snapshot.get(snapshot.origin, dns.rdatatype.NS)
+    if apex_ns is None or len(snapshot.rrsets) < 2:
+        raise TransferError(
+            f"zone {zone_text(snapshot.origin)} as read has no NS records at its apex "
+            "(it looks empty); refusing to plan against it -- check the server's zone"
+        )
+
+
+def check_policy(plan: ZonePlan, options: SyncOptions) -> None:
+    """Raise if the plan may not be applied: conflicts under ``fail``, or more
+    deletes than ``--max-delete-fraction`` allows without ``--force``."""
+    zone = zone_text(plan.zone)
+    if plan.conflicts and options.on_conflict is ConflictPolicy.FAIL:
+        first = plan.conflicts[0]
+        raise ConflictsPresent(
+            f"zone {zone}: {len(plan.conflicts)} conflict(s) and --on-conflict fail, nothing "
+            f"applied; first: {relative(first.name, plan.zone)} "
+            f"{dns.rdatatype.to_text(first.rdtype)}: {first.kind}"
+        )
+    deletes = plan.deletes
+    if options.force or deletes <= 1:
+        return
+    owned = max(plan.owned_before, 1)
+    if deletes / owned > options.max_delete_fraction:
+        raise UnsafePlan(
+            f"zone {zone}: the plan deletes {deletes} of {plan.owned_before} owned RRsets, "
+            f"more than --max-delete-fraction {options.max_delete_fraction:g} allows; "
+            "check the desired document, then re-run with --force if this is intended"
+        )
+
+
+def read_and_plan(
+    target: DesiredZone, conn: Connection, options: SyncOptions
+) -> tuple[ZoneSnapshot, ZonePlan]:
+    """One read and the plan from it (no policy checks)."""
+    snapshot = read_zone(conn.server, conn.port, target.zone, conn.key, conn.timeout)
+    check_snapshot(snapshot)
+    return snapshot, make_plan(target, snapshot, options)
+
+
+def make_plan(target: DesiredZone, snapshot: ZoneSnapshot, options: SyncOptions) -> ZonePlan:
+    return plan_zone(
+        target.zone,
+        target.records,
+        snapshot,
+        target.owner,
+        target.default_ttl,
+        adopt=options.adopt,
+    )
+
+
+def _key(change: Change) -> tuple[dns.name.Name, int]:
+    return (change.name, int(change.rdtype))
+
+
+def _backoff(attempt: int, options: SyncOptions) -> float:
+    ceiling = min(options.backoff_max, options.backoff_base * (2 ** (attempt - 1)))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not crypto)
+
+
+def _log_plan(plan: ZonePlan) -> None:
+    for conflict in plan.conflicts:
+        log.warning("%s: %s", zone_text(plan.zone), conflict_line(conflict, plan.zone))
+    for warning in plan.warnings:
+        log.warning("%s: %s", zone_text(plan.zone), warning)
+
+
+def sync_zone(
+    target: DesiredZone,
+    conn: Connection,
+    options: SyncOptions,
+    *,
+    snapshot: ZoneSnapshot | None = None,
+    after_read: AfterRead | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ZoneResult:
+    """Converge one zone (or, with ``dry_run``, only plan it).
+
+    `snapshot` is a fresh read to start from (the caller's pre-flight read);
+    `after_read` is called after every read (tests inject concurrent writes).
+    Raises `AgentError` subclasses; `PrerequisiteFailed`/`ServerFailure` only
+    once the retries are used up.
+    """
+    started = time.monotonic()
+    zname = zone_text(target.zone)
+    applied: dict[Action, int] = dict.fromkeys(Action, 0)
+    sent_messages = 0
+    first_plan: ZonePlan | None = None
+    backup: Path | None = None
+    serial_before = 0
+    attempt = 0
+    while True:
+        attempt += 1
+        if snapshot is None:
+            snapshot = read_zone(conn.server, conn.port, target.zone, conn.key, conn.timeout)
+            check_snapshot(snapshot)
+        if after_read is not None:
+            after_read(snapshot, attempt)
+        plan = make_plan(target, snapshot, options)
+        if first_plan is None:
+            first_plan, serial_before = plan, snapshot.serial
+            _log_plan(plan)
+        check_policy(plan, options)
+        if plan.in_sync or options.dry_run:
+            result = ZoneResult(
+                zone=target.zone,
+                plan=first_plan,
+                final_plan=plan,
+                applied=applied,
+                messages_sent=sent_messages,
+                attempts=attempt,
+                duration=time.monotonic() - started,
+                dry_run=options.dry_run,
+                backup=backup,
+                serial_before=serial_before,
+                serial_after=snapshot.serial,
+            )
+            _log_summary(result)
+            return result
+        if options.backup_dir is not None and backup is None:
+            backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
+            log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, backup)
+        messages = build_messages(plan, conn.key, options.max_message_size)
+        groups = group_changes(plan.changes)
+        by_name = {group.name: group for group in groups}
+        sent: list[Change] = []
+        try:
+            for message in messages:
+                send_update(conn.server, conn.port, message, conn.timeout)
+                sent_messages += 1
+                names = {rrset.name for rrset in message.update}
+                for name in names:
+                    group = by_name.pop(name, None)
+                    if group is None:
+                        continue
+                    for change in group.changes:
+                        sent.append(change)
+                        applied[change.action] += 1
+                        for line in change_lines(change, plan.zone):
+                            log.info("%s: %s", zname, line)
+        except (PrerequisiteFailed, ServerFailure) as exc:
+            if attempt >= options.max_attempts:
+                raise type(exc)(
+                    f"{exc} (gave up after {attempt} attempts; another writer keeps changing "
+                    "the zone, or the server keeps failing)"
+                ) from None
+            delay = _backoff(attempt, options)
+            log.warning("%s: %s; re-reading and retrying in %.2fs", zname, exc, delay)
+            snapshot = None
+            sleep(delay)
+            continue
+        # Verify: re-read; nothing we sent may still be planned.
+        snapshot = read_zone(conn.server, conn.port, target.zone, conn.key, conn.timeout)
+        check_snapshot(snapshot)
+        after = make_plan(target, snapshot, options)
+        sent_keys = {_key(c) for c in sent}
+        ignored = [c for c in after.changes if _key(c) in sent_keys]
+        if ignored:
+            lines = "; ".join(line for c in ignored for line in change_lines(c, plan.zone)[:1])
+            raise VerificationError(
+                f"zone {zname}: the server answered NOERROR but did not apply "
+                f"{len(ignored)} change(s): {lines} -- Knot silently ignores some updates "
+                "(e.g. data beside a CNAME); check the zone and the server's log"
+            )
+        if not after.in_sync and attempt >= options.max_attempts:
+            raise AgentError(
+                f"zone {zname}: still {len(after.changes)} change(s) pending after {attempt} "
+                "attempts: another writer keeps changing the zone; re-run later"
+            )
+        if after.in_sync:
+            result = ZoneResult(
+                zone=target.zone,
+                plan=first_plan,
+                final_plan=after,
+                applied=applied,
+                messages_sent=sent_messages,
+                attempts=attempt,
+                duration=time.monotonic() - started,
+                backup=backup,
+                serial_before=serial_before,
+                serial_after=snapshot.serial,
+            )
+            _log_summary(result)
+            return result
+        # New changes appeared (another writer meanwhile): go round again with
+        # the verification read.
+        log.info("%s: the zone changed meanwhile; planning again", zname)
+
+
+def _log_summary(result: ZoneResult) -> None:
+    zname = zone_text(result.zone)
+    if result.dry_run:
+        log.info("%s: dry run, nothing sent; %s", zname, summary(result.plan))
+        return
+    done = ", ".join(f"{result.applied.get(a, 0)} {a}" for a in Action)
+    log.info(
+        "%s: %s; applied %s in %d message(s), %d attempt(s), serial %d -> %d, %.2fs",
+        zname,
+        "in sync" if result.final_plan.in_sync else "NOT in sync",
+        done,
+        result.messages_sent,
+        result.attempts,
+        result.serial_before,
+        result.serial_after,
+        result.duration,
+    )
