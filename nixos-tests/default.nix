@@ -151,7 +151,10 @@ pkgs.testers.runNixOSTest {
 
       def rrset(name, rtype):
           out = routy.succeed(f"kdig @127.0.0.1 +short {name} {rtype}")
-          return sorted(line for line in out.splitlines() if line.strip())
+          lines = [line.strip() for line in out.splitlines() if line.strip()]
+          if rtype == "DHCID":  # base64 in one piece, however it is wrapped
+              lines = [line.replace(" ", "") for line in lines]
+          return sorted(lines)
 
 
       def verify(stage):
