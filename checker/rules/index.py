@@ -135,7 +135,7 @@ def refs(records: Iterable[Record], here: DomainName | None = None, limit: int =
     return ", ".join(shown)
 
 
-def sort_key(record: Record) -> tuple[str, str, str, int, str]:
+def sort_key(record: Record) -> tuple[str, str, str, int, str, str, str]:
     """A deterministic order, independent of the order records were written in."""
     return (
         record.document,
@@ -143,6 +143,8 @@ def sort_key(record: Record) -> tuple[str, str, str, int, str]:
         record.rdata.to_text(),
         record.ttl,
         record.zone.to_text(),
+        record.written_name,
+        record.written_data,
     )
 
 
