@@ -263,3 +263,25 @@ def test_silent_server_times_out(silent_server: int) -> None:
     key = TsigKey(dns.name.from_text("k"), dns.tsig.HMAC_SHA256, base64.b64decode("AAAA"))
     with pytest.raises(TransferError, match="stalled"):
         read_zone("127.0.0.1", silent_server, INTERNAL, key, timeout=0.5)
+
+
+def test_fast_path_matches_dnspython(
+    knot_factory: KnotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent import zone_reader
+
+    assert zone_reader._fast_paths_agree()
+    extra = [*ALL_TYPES, "Mixed 300 CNAME Target.Elsewhere.", "v6 300 AAAA 2001:db8::a:0:0:1"]
+    knot = knot_factory(
+        extra_records={"internal": extra, "10.in-addr.arpa": ["1.0.0 300 PTR Host.Internal."]}
+    )
+    for zone in (INTERNAL, REVERSE):
+        fast = read_zone(knot.server, knot.port, zone, knot.tsig_key)
+        monkeypatch.setattr(zone_reader, "_fast_path_ok", False)
+        generic = read_zone(knot.server, knot.port, zone, knot.tsig_key)
+        monkeypatch.setattr(zone_reader, "_fast_path_ok", None)
+        assert fast.to_zone_text() == generic.to_zone_text()
+        assert dict(fast.rrsets) == dict(generic.rrsets)
+    ptr = fast.get(dns.name.from_text("1.0.0.10.in-addr.arpa"), dns.rdatatype.PTR)
+    assert ptr is not None
+    assert ptr[0].to_text().lower() == "host.internal."  # (Knot lower-cases PTR data)
