@@ -6,7 +6,7 @@ name compare equal and the diff never churns over case or escapes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 MAX_LABEL = 63
@@ -162,8 +162,9 @@ class ParsedName:
     """A name as written: its absolute value and whether it had the trailing dot."""
 
     name: DomainName
-    absolute: bool
-    written: str
+    # How it was spelled does not change what it is: equality is the name's.
+    absolute: bool = field(compare=False)
+    written: str = field(compare=False)
 
 
 def parse_name(text: str, origin: DomainName) -> ParsedName:

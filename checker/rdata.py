@@ -317,7 +317,7 @@ def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
                 f"CAA tag '{tokens[1].raw}' is not 1-15 ASCII letters and digits",
                 "use issue, issuewild or iodef",
             )
-        return CAA(flags, tag.lower(), tokens[2].value)
+        return CAA(flags, tag, tokens[2].value)
     raise RdataError("unsupported-type", f"type {rtype} is not supported")  # pragma: no cover
 
 

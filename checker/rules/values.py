@@ -112,7 +112,8 @@ def _caa(record: Record) -> Iterator[Problem]:
     if not isinstance(rdata, CAA):
         return
     value = rdata.value.decode("utf-8", "replace")
-    if rdata.tag in _ISSUE_TAGS:
+    tag = rdata.tag.lower()  # tags match case-insensitively (RFC 8659 §4.1)
+    if tag in _ISSUE_TAGS:
         match = _ISSUE.match(value)
         if match is None:
             looks_url = "://" in value or value.rstrip().endswith(".")
@@ -125,7 +126,7 @@ def _caa(record: Record) -> Iterator[Problem]:
                 if looks_url
                 else 'write e.g. "letsencrypt.org", or ";" to forbid issuance',
             )
-    elif rdata.tag == "iodef":
+    elif tag == "iodef":
         if not value.startswith(("mailto:", "http://", "https://")):
             yield problem(
                 "caa-value",
@@ -133,7 +134,7 @@ def _caa(record: Record) -> Iterator[Problem]:
                 f"CAA iodef value {value!r} is not a mailto:, http: or https: URL (RFC 8659 §4.4)",
                 'write e.g. "mailto:security@example.org"',
             )
-    elif rdata.tag not in KNOWN_CAA_TAGS:
+    elif tag not in KNOWN_CAA_TAGS:
         critical = rdata.flags & 128
         yield problem(
             "caa-unknown-tag",
