@@ -45,7 +45,7 @@ from agent.keyfile import TsigKey
 from agent.plan import Action, Change, ZonePlan
 from agent.planner import plan_zone
 from agent.render_plan import change_lines, conflict_line, relative, summary, zone_text
-from agent.update_builder import DEFAULT_MAX_SIZE, build_messages, group_changes
+from agent.update_builder import DEFAULT_MAX_SIZE, build_batches
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.model import Owner, Record
 
@@ -258,24 +258,17 @@ def sync_zone(
         if options.backup_dir is not None and backup is None:
             backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
             log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, backup)
-        messages = build_messages(plan, conn.key, options.max_message_size)
-        groups = group_changes(plan.changes)
-        by_name = {group.name: group for group in groups}
+        batches = build_batches(plan, conn.key, options.max_message_size)
         sent: list[Change] = []
         try:
-            for message in messages:
-                send_update(conn.server, conn.port, message, conn.timeout)
+            for batch in batches:
+                send_update(conn.server, conn.port, batch.message, conn.timeout)
                 sent_messages += 1
-                names = {rrset.name for rrset in message.update}
-                for name in names:
-                    group = by_name.pop(name, None)
-                    if group is None:
-                        continue
-                    for change in group.changes:
-                        sent.append(change)
-                        applied[change.action] += 1
-                        for line in change_lines(change, plan.zone):
-                            log.info("%s: %s", zname, line)
+                for change in batch.changes:
+                    sent.append(change)
+                    applied[change.action] += 1
+                    for line in change_lines(change, plan.zone):
+                        log.info("%s: %s", zname, line)
         except (PrerequisiteFailed, ServerFailure) as exc:
             if attempt >= options.max_attempts:
                 raise type(exc)(

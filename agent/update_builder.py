@@ -184,6 +184,14 @@ def _fit(zone: dns.name.Name, batch: list[NameGroup], budget: int) -> list[list[
     return _fit(zone, batch[:half], budget) + _fit(zone, batch[half:], budget)
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One UPDATE message and the plan's changes it carries."""
+
+    message: dns.update.UpdateMessage
+    changes: tuple[Change, ...]
+
+
 def build_messages(
     plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
 ) -> list[dns.update.UpdateMessage]:
@@ -192,6 +200,11 @@ def build_messages(
 
     Raises `MessageTooBigError` when the changes at one name alone exceed the limit.
     """
+    return [batch.message for batch in build_batches(plan, key, max_size)]
+
+
+def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE) -> list[Batch]:
+    """As `build_messages`, each message with the changes it carries."""
     zone = plan.zone
     budget = max_size - TSIG_OVERHEAD
     base = _unsigned_size(zone, [])
@@ -214,4 +227,10 @@ def build_messages(
     if current:
         batches.append(current)
     fitted = [part for batch in batches for part in _fit(zone, batch, budget)]
-    return [build_group_message(zone, batch, key) for batch in fitted]
+    return [
+        Batch(
+            build_group_message(zone, batch, key),
+            tuple(change for group in batch for change in group.changes),
+        )
+        for batch in fitted
+    ]

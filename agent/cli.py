@@ -1,0 +1,454 @@
+"""dns-static-agent: plan, apply and classify (contract §5).
+
+The only module that prints. Plans and results go to stdout, diagnostics and
+logs to stderr. `main` is the single exit point: every `AgentError` becomes
+one line ``error: …`` and its exit code; anything unexpected becomes one line
+and exit 1 (a traceback only with ``--debug`` or ``DNS_STATIC_DEBUG=1``).
+
+Exit codes: 0 in sync / applied; 1 error; 2 usage; 3 conflicts with
+``--on-conflict fail`` (nothing applied); 4 ``plan``/``--dry-run``: changes
+pending.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import dns.name
+
+from agent.applier import (
+    AfterRead,
+    ConflictPolicy,
+    Connection,
+    DesiredZone,
+    SyncOptions,
+    ZoneResult,
+    check_policy,
+    read_and_plan,
+    sync_zone,
+)
+from agent.classify import render_classification
+from agent.errors import AgentError, InputError, UsageError
+from agent.keyfile import TsigKey, load_key_file
+from agent.metrics import ZoneMetrics, write_metrics
+from agent.plan import Action, ZonePlan
+from agent.render_plan import plan_json, plan_lines, zone_text
+from agent.zone_reader import ZoneSnapshot, read_zone
+from checker.check import check_documents
+from checker.document import InputError as DocumentInputError
+from checker.document import load_document
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CONFLICTS = 3
+EXIT_PENDING = 4
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (1..65535)")
+    return value
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the timeout must be positive")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--server", required=True, help="DNS server address (Knot)")
+    common.add_argument("--port", type=_port, default=53, help="DNS server port (default 53)")
+    common.add_argument("--key-file", required=True, type=Path, help="TSIG key file")
+    common.add_argument(
+        "--timeout", type=_timeout, default=10.0, help="seconds per network operation"
+    )
+    common.add_argument("--debug", action="store_true", help="debug logs and tracebacks")
+
+    parser = _Parser(
+        prog="dns-static-agent",
+        description="Keep static DNS records in a Knot zone shared with DHCP and ExternalDNS.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    plan = sub.add_parser("plan", parents=[common], help="show what apply would change")
+    apply = sub.add_parser("apply", parents=[common], help="bring the zones in sync")
+    for p in (plan, apply):
+        p.add_argument("--desired", required=True, type=Path, help="desired-state document")
+        p.add_argument(
+            "--zone", action="append", default=[], help="limit to this zone (repeatable)"
+        )
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    apply.add_argument("--dry-run", action="store_true", help="plan only; send no UPDATE")
+    apply.add_argument(
+        "--on-conflict",
+        choices=[p.value for p in ConflictPolicy],
+        default=ConflictPolicy.SKIP.value,
+        help="skip conflicting records (default) or fail the run with exit 3",
+    )
+    apply.add_argument(
+        "--no-adopt", action="store_true", help="treat matching unmarked records as conflicts"
+    )
+    apply.add_argument(
+        "--max-delete-fraction",
+        type=_fraction,
+        default=0.5,
+        help="refuse to delete more than this fraction of owned RRsets (default 0.5)",
+    )
+    apply.add_argument("--force", action="store_true", help="apply even an unsafe plan")
+    apply.add_argument("--metrics-file", type=Path, help="node-exporter textfile to update")
+    apply.add_argument("--backup-dir", type=Path, help="write the zone here before changing it")
+
+    classify = sub.add_parser("classify", parents=[common], help="sort a zone's records")
+    classify.add_argument("--zone", required=True, help="the zone to classify")
+    classify.add_argument("--owner-prefix", default="nix", help="marker prefix (default nix)")
+    classify.add_argument("--managed-by", default=None, help="our managed-by id (optional)")
+    classify.add_argument("--format", choices=("text", "json", "nix"), default="text")
+    return parser
+
+
+# -- set-up -------------------------------------------------------------------------
+
+
+def _debug_wanted(argv: Sequence[str]) -> bool:
+    return "--debug" in argv or os.environ.get("DNS_STATIC_DEBUG", "") not in ("", "0")
+
+
+def _configure_logging(debug: bool) -> None:
+    if os.environ.get("JOURNAL_STREAM"):
+        fmt = "%(levelname)s %(message)s"  # journald adds its own timestamps
+    else:
+        fmt = "%(asctime)s %(levelname)s %(message)s"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(fmt))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_dns_static_agent", False):
+            root.removeHandler(old)
+    handler._dns_static_agent = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    for noisy in ("dns",):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parse_zone(text: str) -> dns.name.Name:
+    try:
+        return dns.name.from_text(text.strip()).canonicalize()
+    except dns.exception.DNSException as exc:
+        raise UsageError(f"--zone {text!r} is not a valid zone name: {exc}") from None
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    targets: list[DesiredZone]
+    key: TsigKey
+
+
+def _load(args: argparse.Namespace) -> _Loaded:
+    """Document (checked), selected zones, key: all before any network I/O."""
+    path = str(args.desired)
+    try:
+        document = load_document(path)
+    except DocumentInputError as exc:
+        raise InputError(f"desired document {path}: {exc}") from None
+    report = check_documents([(path, document)])
+    if not report.ok:
+        raise InputError(
+            f"the desired document {path} has {report.errors} error(s); nothing applied -- "
+            f"run dns-static-check {path} to see them"
+        )
+    desired = report.desireds[0]
+    in_doc = {dns.name.from_text(z.to_text()): z for z in desired.zones}
+    selected: list[dns.name.Name] = []
+    for text in args.zone:
+        zone = _parse_zone(text)
+        if zone not in in_doc:
+            known = ", ".join(zone_text(z) for z in sorted(in_doc)) or "none"
+            raise UsageError(f"--zone {text} is not a zone of {path} (its zones: {known})")
+        if zone not in selected:
+            selected.append(zone)
+    if not selected:
+        selected = sorted(in_doc)
+    targets = [
+        DesiredZone(
+            zone=zone,
+            records=tuple(desired.records_in(in_doc[zone])),
+            owner=desired.owner,
+            default_ttl=desired.default_ttl,
+        )
+        for zone in selected
+    ]
+    return _Loaded(targets, load_key_file(args.key_file))
+
+
+def _connection(args: argparse.Namespace, key: TsigKey) -> Connection:
+    return Connection(server=args.server, port=args.port, key=key, timeout=args.timeout)
+
+
+def _print_plan(plan: ZonePlan) -> None:
+    sys.stdout.write("\n".join(plan_lines(plan)) + "\n")
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    loaded = _load(args)
+    conn = _connection(args, loaded.key)
+    options = SyncOptions(dry_run=True)
+    plans: list[ZonePlan] = []
+    for target in loaded.targets:
+        _, plan = read_and_plan(target, conn, options)
+        plans.append(plan)
+    if args.json:
+        out = {"command": "plan", "zones": [plan_json(p) for p in plans]}
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for plan in plans:
+            _print_plan(plan)
+    return EXIT_PENDING if any(not p.in_sync for p in plans) else EXIT_OK
+
+
+def _options(args: argparse.Namespace) -> SyncOptions:
+    return SyncOptions(
+        on_conflict=ConflictPolicy(args.on_conflict),
+        adopt=not args.no_adopt,
+        dry_run=args.dry_run,
+        max_delete_fraction=args.max_delete_fraction,
+        force=args.force,
+        backup_dir=args.backup_dir,
+    )
+
+
+def _result_json(result: ZoneResult) -> dict[str, Any]:
+    return {
+        **plan_json(result.plan),
+        "result": {
+            "dry_run": result.dry_run,
+            "in_sync": result.final_plan.in_sync,
+            "applied": {str(a): n for a, n in result.applied.items()},
+            "messages_sent": result.messages_sent,
+            "attempts": result.attempts,
+            "serial_before": result.serial_before,
+            "serial_after": result.serial_after,
+            "managed_count": result.managed_count,
+            "duration_seconds": round(result.duration, 3),
+            "backup": str(result.backup) if result.backup else None,
+        },
+    }
+
+
+def _write_metrics(
+    path: Path | None,
+    targets: Sequence[DesiredZone],
+    results: dict[dns.name.Name, ZoneResult],
+    started: dict[dns.name.Name, float],
+    failed: bool,
+) -> None:
+    if path is None:
+        return
+    now = time.time()
+    out: list[ZoneMetrics] = []
+    for target in targets:
+        result = results.get(target.zone)
+        if result is not None:
+            counts = result.plan.counts() if result.dry_run else result.applied
+            out.append(
+                ZoneMetrics(
+                    zone=zone_text(target.zone),
+                    success=True,
+                    managed_count=result.managed_count,
+                    conflicts=len(result.final_plan.conflicts),
+                    changes={str(a): counts.get(a, 0) for a in Action},
+                    duration_seconds=result.duration,
+                    timestamp=now,
+                )
+            )
+        elif failed:
+            out.append(
+                ZoneMetrics(
+                    zone=zone_text(target.zone),
+                    success=False,
+                    managed_count=0,
+                    conflicts=0,
+                    changes=dict.fromkeys((str(a) for a in Action), 0),
+                    duration_seconds=time.monotonic() - started.get(target.zone, time.monotonic()),
+                    timestamp=now,
+                )
+            )
+    write_metrics(path, out)
+
+
+def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
+    loaded = _load(args)
+    conn = _connection(args, loaded.key)
+    options = _options(args)
+    t0 = time.monotonic()
+    started = {t.zone: t0 for t in loaded.targets}
+    results: dict[dns.name.Name, ZoneResult] = {}
+    errors: list[AgentError] = []
+    try:
+        # Pre-flight: read and plan every zone, check every policy, before sending
+        # anything anywhere.
+        first: dict[dns.name.Name, tuple[ZoneSnapshot, ZonePlan]] = {}
+        for target in loaded.targets:
+            first[target.zone] = read_and_plan(target, conn, options)
+        for target in loaded.targets:
+            check_policy(first[target.zone][1], options)
+        for target in loaded.targets:
+            started[target.zone] = time.monotonic()
+            try:
+                results[target.zone] = sync_zone(
+                    target, conn, options, snapshot=first[target.zone][0], after_read=after_read
+                )
+            except AgentError as exc:
+                if len(loaded.targets) == 1:
+                    raise
+                print(f"error: {exc}", file=sys.stderr)
+                errors.append(exc)
+    except AgentError:
+        _safe_metrics(args.metrics_file, loaded.targets, results, started)
+        raise
+    _safe_metrics(args.metrics_file, loaded.targets, results, started, failed=bool(errors))
+
+    ordered = [results[t.zone] for t in loaded.targets if t.zone in results]
+    if args.json:
+        out = {
+            "command": "apply",
+            "dry_run": options.dry_run,
+            "zones": [_result_json(r) for r in ordered],
+            "errors": [str(e) for e in errors],
+        }
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for result in ordered:
+            if options.dry_run:
+                _print_plan(result.plan)
+            else:
+                _print_result(result)
+    if errors:
+        return max(e.exit_code for e in errors)
+    if options.dry_run and any(r.pending for r in ordered):
+        return EXIT_PENDING
+    return EXIT_OK
+
+
+def _safe_metrics(
+    path: Path | None,
+    targets: Sequence[DesiredZone],
+    results: dict[dns.name.Name, ZoneResult],
+    started: dict[dns.name.Name, float],
+    failed: bool = True,
+) -> None:
+    """Write metrics; on the error path a metrics failure must not hide the
+    original error, so it is only logged."""
+    try:
+        _write_metrics(path, targets, results, started, failed)
+    except AgentError as exc:
+        if not failed:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+
+
+def _print_result(result: ZoneResult) -> None:
+    plan = result.plan
+    lines = plan_lines(plan)[:-1]  # changes, conflicts, warnings without the plan summary
+    done = ", ".join(f"{result.applied.get(a, 0)} {a}" for a in Action)
+    if result.messages_sent:
+        lines.append(
+            f"zone {zone_text(result.zone)}: applied ({done}) in {result.messages_sent} "
+            f"message(s); serial {result.serial_before} → {result.serial_after}; "
+            f"{len(result.final_plan.conflicts)} conflict(s) skipped; in sync"
+        )
+    else:
+        lines.append(
+            f"zone {zone_text(result.zone)}: in sync, nothing sent (serial "
+            f"{result.serial_after}); {len(result.final_plan.conflicts)} conflict(s) skipped"
+        )
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    key = load_key_file(args.key_file)
+    zone = _parse_zone(args.zone)
+    conn = _connection(args, key)
+    snapshot = read_zone(conn.server, conn.port, zone, conn.key, conn.timeout)
+    text = render_classification(
+        snapshot, args.owner_prefix, args.format, managed_by=args.managed_by
+    )
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+# -- entry points ----------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = None) -> int:
+    """Run the agent; returns the exit code. `after_read` is a test hook called
+    after every zone read of ``apply``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_wanted(argv)
+    try:
+        args = build_parser().parse_args(argv)
+        _configure_logging(debug)
+        if args.command == "plan":
+            return cmd_plan(args)
+        if args.command == "apply":
+            return cmd_apply(args, after_read)
+        return cmd_classify(args)
+    except AgentError as exc:
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except Exception as exc:  # noqa: BLE001  (the one exit point: one line, not a traceback)
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        hint = "" if debug else " (run with --debug for a traceback)"
+        print(f"error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def main_entry() -> None:
+    sys.exit(main())
