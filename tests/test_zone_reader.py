@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import select
 import socket
 import threading
 from collections.abc import Iterator
@@ -211,12 +212,18 @@ class _CuttingProxy:
             query = client.recv(65535)
             upstream.sendall(query)
             passed = 0
-            while passed < self.limit:
-                chunk = upstream.recv(min(65535, self.limit - passed))
-                if not chunk:
-                    break
-                client.sendall(chunk)
-                passed += len(chunk)
+            try:
+                while passed < self.limit:
+                    readable, _, _ = select.select([upstream, client], [], [], 10)
+                    if client in readable or not readable:
+                        break  # the reader hung up (or nothing happens): done
+                    chunk = upstream.recv(min(65535, self.limit - passed))
+                    if not chunk:
+                        break
+                    client.sendall(chunk)
+                    passed += len(chunk)
+            except OSError:
+                pass
 
     def close(self) -> None:
         self.listener.close()
