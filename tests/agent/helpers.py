@@ -67,3 +67,28 @@ def snapshot(origin: str, text: str, serial: int = 1) -> ZoneSnapshot:
                 name, rdataset.ttl, list(rdataset)
             )
     return ZoneSnapshot(zone_name, serial, rrsets)
+
+
+class AgentRun:
+    """Runs ``dns-static-agent`` in-process against a knotd, capturing output."""
+
+    def __init__(self, server: str, port: int, key_file: Path, capsys: Any) -> None:
+        self.server = server
+        self.port = port
+        self.key_file = key_file
+        self.capsys = capsys
+
+    def __call__(
+        self, command: str, desired: Path | None, *extra: str, after_read: Any = None
+    ) -> tuple[int, str, str]:
+        from agent.cli import main
+
+        argv = [command]
+        if desired is not None:
+            argv += ["--desired", str(desired)]
+        argv += ["--server", self.server, "--port", str(self.port)]
+        argv += ["--key-file", str(self.key_file), *extra]
+        self.capsys.readouterr()
+        code = main(argv, after_read=after_read)
+        out, err = self.capsys.readouterr()
+        return code, out, err
