@@ -138,7 +138,7 @@ def write_backup(
         if temp is not None:
             with contextlib.suppress(OSError):
                 temp.unlink()
-    log.info("backup of zone %s (serial %d) written to %s", zone_text, snapshot.serial, target)
+    log.debug("backup of zone %s (serial %d) written to %s", zone_text, snapshot.serial, target)
     _prune(directory, stem, keep)
     return target
 

@@ -181,7 +181,11 @@ def _marker_category(
         text.startswith(MARKER_HERITAGE + ",") for text in texts
     ):
         kind = "" if any(t.startswith(EXTERNAL_DNS_HERITAGE) for t in texts) else "encrypted "
-        names = ", ".join(n.to_text() for n in sorted(claimed)) or "no name with data"
+        # the marker's name is read both ways (old and current format); show the
+        # readings that name existing data, if any
+        with_data = snapshot.names()
+        shown = [n for n in claimed if n in with_data] or claimed
+        names = ", ".join(n.to_text() for n in sorted(shown)) or "no name with data"
         return Category.EXTERNAL_DNS, f"{kind}ExternalDNS marker, claims {names}"
     at_our_prefix = len(rrset.name) > 1 and rrset.name.labels[0].lower() == prefix
     parts: list[str] = []
