@@ -17,7 +17,9 @@ Series per zone (``zone`` is the zone name without its trailing dot):
   fires at once rather than the series being absent and silent).
 * ``dns_static_records_sync_success`` -- 1 if this run succeeded, else 0.
 * ``dns_static_records_managed_count`` -- RRsets the owner holds after the run
-  (as the caller reports it).
+  (as the caller reports it). A failed run keeps the previous value when there
+  is one: it could not verify the zone, and a drop to 0 would fire a "record
+  count drop" alert for what is really a sync failure.
 * ``dns_static_records_errors_total`` -- counter of failed runs; survives
   across runs (read back from the file), starts at 0.
 * ``dns_static_records_conflicts`` -- conflicts found in this run.
@@ -247,10 +249,15 @@ def _series_for(result: ZoneMetrics, existing: _Existing) -> dict[str, list[str]
         last_sync: float = int(result.timestamp)
     else:
         last_sync = _previous(existing, LAST_SYNC, result.zone) or 0
+    managed: float = result.managed_count
+    if not result.success:
+        previous_managed = _previous(existing, MANAGED, result.zone)
+        if previous_managed is not None:
+            managed = previous_managed
     return {
         LAST_SYNC: [f"{LAST_SYNC}{{{zone}}} {format_value(last_sync)}"],
         SUCCESS: [f"{SUCCESS}{{{zone}}} {1 if result.success else 0}"],
-        MANAGED: [f"{MANAGED}{{{zone}}} {int(result.managed_count)}"],
+        MANAGED: [f"{MANAGED}{{{zone}}} {int(managed)}"],
         ERRORS: [f"{ERRORS}{{{zone}}} {format_value(errors)}"],
         CONFLICTS: [f"{CONFLICTS}{{{zone}}} {int(result.conflicts)}"],
         CHANGES: [

@@ -208,7 +208,7 @@ def test_unknown_action_is_rejected() -> None:
 
 def _writer(path: str, zone: str, rounds: int) -> None:
     for number in range(rounds):
-        write_metrics(Path(path), [result(zone, managed=number, success=number % 2 == 0)])
+        write_metrics(Path(path), [result(zone, managed=number, success=number % 2 == 1)])
 
 
 def test_concurrent_processes_keep_each_others_series(tmp_path: Path) -> None:
@@ -230,3 +230,17 @@ def test_concurrent_processes_keep_each_others_series(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [path.name, lock_path_for(path).name]
     )
+
+
+def test_failed_run_keeps_the_last_known_managed_count(tmp_path: Path) -> None:
+    path = tmp_path / "m.prom"
+    write_metrics(path, [result(success=False, managed=0)])
+    series, _ = parse(path)
+    assert value(series, "managed_count", "internal") == 0
+    write_metrics(path, [result(success=True, managed=12)])
+    write_metrics(path, [result(success=False, managed=0)])
+    series, _ = parse(path)
+    assert value(series, "managed_count", "internal") == 12
+    write_metrics(path, [result(success=True, managed=3)])
+    series, _ = parse(path)
+    assert value(series, "managed_count", "internal") == 3
