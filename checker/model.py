@@ -22,6 +22,10 @@ DEFAULT_TTL = 300
 MAX_TTL = 2**31 - 1
 # managed-by ends up inside the marker text "heritage=nix,managed-by=<id>,type=<T>".
 _OWNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_FIELDS = frozenset({"name", "type", "data", "ttl", "source"})
+_TYPES = {t.value: t for t in RType}
+# TXT data that is only quoted strings (the common case: nothing to warn about).
+_QUOTED_TXT = re.compile(r'[ \t]*"(?:[^"\\]|\\.)*"(?:[ \t]+"(?:[^"\\]|\\.)*")*[ \t]*')
 _PREFIX = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
@@ -163,9 +167,10 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
             )
             continue
         zones[zone] = zone_key
+        zone_text = zone.display()
         for index, raw in enumerate(zone_body["records"]):
             record = _build_record(
-                raw, zone, zone_key, index, owner, default_ttl, document, problems
+                raw, zone, zone_text, zone_key, index, owner, default_ttl, document, problems
             )
             if record is not None:
                 records.append(record)
@@ -176,6 +181,7 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
 def _build_record(
     raw: Any,
     zone: DomainName,
+    zone_text: str,
     zone_key: str,
     index: int,
     owner: Owner,
@@ -183,70 +189,80 @@ def _build_record(
     document: str,
     problems: list[Problem],
 ) -> Record | None:
-    position = f'zones["{zone_key}"].records[{index}]'
-    zone_text = zone.display()
     if not isinstance(raw, dict):
-        loc = Location(zone_text, "", "", position, document)
-        problems.append(_problem("record-schema", loc, "a record must be a JSON object"))
+        position = f'zones["{zone_key}"].records[{index}]'
+        where = Location(zone_text, "", "", position, document)
+        problems.append(_problem("record-schema", where, "a record must be a JSON object"))
         return None
     source = raw.get("source")
-    source_text = source if isinstance(source, str) and source else position
+    source_text = (
+        source if isinstance(source, str) and source else f'zones["{zone_key}"].records[{index}]'
+    )
     name_text = raw.get("name")
     type_text = raw.get("type")
     data_text = raw.get("data")
-    loc = Location(
-        zone_text,
-        name_text if isinstance(name_text, str) else "?",
-        type_text.upper() if isinstance(type_text, str) else "?",
-        source_text,
-        document,
+
+    def loc() -> Location:
+        return Location(
+            zone_text,
+            name_text if isinstance(name_text, str) else "?",
+            type_text.upper() if isinstance(type_text, str) else "?",
+            source_text,
+            document,
+        )
+
+    fast = type(name_text) is str and type(type_text) is str and type(data_text) is str
+    missing = (
+        []
+        if fast
+        else [
+            f'"{field}" (a string)'
+            for field, value in (("name", name_text), ("type", type_text), ("data", data_text))
+            if not isinstance(value, str)
+        ]
     )
-    missing = [
-        f'"{field}" (a string)'
-        for field, value in (("name", name_text), ("type", type_text), ("data", data_text))
-        if not isinstance(value, str)
-    ]
     if missing:
         problems.append(
-            _problem("record-schema", loc, "missing or not a string: " + ", ".join(missing))
+            _problem("record-schema", loc(), "missing or not a string: " + ", ".join(missing))
         )
         return None
     assert isinstance(name_text, str)
     assert isinstance(type_text, str)
     assert isinstance(data_text, str)
     if "source" in raw and not isinstance(source, str):
-        problems.append(_problem("record-schema", loc, '"source" must be a string'))
-    unknown = sorted(set(raw) - {"name", "type", "data", "ttl", "source"})
+        problems.append(_problem("record-schema", loc(), '"source" must be a string'))
+    unknown = [] if raw.keys() <= _FIELDS else sorted(set(raw) - _FIELDS)
     if unknown:
         problems.append(
             _problem(
                 "record-schema",
-                loc,
+                loc(),
                 "unknown field(s) " + ", ".join(f'"{k}"' for k in unknown),
                 'a record has only "name", "type", "data", "ttl" and "source"',
             )
         )
         return None
 
+    rtype_fast = _TYPES.get(type_text)
     type_upper = type_text.strip().upper()
-    if type_upper == "SOA":
+    if rtype_fast is None and type_upper == "SOA":
         problems.append(
             _problem(
                 "unsupported-type",
-                loc,
+                loc(),
                 "SOA is never managed: Knot owns the zone's SOA (serial policy, timers)",
                 "remove this record; set SOA fields in Knot's zone configuration",
             )
         )
         return None
     try:
-        rtype = RType(type_upper)
+        rtype = rtype_fast or RType(type_upper)
     except ValueError:
         supported = ", ".join(t.value for t in RType)
         problems.append(
             _problem(
                 "unsupported-type",
-                loc,
+                loc(),
                 f"type {type_text!r} is not supported",
                 f"use one of {supported}",
             )
@@ -261,7 +277,7 @@ def _build_record(
             problems.append(
                 _problem(
                     "ttl-range",
-                    loc,
+                    loc(),
                     f"TTL {raw['ttl']!r} is not a whole number of seconds in range",
                     f"use 0..{MAX_TTL} (RFC 2181 §8)",
                 )
@@ -271,32 +287,38 @@ def _build_record(
     try:
         parsed = parse_name(name_text, zone)
     except NameSyntaxError as exc:
-        problems.append(_problem("name-syntax", loc, f"owner name {name_text!r} is invalid: {exc}"))
+        problems.append(
+            _problem("name-syntax", loc(), f"owner name {name_text!r} is invalid: {exc}")
+        )
         return None
     name = parsed.name
-    if not name.is_subdomain_of(zone):
+    if parsed.absolute and not name.is_subdomain_of(zone):
         problems.append(
             _problem(
                 "out-of-zone",
-                loc,
+                loc(),
                 f"owner {name.to_text()} is not inside zone {zone.to_text()}",
                 f"move the record to the zone that holds it, or write it relative to {zone_text}",
             )
         )
         return None
-    if any(label == b"*" for label in name.labels[1:]) or any(
-        b"*" in label and label != b"*" for label in name.labels
+    if ("*" in name_text or "\\" in name_text) and (
+        any(label == b"*" for label in name.labels[1:])
+        or any(b"*" in label and label != b"*" for label in name.labels)
     ):
         problems.append(
             _problem(
                 "wildcard-placement",
-                loc,
+                loc(),
                 f"'*' in {name.relative_to(zone)} is only a wildcard as the whole leftmost label",
                 "write *.name for a wildcard, or remove the '*'",
             )
         )
         return None
-    loc = Location(zone_text, name.relative_to(zone), str(rtype), source_text, document)
+
+    def loc_named() -> Location:
+        return Location(zone_text, name.relative_to(zone), str(rtype), source_text, document)
+
     try:
         rdata = parse_rdata(rtype, data_text, zone)
     except RdataError as exc:
@@ -305,13 +327,17 @@ def _build_record(
             if data_text.strip() in exc.message
             else f"data {data_text!r}: {exc.message}"
         )
-        problems.append(_problem(exc.rule, loc, message, exc.hint))
+        problems.append(_problem(exc.rule, loc_named(), message, exc.hint))
         return None
-    if rtype is RType.TXT and is_unquoted_txt(data_text):
+    if (
+        rtype is RType.TXT
+        and _QUOTED_TXT.fullmatch(data_text) is None
+        and is_unquoted_txt(data_text)
+    ):
         problems.append(
             _problem(
                 "txt-unquoted",
-                loc,
+                loc_named(),
                 f"TXT data {data_text!r} is not quoted: each space-separated word becomes its "
                 "own character-string",
                 'quote the text: "\\"v=spf1 -all\\"" in JSON, or let the Nix renderer quote it',

@@ -6,6 +6,7 @@ name compare equal and the diff never churns over case or escapes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -14,6 +15,10 @@ MAX_NAME = 255
 
 # Characters that must be escaped in a label's presentation form.
 _SPECIAL = frozenset(b'."\\;()@$ ')
+# Joined labels that need no escaping at all (dots only between labels).
+_SAFE = re.compile(
+    rb"[!#%&'*+,\-/0-9:<=>?A-Z\[\]^_`a-z{|}~]*(?:\.[!#%&'*+,\-/0-9:<=>?A-Z\[\]^_`a-z{|}~]+)*"
+)
 
 
 class NameSyntaxError(ValueError):
@@ -34,6 +39,12 @@ class DomainName:
         """Absolute presentation form with the trailing dot (``ns0.internal.``)."""
         if not self.labels:
             return "."
+        joined = b".".join(self.labels)
+        if (
+            _SAFE.fullmatch(joined) is not None
+            and joined.count(b".") == len(self.labels) - 1  # no dot inside a label
+        ):
+            return joined.decode("ascii") + "."
         return ".".join(_label_text(label) for label in self.labels) + "."
 
     def __str__(self) -> str:
@@ -65,7 +76,7 @@ class DomainName:
 
     @property
     def wire_length(self) -> int:
-        return sum(len(label) + 1 for label in self.labels) + 1
+        return sum(map(len, self.labels)) + len(self.labels) + 1
 
     @property
     def is_wildcard(self) -> bool:
@@ -134,9 +145,19 @@ def _split_labels(text: str) -> list[bytes]:
     return labels
 
 
-@lru_cache(maxsize=65536)
+# The common spelling: plain LDH-ish labels, no escapes, no empty labels.
+_PLAIN = re.compile(r"[A-Za-z0-9_*/-]+(?:\.[A-Za-z0-9_*/-]+)*\.?")
+_CONTROL = bytes(range(0x21)) + b"\x7f"
+
+
+@lru_cache(maxsize=1 << 16)
 def _parse_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
     """Labels of ``text`` (lower-cased) and whether it was absolute."""
+    if _PLAIN.fullmatch(text) is not None:
+        absolute = text.endswith(".")
+        parts = (text[:-1] if absolute else text).lower().encode("ascii").split(b".")
+        if max(map(len, parts)) <= MAX_LABEL:
+            return tuple(parts), absolute
     if text == "":
         raise NameSyntaxError("the name is empty")
     if text == ".":
@@ -152,7 +173,7 @@ def _parse_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
             raise NameSyntaxError(
                 f"label '{_label_text(part)[:20]}…' is {len(part)} octets; the limit is 63"
             )
-        if any(b <= 0x20 or b == 0x7F for b in part):
+        if len(part.translate(None, _CONTROL)) != len(part):
             raise NameSyntaxError("whitespace or control characters in a name")
     return tuple(p.lower() for p in parts), absolute
 

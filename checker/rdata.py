@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -52,8 +53,26 @@ class Token:
     quoted: bool
 
 
+# Data with no escapes and nothing odd: bare words and plain quoted strings,
+# separated by blanks. Anything else takes the careful path below.
+_SIMPLE = re.compile(r'[ \t]*(?:(?:"[^"\\\r\n]*"|[^\s"\\;()]+)(?:[ \t]+|$))*')
+_SIMPLE_TOKEN = re.compile(r'"([^"]*)"|([^ \t]+)')
+
+
 def tokenize(text: str) -> list[Token]:
     """Split presentation text into tokens; quoted strings keep their spaces."""
+    if _SIMPLE.fullmatch(text) is not None:
+        return [
+            Token(m[0], m[1].encode(), True)
+            if m[1] is not None
+            else Token(m[0], m[2].encode(), False)
+            for m in _SIMPLE_TOKEN.finditer(text)
+        ]
+    return tokenize_careful(text)
+
+
+def tokenize_careful(text: str) -> list[Token]:
+    """The general tokenizer: escapes, odd characters, precise errors."""
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -240,6 +259,12 @@ _V4_SHAPE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 
 
 def _parse_a(text: str) -> Address:
+    try:  # the fast, strict C parser (no leading zeros, no short forms)
+        packed = socket.inet_pton(socket.AF_INET, text)
+    except OSError:
+        pass
+    else:
+        return Address(ipaddress.IPv4Address(packed))
     try:
         return Address(ipaddress.IPv4Address(text))
     except ValueError:

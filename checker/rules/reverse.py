@@ -38,7 +38,8 @@ def decode(owner: DomainName) -> IPAddress | str | None:
             return f"in-addr.arpa names need four octets, this one has {len(octets)}"
         if not all(o.isdigit() and int(o) <= 255 and (o == b"0" or o[0] != 48) for o in octets):
             return "each label must be a decimal octet 0..255 without leading zeros"
-        return ipaddress.IPv4Address(".".join(o.decode() for o in reversed(octets)))
+        a, b, c, d = octets
+        return ipaddress.IPv4Address(int(d) << 24 | int(c) << 16 | int(b) << 8 | int(a))
     if labels[-2:] == V6_SUFFIX:
         nibbles = labels[:-2]
         if len(nibbles) != 32:

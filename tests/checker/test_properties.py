@@ -245,3 +245,17 @@ def test_order_never_matters_across_owners(docs: list[Any], seed: int) -> None:
     rng = random.Random(seed)
     after = check(*(_shuffled(d, rng) for d in docs))
     assert set(before.problems) == set(after.problems)
+
+
+@settings(max_examples=500)
+@given(text=st.text(alphabet=' \t"\\;()ab1.\r\né\x0c', max_size=16))
+def test_fast_tokenizer_agrees_with_careful_one(text: str) -> None:
+    from checker.rdata import RdataError, tokenize, tokenize_careful
+
+    def run(fn: Any) -> Any:
+        try:
+            return fn(text)
+        except RdataError as exc:
+            return (exc.rule, exc.message)
+
+    assert run(tokenize) == run(tokenize_careful)

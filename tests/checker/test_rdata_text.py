@@ -24,6 +24,7 @@ WRITTEN: list[tuple[RType, str]] = [
     (RType.CNAME, "@"),
     (RType.CNAME, "NS0.Example.ORG."),
     (RType.CNAME, r"we\.ird\200name"),
+    (RType.CNAME, r"we\.ird.example."),
     (RType.NS, "ns1.example.net."),
     (RType.PTR, "host"),
     (RType.MX, "10 mail"),
