@@ -149,22 +149,19 @@ def _debug_wanted(argv: Sequence[str]) -> bool:
     return "--debug" in argv or os.environ.get("DNS_STATIC_DEBUG", "") not in ("", "0")
 
 
-def _configure_logging(debug: bool) -> None:
+def _configure_logging(debug: bool) -> logging.Handler:
+    """Log to stderr; journald adds its own timestamps, so none of ours then."""
     if os.environ.get("JOURNAL_STREAM"):
-        fmt = "%(levelname)s %(message)s"  # journald adds its own timestamps
+        fmt = "%(levelname)s %(message)s"
     else:
         fmt = "%(asctime)s %(levelname)s %(message)s"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(fmt))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        if getattr(old, "_dns_static_agent", False):
-            root.removeHandler(old)
-    handler._dns_static_agent = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    for noisy in ("dns",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("dns").setLevel(logging.WARNING)
+    return handler
 
 
 def _parse_zone(text: str) -> dns.name.Name:
@@ -424,9 +421,9 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     after every zone read of ``apply``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_wanted(argv)
+    handler = _configure_logging(debug)
     try:
         args = build_parser().parse_args(argv)
-        _configure_logging(debug)
         if args.command == "plan":
             return cmd_plan(args)
         if args.command == "apply":
@@ -448,6 +445,8 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         hint = "" if debug else " (run with --debug for a traceback)"
         print(f"error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        logging.getLogger().removeHandler(handler)
 
 
 def main_entry() -> None:

@@ -1,0 +1,72 @@
+"""Output shapes: JSON plans, journald-friendly logs, classify."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.agent.helpers import AgentRun, document, rec, write_document
+from tests.fixtures.knot import KnotServer
+from tests.fixtures.writers import Writers
+
+pytestmark = pytest.mark.knot
+
+
+@pytest.fixture
+def run(knot: KnotServer, capsys: pytest.CaptureFixture[str]) -> AgentRun:
+    return AgentRun(knot.server, knot.port, knot.key_file("bind"), capsys)
+
+
+def test_plan_json_is_machine_readable(
+    knot: KnotServer, writers: Writers, run: AgentRun, tmp_path: Path
+) -> None:
+    writers.hand_made("internal", ["busy 300 A 10.0.0.8"])
+    path = write_document(
+        tmp_path / "d.json",
+        document({"internal": [rec("www", "A", "10.0.0.80"), rec("busy", "A", "10.0.0.9")]}),
+    )
+    code, out, _ = run("plan", path, "--json")
+    assert code == 4
+    data = json.loads(out)
+    zone = data["zones"][0]
+    assert zone["zone"] == "internal"
+    assert zone["counts"]["add"] == 1
+    change = zone["changes"][0]
+    assert change["action"] == "add"
+    assert change["fqdn"] == "www.internal."
+    assert change["after"] == {"ttl": 300, "data": ["10.0.0.80"]}
+    assert change["source"] == "test.www.A"
+    conflict = zone["conflicts"][0]
+    assert conflict["kind"] == "differs"
+    assert conflict["current"] == {"ttl": 300, "data": ["10.0.0.8"]}
+
+
+def test_logs_have_no_timestamps_under_journald(
+    knot: KnotServer, run: AgentRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_document(tmp_path / "d.json", document({"internal": [rec("a", "A", "10.0.0.1")]}))
+    monkeypatch.setenv("JOURNAL_STREAM", "8:12345")
+    code, _, err = run("apply", path)
+    assert code == 0
+    lines = err.splitlines()
+    assert "INFO internal: + a A 300 10.0.0.1  (test.a.A)" in lines
+    assert any(ln.startswith("INFO internal: in sync; applied 1 add") for ln in lines)
+    assert not any(re.match(r"\d{4}-\d\d-\d\d", ln) for ln in lines)
+
+
+def test_classify_sorts_the_zone(
+    knot: KnotServer, writers: Writers, run: AgentRun, tmp_path: Path
+) -> None:
+    writers.hand_made("internal", ["printer 300 A 10.0.0.15"])
+    writers.external_dns("internal", "forge", data=["10.1.0.5"])
+    code, out, err = run("classify", None, "--zone", "internal", "--format", "json")
+    assert code == 0, err
+    assert "printer" in out
+    assert "external-dns" in out
+    code, out, _ = run("classify", None, "--zone", "internal", "--format", "nix")
+    assert code == 0
+    assert "printer" in out
+    assert "forge" not in out
