@@ -54,7 +54,14 @@ def generate(count: int) -> dict[str, Any]:
         )
         total += 2
         if i % 3 == 0:
-            records.append({"name": host, "type": "AAAA", "data": f"fd00::{i:x}", "source": src})
+            records.append(
+                {
+                    "name": host,
+                    "type": "AAAA",
+                    "data": f"fd00::{i >> 16:x}:{i & 0xFFFF:x}",
+                    "source": src,
+                }
+            )
             total += 1
         if i % 4 == 0:
             records.append(

@@ -6,6 +6,8 @@ import argparse
 import contextlib
 import gc
 import json
+import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 
@@ -104,4 +106,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main_entry() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as a shell tool does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + signal.SIGPIPE
+    sys.exit(code)
