@@ -27,6 +27,7 @@ deps:
 	  bin=$${pair%%:*}; pkg=$${pair##*:}; \
 	  if ! command -v $$bin >/dev/null 2>&1 && ! [ -x /usr/sbin/$$bin ]; then missing="$$missing $$pkg"; fi; \
 	done; \
+	[ -x /usr/bin/python3 ] || missing="$$missing python3"; \
 	if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
@@ -51,7 +52,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 pytest: deps venv
-	PATH="/usr/sbin:$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
+	PATH="/usr/sbin:$$PATH" DNS_STATIC_REQUIRE_TOOLS=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 test: deps venv lint typecheck pytest
 
