@@ -47,6 +47,7 @@ from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.check import check_documents
 from checker.document import InputError as DocumentInputError
 from checker.document import load_document
+from checker.problems import Severity
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -183,12 +184,14 @@ def _load(args: argparse.Namespace) -> _Loaded:
     try:
         document = load_document(path)
     except DocumentInputError as exc:
-        raise InputError(f"desired document {path}: {exc}") from None
+        raise InputError(f"desired document {exc}; nothing applied") from None
     report = check_documents([(path, document)])
     if not report.ok:
+        first = next(p for p in report.problems if p.severity is Severity.ERROR)
         raise InputError(
-            f"the desired document {path} has {report.errors} error(s); nothing applied -- "
-            f"run dns-static-check {path} to see them"
+            f"the desired document {path} has {report.errors} error(s), nothing applied; "
+            f"first: {first.to_text().splitlines()[0]} -- run dns-static-check {path} "
+            "to see them all"
         )
     desired = report.desireds[0]
     in_doc = {dns.name.from_text(z.to_text()): z for z in desired.zones}
