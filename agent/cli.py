@@ -440,6 +440,10 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as a shell tool does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except Exception as exc:  # noqa: BLE001  (the one exit point: one line, not a traceback)
