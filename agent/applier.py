@@ -203,6 +203,38 @@ def _log_plan(plan: ZonePlan) -> None:
         log.warning("%s: %s", zone_text(plan.zone), warning)
 
 
+@dataclass
+class _Progress:
+    """What one `sync_zone` run has done so far (mutable, local to the run)."""
+
+    zone: dns.name.Name
+    dry_run: bool
+    started: float = field(default_factory=time.monotonic)
+    applied: dict[Action, int] = field(default_factory=lambda: dict.fromkeys(Action, 0))
+    messages_sent: int = 0
+    attempts: int = 0
+    backup: Path | None = None
+    first_plan: ZonePlan | None = None
+    serial_before: int = 0
+
+    def result(self, final: ZonePlan, serial_after: int) -> ZoneResult:
+        result = ZoneResult(
+            zone=self.zone,
+            plan=self.first_plan or final,
+            final_plan=final,
+            applied=self.applied,
+            messages_sent=self.messages_sent,
+            attempts=self.attempts,
+            duration=time.monotonic() - self.started,
+            dry_run=self.dry_run,
+            backup=self.backup,
+            serial_before=self.serial_before,
+            serial_after=serial_after,
+        )
+        _log_summary(result)
+        return result
+
+
 def sync_zone(
     target: DesiredZone,
     conn: Connection,
@@ -219,63 +251,43 @@ def sync_zone(
     Raises `AgentError` subclasses; `PrerequisiteFailed`/`ServerFailure` only
     once the retries are used up.
     """
-    started = time.monotonic()
+    run = _Progress(target.zone, options.dry_run)
     zname = zone_text(target.zone)
-    applied: dict[Action, int] = dict.fromkeys(Action, 0)
-    sent_messages = 0
-    first_plan: ZonePlan | None = None
-    backup: Path | None = None
-    serial_before = 0
-    attempt = 0
     while True:
-        attempt += 1
+        run.attempts += 1
         if snapshot is None:
             snapshot = read_zone(conn.server, conn.port, target.zone, conn.key, conn.timeout)
             check_snapshot(snapshot)
         if after_read is not None:
-            after_read(snapshot, attempt)
+            after_read(snapshot, run.attempts)
         plan = make_plan(target, snapshot, options)
-        if first_plan is None:
-            first_plan, serial_before = plan, snapshot.serial
+        if run.first_plan is None:
+            run.first_plan, run.serial_before = plan, snapshot.serial
             _log_plan(plan)
         check_policy(plan, options)
         if plan.in_sync or options.dry_run:
-            result = ZoneResult(
-                zone=target.zone,
-                plan=first_plan,
-                final_plan=plan,
-                applied=applied,
-                messages_sent=sent_messages,
-                attempts=attempt,
-                duration=time.monotonic() - started,
-                dry_run=options.dry_run,
-                backup=backup,
-                serial_before=serial_before,
-                serial_after=snapshot.serial,
-            )
-            _log_summary(result)
-            return result
-        if options.backup_dir is not None and backup is None:
-            backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
-            log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, backup)
+            return run.result(plan, snapshot.serial)
+        if options.backup_dir is not None and run.backup is None:
+            run.backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
+            log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, run.backup)
         batches = build_batches(plan, conn.key, options.max_message_size)
         sent: list[Change] = []
         try:
             for batch in batches:
                 send_update(conn.server, conn.port, batch.message, conn.timeout)
-                sent_messages += 1
+                run.messages_sent += 1
                 for change in batch.changes:
                     sent.append(change)
-                    applied[change.action] += 1
+                    run.applied[change.action] += 1
                     for line in change_lines(change, plan.zone):
                         log.info("%s: %s", zname, line)
         except (PrerequisiteFailed, ServerFailure) as exc:
-            if attempt >= options.max_attempts:
+            if run.attempts >= options.max_attempts:
                 raise type(exc)(
-                    f"{exc} (gave up after {attempt} attempts; another writer keeps changing "
-                    "the zone, or the server keeps failing)"
+                    f"{exc} (gave up after {run.attempts} attempts; another writer keeps "
+                    "changing the zone, or the server keeps failing)"
                 ) from None
-            delay = _backoff(attempt, options)
+            delay = _backoff(run.attempts, options)
             log.warning("%s: %s; re-reading and retrying in %.2fs", zname, exc, delay)
             snapshot = None
             sleep(delay)
@@ -293,26 +305,13 @@ def sync_zone(
                 f"{len(ignored)} change(s): {lines} -- Knot silently ignores some updates "
                 "(e.g. data beside a CNAME); check the zone and the server's log"
             )
-        if not after.in_sync and attempt >= options.max_attempts:
-            raise AgentError(
-                f"zone {zname}: still {len(after.changes)} change(s) pending after {attempt} "
-                "attempts: another writer keeps changing the zone; re-run later"
-            )
         if after.in_sync:
-            result = ZoneResult(
-                zone=target.zone,
-                plan=first_plan,
-                final_plan=after,
-                applied=applied,
-                messages_sent=sent_messages,
-                attempts=attempt,
-                duration=time.monotonic() - started,
-                backup=backup,
-                serial_before=serial_before,
-                serial_after=snapshot.serial,
+            return run.result(after, snapshot.serial)
+        if run.attempts >= options.max_attempts:
+            raise AgentError(
+                f"zone {zname}: still {len(after.changes)} change(s) pending after "
+                f"{run.attempts} attempts: another writer keeps changing the zone; re-run later"
             )
-            _log_summary(result)
-            return result
         # New changes appeared (another writer meanwhile): go round again with
         # the verification read.
         log.info("%s: the zone changed meanwhile; planning again", zname)
