@@ -1,0 +1,128 @@
+"""The seed's migration, end to end: nothing the user had may be lost.
+
+A zone that grew by hand (`knotc zone-set`-style records), with Kea DHCP-DDNS
+leases and ExternalDNS endpoints beside it, is classified; the static
+candidates are pasted as Nix, rendered by nix/lib.nix, checked, planned and
+applied. The first apply may only *adopt* (add markers): every RR the zone
+held before is still there, byte for byte, and a second plan is in sync.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.kea import KeaDdns
+from tests.fixtures.knot import KnotServer
+from tests.fixtures.writers import Writers
+from tests.nix.nixrun import lib_expr, nix_eval, nix_path, requires_nix
+
+pytestmark = [pytest.mark.knot, pytest.mark.kea, pytest.mark.nix, requires_nix]
+
+ZONES = ("internal", "10.in-addr.arpa", "s3.garage.internal")
+
+# What an operator typed over the years (TTLs as a zone file would have them).
+HAND_MADE = {
+    "internal": [
+        "@ 3600 NS ns1.internal.",
+        "ns1 3600 A 10.1.0.53",
+        "routy 300 A 10.0.0.1",
+        "dns 300 CNAME ns0.internal.",
+        "@ 300 MX 10 mail.internal.",
+        "mail 300 A 10.0.0.25",
+        '@ 300 TXT "v=spf1 mx -all"',
+        '_dmarc 300 TXT "v=DMARC1; p=reject; rua=mailto:postmaster@internal"',
+        "_sip._tcp 300 SRV 0 5 5060 routy.internal.",
+        '@ 300 CAA 0 issue "letsencrypt.org"',
+        "*.apps 300 A 10.1.0.7",
+    ],
+    "10.in-addr.arpa": [
+        "53.0.0 300 PTR ns0.internal.",
+        "53.0.1 300 PTR ns1.internal.",
+        "1.0.0 300 PTR routy.internal.",
+    ],
+}
+
+
+def _agent(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args], capture_output=True, text=True, check=False
+    )
+
+
+def _zones(knot: KnotServer) -> dict[str, set[str]]:
+    """Every RR of every zone, SOA left out (its serial moves)."""
+    return {zone: {line for line in knot.axfr(zone) if "\tSOA\t" not in line} for zone in ZONES}
+
+
+def test_classify_paste_render_check_apply_adopts_and_loses_nothing(
+    knot: KnotServer, kea: KeaDdns, writers: Writers, tmp_path: Path
+) -> None:
+    for zone, lines in HAND_MADE.items():
+        knot.add_records(zone, lines)
+    kea.add_lease("laptop.internal.", "10.0.0.42")
+    kea.add_lease("printer.internal.", "10.0.0.15")
+    writers.external_dns("internal", "forge", data=("10.1.0.5",), resource="ingress/forgejo/forge")
+    writers.external_dns("internal", "argocd", data=("10.1.0.5",), marker_format="old")
+    before = _zones(knot)
+    server = ["--server", knot.server, "--port", str(knot.port)]
+    key = ["--key-file", str(knot.key_file("bind"))]
+
+    # 1. classify each zone and paste the static candidates as Nix
+    snippets = {}
+    for zone in ZONES:
+        out = _agent("classify", *server, *key, "--zone", zone, "--format", "nix")
+        assert out.returncode == 0, out.stderr
+        path = tmp_path / f"{zone}.nix"
+        path.write_text(out.stdout)
+        snippets[zone] = path
+    pasted = "; ".join(f'"{zone}" = import {nix_path(p)}' for zone, p in snippets.items())
+
+    # 2. render with nix/lib.nix, as the module does, and check it
+    document = nix_eval(lib_expr(f'lib.render {{ zones = {{ {pasted}; }}; managedBy = "routy"; }}'))
+    names = {r["name"] for r in document["zones"]["internal"]["records"]}
+    assert {"laptop", "printer", "forge", "argocd"}.isdisjoint(names), "foreign names pasted"
+    assert {"routy", "dns", "mail", "_sip._tcp", "*.apps", "@"} <= names
+    desired = tmp_path / "desired.json"
+    desired.write_text(json.dumps(document))
+    check = subprocess.run(
+        [sys.executable, "-m", "checker", str(desired)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    # 3. plan: adoption only, no conflicts, nothing else
+    plan = _agent("plan", "--desired", str(desired), *server, *key, "--json")
+    assert plan.returncode == 4, plan.stderr
+    zones = json.loads(plan.stdout)["zones"]
+    for zone in zones:
+        assert zone["conflicts"] == [], zone["conflicts"]
+        assert {c["action"] for c in zone["changes"]} <= {"adopt"}, zone["changes"]
+    assert sum(len(z["changes"]) for z in zones) >= len(HAND_MADE["internal"])
+
+    # 4. apply, with a backup; every RR that was there is still there
+    backups = tmp_path / "backups"
+    applied = _agent(
+        "apply", "--desired", str(desired), *server, *key, "--backup-dir", str(backups)
+    )
+    assert applied.returncode == 0, applied.stderr
+    after = _zones(knot)
+    for zone in ZONES:
+        assert before[zone] <= after[zone], before[zone] - after[zone]
+        added = after[zone] - before[zone]
+        assert all('\tTXT\t"heritage=nix,managed-by=routy,type=' in rr for rr in added), added
+    # every zone got markers, so every zone was backed up first
+    assert sorted(p.name.split("-2")[0] for p in backups.iterdir()) == sorted(ZONES)
+
+    # 5. in sync now; and the DHCP leases still come and go untouched
+    again = _agent("plan", "--desired", str(desired), *server, *key)
+    assert again.returncode == 0, again.stdout + again.stderr
+    kea.remove_lease("laptop.internal.", "10.0.0.42")
+    assert not any(rr.startswith("laptop.internal.") for rr in knot.axfr("internal"))
+    assert _agent("plan", "--desired", str(desired), *server, *key).returncode == 0
