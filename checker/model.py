@@ -41,9 +41,38 @@ class Owner:
         return self.prefix.encode("ascii")
 
 
-@dataclass(frozen=True, slots=True)
+_RECORD_FIELDS = (
+    "zone",
+    "owner",
+    "rtype",
+    "ttl",
+    "rdata",
+    "source",
+    "document",
+    "managed_by",
+    "written_name",
+    "written_data",
+)
+
+
 class Record:
-    """One desired resource record, normalised."""
+    """One desired resource record, normalised.
+
+    Immutable by convention (a plain class rather than a frozen dataclass:
+    a large document makes hundreds of thousands of them)."""
+
+    __slots__ = (
+        "document",
+        "managed_by",
+        "owner",
+        "rdata",
+        "rtype",
+        "source",
+        "ttl",
+        "written_data",
+        "written_name",
+        "zone",
+    )
 
     zone: DomainName
     owner: DomainName
@@ -55,6 +84,62 @@ class Record:
     managed_by: str
     written_name: str
     written_data: str
+
+    def __init__(
+        self,
+        zone: DomainName,
+        owner: DomainName,
+        rtype: RType,
+        ttl: int,
+        rdata: Rdata,
+        source: str,
+        document: str,
+        managed_by: str,
+        written_name: str,
+        written_data: str,
+    ) -> None:
+        self.zone = zone
+        self.owner = owner
+        self.rtype = rtype
+        self.ttl = ttl
+        self.rdata = rdata
+        self.source = source
+        self.document = document
+        self.managed_by = managed_by
+        self.written_name = written_name
+        self.written_data = written_data
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.zone,
+            self.owner,
+            self.rtype,
+            self.ttl,
+            self.rdata,
+            self.source,
+            self.document,
+            self.managed_by,
+            self.written_name,
+            self.written_data,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Record:
+            return NotImplemented
+        return self is other or self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            "Record("
+            + ", ".join(
+                f"{field}={value!r}"
+                for field, value in zip(_RECORD_FIELDS, self._fields(), strict=True)
+            )
+            + ")"
+        )
 
     @property
     def key(self) -> tuple[DomainName, RType]:
@@ -128,6 +213,7 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
             )
         )
     owner = Owner(prefix.lower(), managed_by)
+    managed_by = owner.managed_by
 
     default_ttl = DEFAULT_TTL
     defaults = doc.get("defaults", {})
@@ -169,13 +255,73 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
         zones[zone] = zone_key
         zone_text = zone.display()
         for index, raw in enumerate(zone_body["records"]):
-            record = _build_record(
-                raw, zone, zone_text, zone_key, index, owner, default_ttl, document, problems
-            )
+            record = _plain_record(raw, zone, zone_key, index, default_ttl, document, managed_by)
+            if record is None:
+                record = _build_record(
+                    raw, zone, zone_text, zone_key, index, owner, default_ttl, document, problems
+                )
             if record is not None:
                 records.append(record)
     desired = Desired(document, owner, default_ttl, tuple(zones), tuple(records))
     return desired, problems
+
+
+def _plain_record(
+    raw: Any,
+    zone: DomainName,
+    zone_key: str,
+    index: int,
+    default_ttl: int,
+    document: str,
+    managed_by: str,
+) -> Record | None:
+    """The record of a plain, valid entry, or None when anything about it needs
+    a closer look (then :func:`_build_record` decides and reports)."""
+    if type(raw) is not dict:
+        return None
+    name_text = raw.get("name")
+    type_text = raw.get("type")
+    data_text = raw.get("data")
+    if type(name_text) is not str or type(type_text) is not str or type(data_text) is not str:
+        return None
+    rtype = _TYPES.get(type_text)
+    if rtype is None or "*" in name_text or "\\" in name_text:
+        return None
+    ttl = default_ttl
+    source_text = None
+    if len(raw) > 3:
+        if not raw.keys() <= _FIELDS:
+            return None
+        if "source" in raw:
+            source_text = raw["source"]
+            if type(source_text) is not str:
+                return None
+        if "ttl" in raw:
+            ttl = raw["ttl"]
+            if type(ttl) is not int or not 0 <= ttl <= MAX_TTL:
+                return None
+    try:
+        parsed = parse_name(name_text, zone)
+        rdata = parse_rdata(rtype, data_text, zone)
+    except (NameSyntaxError, RdataError):
+        return None
+    name = parsed.name
+    if parsed.absolute and not name.is_subdomain_of(zone):
+        return None
+    if rtype is RType.TXT and _QUOTED_TXT.fullmatch(data_text) is None:
+        return None
+    return Record(
+        zone,
+        name,
+        rtype,
+        ttl,
+        rdata,
+        source_text or f'zones["{zone_key}"].records[{index}]',
+        document,
+        managed_by,
+        name_text,
+        data_text,
+    )
 
 
 def _build_record(

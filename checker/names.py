@@ -7,7 +7,6 @@ name compare equal and the diff never churns over case or escapes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 MAX_LABEL = 63
@@ -25,11 +24,66 @@ class NameSyntaxError(ValueError):
     """A name that is not a valid domain name; the message says why."""
 
 
-@dataclass(frozen=True, slots=True, order=True)
 class DomainName:
-    """An absolute domain name: lower-cased wire labels, most specific first."""
+    """An absolute domain name: lower-cased wire labels, most specific first.
+
+    Immutable (treat it as frozen): names are hashed and compared millions of
+    times on large documents, so the hash is computed once and the
+    presentation text is kept once known."""
+
+    __slots__ = ("_hash", "_text", "labels")
 
     labels: tuple[bytes, ...]
+    _hash: int
+    _text: str | None
+
+    def __init__(self, labels: tuple[bytes, ...], text: str | None = None) -> None:
+        self.labels = labels
+        self._hash = hash(labels)
+        self._text = text
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not DomainName:
+            return NotImplemented
+        return self._hash == other._hash and self.labels == other.labels
+
+    def __ne__(self, other: object) -> bool:
+        if self is other:
+            return False
+        if type(other) is not DomainName:
+            return NotImplemented
+        return self._hash != other._hash or self.labels != other.labels
+
+    def __lt__(self, other: DomainName) -> bool:
+        if type(other) is not DomainName:
+            return NotImplemented
+        return self.labels < other.labels
+
+    def __le__(self, other: DomainName) -> bool:
+        if type(other) is not DomainName:
+            return NotImplemented
+        return self.labels <= other.labels
+
+    def __gt__(self, other: DomainName) -> bool:
+        if type(other) is not DomainName:
+            return NotImplemented
+        return self.labels > other.labels
+
+    def __ge__(self, other: DomainName) -> bool:
+        if type(other) is not DomainName:
+            return NotImplemented
+        return self.labels >= other.labels
+
+    def __repr__(self) -> str:
+        return f"DomainName(labels={self.labels!r})"
+
+    def __reduce__(self) -> tuple[type[DomainName], tuple[tuple[bytes, ...]]]:
+        return (DomainName, (self.labels,))
 
     @property
     def is_root(self) -> bool:
@@ -37,6 +91,12 @@ class DomainName:
 
     def to_text(self) -> str:
         """Absolute presentation form with the trailing dot (``ns0.internal.``)."""
+        text = self._text
+        if text is None:
+            text = self._text = self._make_text()
+        return text
+
+    def _make_text(self) -> str:
         if not self.labels:
             return "."
         joined = b".".join(self.labels)
@@ -178,14 +238,43 @@ def _parse_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
     return tuple(p.lower() for p in parts), absolute
 
 
-@dataclass(frozen=True, slots=True)
 class ParsedName:
-    """A name as written: its absolute value and whether it had the trailing dot."""
+    """A name as written: its absolute value and whether it had the trailing dot.
+
+    Immutable by convention; equality and hash are the name's (how it was
+    spelled does not change what it is)."""
+
+    __slots__ = ("absolute", "name", "written")
 
     name: DomainName
-    # How it was spelled does not change what it is: equality is the name's.
-    absolute: bool = field(compare=False)
-    written: str = field(compare=False)
+    absolute: bool
+    written: str
+
+    def __init__(self, name: DomainName, absolute: bool, written: str) -> None:
+        self.name = name
+        self.absolute = absolute
+        self.written = written
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ParsedName:
+            return NotImplemented
+        return self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash((self.name,))
+
+    def __repr__(self) -> str:
+        return (
+            f"ParsedName(name={self.name!r}, absolute={self.absolute!r}, written={self.written!r})"
+        )
+
+    def __reduce__(self) -> tuple[type[ParsedName], tuple[DomainName, bool, str]]:
+        return (ParsedName, (self.name, self.absolute, self.written))
+
+
+_plain_name = _PLAIN.fullmatch
+# origin -> (its wire length, its text without the trailing dot, or "" for the root)
+_origins: dict[DomainName, tuple[int, str]] = {}
 
 
 def parse_name(text: str, origin: DomainName) -> ParsedName:
@@ -193,6 +282,28 @@ def parse_name(text: str, origin: DomainName) -> ParsedName:
     means relative to the origin. Raises NameSyntaxError."""
     if text == "@":
         return ParsedName(origin, False, text)
+    if _plain_name(text) is not None:
+        # The common spelling: the presentation text is the lower-cased input.
+        body = text.lower()
+        absolute = body[-1] == "."
+        if absolute:
+            body = body[:-1]
+        parts = body.encode("ascii").split(b".")
+        if len(body) <= MAX_LABEL or max(map(len, parts)) <= MAX_LABEL:
+            if absolute:
+                if len(body) + 2 <= MAX_NAME:
+                    return ParsedName(DomainName(tuple(parts), body + "."), True, text)
+            else:
+                known = _origins.get(origin)
+                if known is None:
+                    origin_text = origin.to_text()
+                    known = _origins[origin] = (
+                        origin.wire_length,
+                        "" if origin_text == "." else origin_text,
+                    )
+                if len(body) + 1 + known[0] <= MAX_NAME:
+                    name = DomainName((*parts, *origin.labels), f"{body}.{known[1]}")
+                    return ParsedName(name, False, text)
     labels, absolute = _parse_labels(text)
     name = DomainName(labels if absolute else labels + origin.labels)
     if name.wire_length > MAX_NAME:

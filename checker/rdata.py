@@ -145,9 +145,26 @@ def quote_string(value: bytes) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, slots=True)
 class Address:
+    """A or AAAA. Immutable by convention (a plain class: there are many)."""
+
+    __slots__ = ("address",)
+
     address: ipaddress.IPv4Address | ipaddress.IPv6Address
+
+    def __init__(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
+        self.address = address
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Address:
+            return NotImplemented
+        return self.address == other.address
+
+    def __hash__(self) -> int:
+        return hash((self.address,))
+
+    def __repr__(self) -> str:
+        return f"Address(address={self.address!r})"
 
     def to_text(self) -> str:
         return str(self.address)
@@ -156,11 +173,26 @@ class Address:
         return ()
 
 
-@dataclass(frozen=True, slots=True)
 class Target:
-    """CNAME, NS or PTR: one domain name."""
+    """CNAME, NS or PTR: one domain name. Immutable by convention."""
+
+    __slots__ = ("target",)
 
     target: ParsedName
+
+    def __init__(self, target: ParsedName) -> None:
+        self.target = target
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Target:
+            return NotImplemented
+        return self.target == other.target
+
+    def __hash__(self) -> int:
+        return hash((self.target,))
+
+    def __repr__(self) -> str:
+        return f"Target(target={self.target!r})"
 
     def to_text(self) -> str:
         return self.target.name.to_text()
@@ -294,8 +326,56 @@ def _parse_aaaa(text: str) -> Address:
     return Address(addr)
 
 
+_IPV4 = ipaddress.IPv4Address
+_IPV6 = ipaddress.IPv6Address
+_inet_pton = socket.inet_pton
+_AF_INET, _AF_INET6 = socket.AF_INET, socket.AF_INET6
+_from_bytes = int.from_bytes
+# Data that is one bare word (no blanks, quotes, escapes or specials).
+_bare_word = re.compile(r'[^\s"\\;()]+').fullmatch
+_hex_colon = re.compile(r"[0-9A-Fa-f:]+").fullmatch
+_mx_plain = re.compile(r'([0-9]{1,5}) ([^\s"\\;()]+)').fullmatch
+_srv_plain = re.compile(r'([0-9]{1,5}) ([0-9]{1,5}) ([0-9]{1,5}) ([^\s"\\;()]+)').fullmatch
+
+
+def _plain_target(text: str, field: str, origin: DomainName) -> ParsedName:
+    try:
+        return parse_name(text, origin)
+    except NameSyntaxError as exc:
+        raise RdataError("target-syntax", f"{field} '{text}' is not a valid name: {exc}") from None
+
+
 def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
     """Parse ``text`` as RDATA of ``rtype`` with names relative to ``origin``."""
+    # Fast paths for the plain spellings; they give what the general code below
+    # gives, and leave everything else (and every error) to it.
+    if rtype is RType.A:
+        try:
+            return Address(_IPV4(_from_bytes(_inet_pton(_AF_INET, text))))
+        except OSError:
+            pass
+    elif rtype in NAME_TYPES:
+        if _bare_word(text) is not None:
+            return Target(_plain_target(text, f"{rtype} target", origin))
+    elif rtype is RType.AAAA:
+        if _hex_colon(text) is not None:
+            try:
+                return Address(_IPV6(_from_bytes(_inet_pton(_AF_INET6, text))))
+            except OSError:
+                pass
+    elif rtype is RType.MX:
+        match = _mx_plain(text)
+        if match is not None and int(match[1]) <= 0xFFFF:
+            return MX(int(match[1]), _plain_target(match[2], "exchange", origin))
+    elif rtype is RType.SRV:
+        match = _srv_plain(text)
+        if match is not None and max(int(match[1]), int(match[2]), int(match[3])) <= 0xFFFF:
+            return SRV(
+                int(match[1]),
+                int(match[2]),
+                int(match[3]),
+                _plain_target(match[4], "target", origin),
+            )
     if rtype is RType.A:
         stripped = text.strip()
         if " " in stripped or not stripped:
