@@ -16,7 +16,7 @@ from typing import Any
 from checker.document import DocumentJSON
 from checker.names import DomainName, NameSyntaxError, parse_absolute, parse_name
 from checker.problems import Location, Problem, Severity
-from checker.rdata import Rdata, RdataError, RType, is_unquoted_txt, parse_rdata
+from checker.rdata import T_TXT, Rdata, RdataError, RType, is_unquoted_txt, parse_rdata
 
 DEFAULT_TTL = 300
 MAX_TTL = 2**31 - 1
@@ -308,7 +308,7 @@ def _plain_record(
     name = parsed.name
     if parsed.absolute and not name.is_subdomain_of(zone):
         return None
-    if rtype is RType.TXT and _QUOTED_TXT.fullmatch(data_text) is None:
+    if rtype is T_TXT and _QUOTED_TXT.fullmatch(data_text) is None:
         return None
     return Record(
         zone,
@@ -475,11 +475,7 @@ def _build_record(
         )
         problems.append(_problem(exc.rule, loc_named(), message, exc.hint))
         return None
-    if (
-        rtype is RType.TXT
-        and _QUOTED_TXT.fullmatch(data_text) is None
-        and is_unquoted_txt(data_text)
-    ):
+    if rtype is T_TXT and _QUOTED_TXT.fullmatch(data_text) is None and is_unquoted_txt(data_text):
         problems.append(
             _problem(
                 "txt-unquoted",

@@ -17,26 +17,26 @@ from collections.abc import Iterator
 from checker.model import Record
 from checker.names import DomainName
 from checker.problems import Problem, Severity
-from checker.rdata import RType, Target
+from checker.rdata import T_CNAME, T_MX, T_NS, T_PTR, T_SRV, Target
 from checker.rules.index import Index, problem, ref, refs, sort_key, suspect, targets
 
 _TARGET_RULES = {
-    RType.MX: (
+    T_MX: (
         "MX exchange",
         "an MX must name a host, never an alias (RFC 2181 §10.3, RFC 5321 §5.1)",
         Severity.ERROR,
     ),
-    RType.NS: (
+    T_NS: (
         "NS target",
         "an NS must name the server's canonical name, never an alias (RFC 2181 §10.3)",
         Severity.ERROR,
     ),
-    RType.SRV: (
+    T_SRV: (
         "SRV target",
         "an SRV target must name a host, never an alias (RFC 2782)",
         Severity.ERROR,
     ),
-    RType.PTR: (
+    T_PTR: (
         "PTR target",
         "a PTR should lead to the canonical host name, which forward-confirmation checks expect",
         Severity.WARNING,
@@ -83,7 +83,7 @@ def _at_name(index: Index) -> Iterator[Problem]:
             others = [
                 r
                 for _, r in index.by_name.get(name, ())
-                if r.document == first.document and r.rtype is not RType.CNAME
+                if r.document == first.document and r.rtype is not T_CNAME
             ]
             if others:
                 for record in doc_cnames:

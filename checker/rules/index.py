@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from checker.model import Desired, Record
 from checker.names import DomainName, ParsedName
 from checker.problems import Location, Problem, Severity
-from checker.rdata import MX, SRV, Address, RType, Target
+from checker.rdata import MX, SRV, T_CNAME, T_NS, Address, RType, Target
 
 Labels = tuple[bytes, ...]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -45,7 +45,7 @@ class Index:
         addresses: dict[DomainName, list[Record]] = defaultdict(list)
         holders: dict[IPAddress, list[Record]] = defaultdict(list)
         cuts: dict[DomainName, dict[Labels, list[Record]]] = defaultdict(lambda: defaultdict(list))
-        ns_rtype, cname_rtype = RType.NS, RType.CNAME
+        ns_rtype, cname_rtype = T_NS, T_CNAME
         for doc, desired in enumerate(desireds):
             zone_labels.update(z.labels for z in desired.zones)
             rrsets: dict[RRsetKey, list[Record]] = defaultdict(list)

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.problems import Problem, Severity
-from checker.rdata import RType
+from checker.rdata import T_NS
 from checker.rules.index import Index, problem, suspect, targets
 
 
 def check(index: Index) -> Iterator[Problem]:
     for desired in index.desireds:
         for record in desired.records:
-            if record.rtype is not RType.NS:
+            if record.rtype is not T_NS:
                 continue
             if record.ttl == 0:
                 yield problem(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from checker.model import Record
 from checker.problems import Problem
-from checker.rdata import RType
+from checker.rdata import T_CNAME, RType
 from checker.rules.index import Index, doc_problem, problem, refs, sort_key
 
 
@@ -80,12 +80,12 @@ def _collisions(index: Index) -> Iterator[Problem]:
                         f"{refs(theirs, mine.zone)}; two agents would fight over one RRset",
                         "declare this RRset in one owner's configuration only",
                     )
-                if rtype is RType.CNAME:
+                if rtype is T_CNAME:
                     data = [
                         r
                         for t in others.values()
                         for rt, rs in t.items()
-                        if rt is not RType.CNAME
+                        if rt is not T_CNAME
                         for r in rs
                     ]
                     if data:

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from checker.model import Record
 from checker.names import DomainName
 from checker.problems import Problem
-from checker.rdata import ADDRESS_TYPES, RType
+from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV
 from checker.rules.index import Index, looks_like_address, problem, refs, targets
 
-_FIELD = {RType.MX: "MX exchange", RType.SRV: "SRV target"}
+_FIELD = {T_MX: "MX exchange", T_SRV: "SRV target"}
 
 
 def check(index: Index) -> Iterator[Problem]:
@@ -34,7 +34,7 @@ def _zone_and_cut(index: Index, record: Record) -> Iterator[Problem]:
     zone, owner = record.zone, record.owner
     deeper = index.zone_of(owner)
     if deeper is not None and deeper != zone:
-        if record.rtype is RType.NS and owner == deeper:
+        if record.rtype is T_NS and owner == deeper:
             return  # the parent's delegation to the child zone
         if record.rtype in ADDRESS_TYPES and owner in index.cut_targets.get(zone, ()):
             return  # glue for that delegation
@@ -51,7 +51,7 @@ def _zone_and_cut(index: Index, record: Record) -> Iterator[Problem]:
     if cut is None:
         return
     delegation = index.cuts[zone][cut.labels]
-    if owner == cut and record.rtype is RType.NS:
+    if owner == cut and record.rtype is T_NS:
         return
     if record.rtype in ADDRESS_TYPES and owner in index.cut_targets[zone]:
         return  # glue for an in-zone name server of a delegation
@@ -116,8 +116,8 @@ def _trailing_dot(record: Record) -> Iterator[Problem]:
 
 
 def _address_hint(record: Record, address: str) -> str:
-    if record.rtype is RType.CNAME:
+    if record.rtype is T_CNAME:
         return f"to give {record.name} that address, replace the CNAME with an A/AAAA record"
-    if record.rtype is RType.PTR:
+    if record.rtype is T_PTR:
         return "a PTR points to the host name that holds the address (e.g. host.example.)"
     return f"name the host (an A/AAAA record holding {address}) and point at that name"

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from checker.model import Record
 from checker.names import DomainName
 from checker.problems import Problem, Severity
-from checker.rdata import Address, RType, Target
+from checker.rdata import T_A, T_AAAA, T_PTR, Address, Target
 from checker.rules.index import Index, IPAddress, Labels, problem, refs, sort_key, suspect
 
 V4_SUFFIX: Labels = (b"in-addr", b"arpa")
@@ -95,7 +95,7 @@ def check(index: Index) -> Iterator[Problem]:
     ptr_for: dict[IPAddress, list[Record]] = {}
     for desired in index.desireds:
         for record in desired.records:
-            if record.rtype is not RType.PTR:
+            if record.rtype is not T_PTR:
                 continue
             decoded = decode(record.owner)
             if decoded is None:
@@ -137,7 +137,7 @@ def _mismatch(index: Index, record: Record, address: IPAddress) -> Iterator[Prob
     zone = index.zone_of(target)
     if zone is None or target in index.cnames or index.cut_above(zone, target) is not None:
         return
-    family = RType.A if isinstance(address, ipaddress.IPv4Address) else RType.AAAA
+    family = T_A if isinstance(address, ipaddress.IPv4Address) else T_AAAA
     held = [r for r in index.addresses.get(target, ()) if r.rtype is family]
     if any(isinstance(r.rdata, Address) and r.rdata.address == address for r in held):
         return

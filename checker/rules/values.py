@@ -21,7 +21,19 @@ from collections.abc import Iterator
 
 from checker.model import Record
 from checker.problems import Problem, Severity
-from checker.rdata import CAA, KNOWN_CAA_TAGS, MX, SRV, RType, Target
+from checker.rdata import (
+    CAA,
+    KNOWN_CAA_TAGS,
+    MX,
+    SRV,
+    T_CAA,
+    T_CNAME,
+    T_MX,
+    T_NS,
+    T_PTR,
+    T_SRV,
+    Target,
+)
 from checker.rules.index import Index, problem, refs
 
 _LABEL = r"[A-Za-z0-9](?:-*[A-Za-z0-9])*"
@@ -36,14 +48,14 @@ _ISSUE_TAGS = frozenset({"issue", "issuewild", "issuemail"})
 def check(index: Index) -> Iterator[Problem]:
     for rrsets in index.rrsets:
         for (_, _, rtype), records in rrsets.items():
-            if rtype is RType.MX:
+            if rtype is T_MX:
                 yield from _null_mx(records)
-            elif rtype is RType.SRV:
+            elif rtype is T_SRV:
                 yield from _srv(records)
-            elif rtype is RType.CAA:
+            elif rtype is T_CAA:
                 for record in records:
                     yield from _caa(record)
-            elif rtype in (RType.NS, RType.CNAME, RType.PTR):
+            elif rtype in (T_NS, T_CNAME, T_PTR):
                 for record in records:
                     if isinstance(record.rdata, Target) and record.rdata.target.name.is_root:
                         yield problem(
