@@ -28,6 +28,11 @@ class RType(StrEnum):
     SRV = "SRV"
     CAA = "CAA"
 
+    # The string's own hash, in C: Enum's is a Python function, and types are
+    # dictionary keys per record. Equal members and strings already compare
+    # equal, so this keeps hash and equality consistent.
+    __hash__ = str.__hash__
+
 
 # The members as module constants: attribute access on an enum class costs
 # more than a dictionary lookup in Python 3.11, and types are tested per record.

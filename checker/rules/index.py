@@ -35,6 +35,9 @@ class Index:
     # zone -> delegation point (a non-apex NS owner) -> its NS records
     cuts: dict[DomainName, dict[Labels, list[Record]]]
     cut_targets: dict[DomainName, frozenset[DomainName]]  # zone -> targets of those NS
+    zone_names: dict[Labels, DomainName]  # every zone of the document set, by its labels
+    # zones with a more specific zone of the document set below them
+    parent_zones: frozenset[DomainName]
 
     @classmethod
     def build(cls, desireds: Sequence[Desired]) -> Index:
@@ -71,6 +74,13 @@ class Index:
             )
             for zone, points in cuts.items()
         }
+        zone_names = {labels: DomainName(labels) for labels in zone_labels}
+        parent_zones = frozenset(
+            DomainName(labels[i:])
+            for labels in zone_labels
+            for i in range(1, len(labels) + 1)
+            if labels[i:] in zone_labels
+        )
         return cls(
             desireds=tuple(desireds),
             zone_labels=frozenset(zone_labels),
@@ -81,14 +91,18 @@ class Index:
             holders=dict(holders),
             cuts={zone: dict(points) for zone, points in cuts.items()},
             cut_targets=cut_targets,
+            zone_names=zone_names,
+            parent_zones=parent_zones,
         )
 
     def zone_of(self, name: DomainName) -> DomainName | None:
         """The most specific zone of the document set that holds ``name``."""
         labels = name.labels
+        zones = self.zone_names
         for i in range(len(labels) + 1):
-            if labels[i:] in self.zone_labels:
-                return DomainName(labels[i:])
+            zone = zones.get(labels[i:])
+            if zone is not None:
+                return zone
         return None
 
     def cut_above(self, zone: DomainName, name: DomainName) -> DomainName | None:

@@ -17,17 +17,29 @@ from collections.abc import Iterator
 from checker.model import Record
 from checker.names import DomainName
 from checker.problems import Problem
-from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV
+from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV, Address
 from checker.rules.index import Index, looks_like_address, problem, refs, targets
 
 _FIELD = {T_MX: "MX exchange", T_SRV: "SRV target"}
 
 
 def check(index: Index) -> Iterator[Problem]:
+    # An owner lies inside its zone, so only a zone with a more specific zone of
+    # the documents below it, or with delegations, can hold misplaced records.
+    crowded = index.parent_zones | index.cuts.keys()
     for desired in index.desireds:
         for record in desired.records:
-            yield from _zone_and_cut(index, record)
-            yield from _trailing_dot(record)
+            if record.zone in crowded:
+                yield from _zone_and_cut(index, record)
+            # Without a dot, the owner has one relative label: it can only
+            # repeat the zone's name when that is one label too.
+            zone_labels = record.zone.labels
+            if (
+                "." in record.written_name
+                or type(record.rdata) is not Address
+                or (len(zone_labels) == 1 and record.owner.labels[0] == zone_labels[0])
+            ):
+                yield from _trailing_dot(record)
 
 
 def _zone_and_cut(index: Index, record: Record) -> Iterator[Problem]:
