@@ -24,12 +24,20 @@ from checker.rules.index import Index, IPAddress, Labels, problem, refs, sort_ke
 V4_SUFFIX: Labels = (b"in-addr", b"arpa")
 V6_SUFFIX: Labels = (b"ip6", b"arpa")
 _HEX = frozenset(b"0123456789abcdef")
+# Every octet as a reverse-name label spells it: decimal, no leading zeros.
+_OCTETS = {str(n).encode(): n for n in range(256)}
+_IPV4 = ipaddress.IPv4Address
 
 
 def decode(owner: DomainName) -> IPAddress | str | None:
     """The address a reverse name spells; a reason string if it spells none;
     None when the name is not a reverse name (or is RFC 2317 classless)."""
     labels = owner.labels
+    if len(labels) == 6 and labels[4] == b"in-addr" and labels[5] == b"arpa":
+        get = _OCTETS.get
+        a, b, c, d = get(labels[0]), get(labels[1]), get(labels[2]), get(labels[3])
+        if a is not None and b is not None and c is not None and d is not None:
+            return _IPV4(d << 24 | c << 16 | b << 8 | a)
     if labels[-2:] == V4_SUFFIX:
         octets = labels[:-2]
         if any(b"/" in o or b"-" in o for o in octets):
@@ -77,13 +85,18 @@ def _reverse_zone(
     v6: dict[tuple[int, int], DomainName],
 ) -> DomainName | None:
     """The most specific reverse zone of the documents that holds ``address``."""
-    value = int(address)
     if isinstance(address, ipaddress.IPv4Address):
+        if not v4:
+            return None
+        value = int(address)
         for bits in (32, 24, 16, 8, 0):
             zone = v4.get(bits << 32 | value >> (32 - bits))
             if zone is not None:
                 return zone
         return None
+    if not v6:
+        return None
+    value = int(address)
     for bits in range(128, -1, -4):
         zone6 = v6.get((bits, value >> (128 - bits)))
         if zone6 is not None:
