@@ -42,29 +42,31 @@ class Index:
     @classmethod
     def build(cls, desireds: Sequence[Desired]) -> Index:
         zone_labels: set[Labels] = set()
-        by_name: dict[DomainName, list[Entry]] = defaultdict(list)
+        by_name: dict[DomainName, list[Entry]] = {}
         rrsets_all: list[dict[RRsetKey, list[Record]]] = []
-        cnames: dict[DomainName, list[Record]] = defaultdict(list)
-        addresses: dict[DomainName, list[Record]] = defaultdict(list)
-        holders: dict[IPAddress, list[Record]] = defaultdict(list)
+        cnames: dict[DomainName, list[Record]] = {}
+        addresses: dict[DomainName, list[Record]] = {}
+        holders: dict[IPAddress, list[Record]] = {}
         cuts: dict[DomainName, dict[Labels, list[Record]]] = defaultdict(lambda: defaultdict(list))
         ns_rtype, cname_rtype = T_NS, T_CNAME
         for doc, desired in enumerate(desireds):
             zone_labels.update(z.labels for z in desired.zones)
-            rrsets: dict[RRsetKey, list[Record]] = defaultdict(list)
+            # setdefault: one hash per record and key (most keys are new)
+            rrsets: dict[RRsetKey, list[Record]] = {}
+            by_name_at, rrset_at = by_name.setdefault, rrsets.setdefault
             for record in desired.records:
                 owner, rtype = record.owner, record.rtype
-                by_name[owner].append((doc, record))
-                rrsets[(record.zone, owner, rtype)].append(record)
+                by_name_at(owner, []).append((doc, record))
+                rrset_at((record.zone, owner, rtype), []).append(record)
                 rdata = record.rdata
                 if isinstance(rdata, Address):
-                    addresses[owner].append(record)
-                    holders[rdata.address].append(record)
+                    addresses.setdefault(owner, []).append(record)
+                    holders.setdefault(rdata.address, []).append(record)
                 elif rtype is cname_rtype:
-                    cnames[owner].append(record)
+                    cnames.setdefault(owner, []).append(record)
                 elif rtype is ns_rtype and owner != record.zone:
                     cuts[record.zone][owner.labels].append(record)
-            rrsets_all.append(dict(rrsets))
+            rrsets_all.append(rrsets)
         cut_targets = {
             zone: frozenset(
                 r.rdata.target.name
@@ -84,11 +86,11 @@ class Index:
         return cls(
             desireds=tuple(desireds),
             zone_labels=frozenset(zone_labels),
-            by_name=dict(by_name),
+            by_name=by_name,
             rrsets=tuple(rrsets_all),
-            cnames=dict(cnames),
-            addresses=dict(addresses),
-            holders=dict(holders),
+            cnames=cnames,
+            addresses=addresses,
+            holders=holders,
             cuts={zone: dict(points) for zone, points in cuts.items()},
             cut_targets=cut_targets,
             zone_names=zone_names,

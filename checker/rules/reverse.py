@@ -35,9 +35,9 @@ def decode(owner: DomainName) -> IPAddress | str | None:
     labels = owner.labels
     if len(labels) == 6 and labels[4] == b"in-addr" and labels[5] == b"arpa":
         get = _OCTETS.get
-        a, b, c, d = get(labels[0]), get(labels[1]), get(labels[2]), get(labels[3])
-        if a is not None and b is not None and c is not None and d is not None:
-            return _IPV4(d << 24 | c << 16 | b << 8 | a)
+        o4, o3, o2, o1 = get(labels[0]), get(labels[1]), get(labels[2]), get(labels[3])
+        if o4 is not None and o3 is not None and o2 is not None and o1 is not None:
+            return _IPV4(o1 << 24 | o2 << 16 | o3 << 8 | o4)
     if labels[-2:] == V4_SUFFIX:
         octets = labels[:-2]
         if any(b"/" in o or b"-" in o for o in octets):
