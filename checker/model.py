@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from checker.document import DocumentJSON
-from checker.names import DomainName, NameSyntaxError, parse_absolute, parse_name
+from checker.names import (
+    MAX_LABEL,
+    MAX_NAME,
+    DomainName,
+    NameSyntaxError,
+    parse_absolute,
+    parse_name,
+)
 from checker.problems import Location, Problem, Severity
 from checker.rdata import T_TXT, Rdata, RdataError, RType, is_unquoted_txt, parse_rdata
 
@@ -26,6 +33,8 @@ _FIELDS = frozenset({"name", "type", "data", "ttl", "source"})
 _TYPES = {t.value: t for t in RType}
 # TXT data that is only quoted strings (the common case: nothing to warn about).
 _QUOTED_TXT = re.compile(r'[ \t]*"(?:[^"\\]|\\.)*"(?:[ \t]+"(?:[^"\\]|\\.)*")*[ \t]*')
+# A name that is one plain label: letters, digits, "-", "_" and "/".
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_/-]+")
 _PREFIX = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
@@ -254,11 +263,20 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
             continue
         zones[zone] = zone_key
         zone_text = zone.display()
-        for index, raw in enumerate(zone_body["records"]):
-            record = _plain_record(raw, zone, zone_key, index, default_ttl, document, managed_by)
+        rows = zone_body["records"]
+        plain = _plain_records(rows, zone, zone_key, default_ttl, document, managed_by)
+        for index, record in enumerate(plain):
             if record is None:
                 record = _build_record(
-                    raw, zone, zone_text, zone_key, index, owner, default_ttl, document, problems
+                    rows[index],
+                    zone,
+                    zone_text,
+                    zone_key,
+                    index,
+                    owner,
+                    default_ttl,
+                    document,
+                    problems,
                 )
             if record is not None:
                 records.append(record)
@@ -266,62 +284,105 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
     return desired, problems
 
 
-def _plain_record(
-    raw: Any,
+def _plain_records(
+    rows: list[Any],
     zone: DomainName,
     zone_key: str,
-    index: int,
     default_ttl: int,
     document: str,
     managed_by: str,
-) -> Record | None:
-    """The record of a plain, valid entry, or None when anything about it needs
-    a closer look (then :func:`_build_record` decides and reports)."""
-    if type(raw) is not dict:
-        return None
-    name_text = raw.get("name")
-    type_text = raw.get("type")
-    data_text = raw.get("data")
-    if type(name_text) is not str or type(type_text) is not str or type(data_text) is not str:
-        return None
-    rtype = _TYPES.get(type_text)
-    if rtype is None or "*" in name_text or "\\" in name_text:
-        return None
-    ttl = default_ttl
-    source_text = None
-    if len(raw) > 3:
-        if not raw.keys() <= _FIELDS:
-            return None
-        if "source" in raw:
-            source_text = raw["source"]
-            if type(source_text) is not str:
-                return None
-        if "ttl" in raw:
-            ttl = raw["ttl"]
-            if type(ttl) is not int or not 0 <= ttl <= MAX_TTL:
-                return None
-    try:
-        parsed = parse_name(name_text, zone)
-        rdata = parse_rdata(rtype, data_text, zone)
-    except (NameSyntaxError, RdataError):
-        return None
-    name = parsed.name
-    if parsed.absolute and not name.is_subdomain_of(zone):
-        return None
-    if rtype is T_TXT and _QUOTED_TXT.fullmatch(data_text) is None:
-        return None
-    return Record(
-        zone,
-        name,
-        rtype,
-        ttl,
-        rdata,
-        source_text or f'zones["{zone_key}"].records[{index}]',
-        document,
-        managed_by,
-        name_text,
-        data_text,
-    )
+) -> list[Record | None]:
+    """The records of a zone's plain, valid entries; None for each entry that
+    needs a closer look (then :func:`_build_record` decides and reports).
+
+    This is the hot loop on large documents: one pass, names looked up once
+    per owner, nothing allocated for a record beyond what it keeps."""
+    out: list[Record | None] = []
+    append = out.append
+    types_get = _TYPES.get
+    fields = _FIELDS
+    quoted_txt = _QUOTED_TXT.fullmatch
+    plain_name = _PLAIN_NAME.fullmatch
+    zone_labels = zone.labels
+    zone_text = zone.to_text()
+    # A relative one-label owner: its wire length is its length + 1 + the zone's.
+    room = MAX_NAME - 1 - zone.wire_length
+    owners: dict[str, DomainName] = {}
+    owners_get = owners.get
+    txt = RType.TXT
+    for index, raw in enumerate(rows):
+        if type(raw) is not dict:
+            append(None)
+            continue
+        name_text = raw.get("name")
+        type_text = raw.get("type")
+        data_text = raw.get("data")
+        if type(name_text) is not str or type(type_text) is not str or type(data_text) is not str:
+            append(None)
+            continue
+        rtype = types_get(type_text)
+        if rtype is None:
+            append(None)
+            continue
+        ttl = default_ttl
+        source_text = None
+        if len(raw) > 3:
+            if not raw.keys() <= fields:
+                append(None)
+                continue
+            if "source" in raw:
+                source_text = raw["source"]
+                if type(source_text) is not str:
+                    append(None)
+                    continue
+            if "ttl" in raw:
+                ttl = raw["ttl"]
+                if type(ttl) is not int or not 0 <= ttl <= MAX_TTL:
+                    append(None)
+                    continue
+        name = owners_get(name_text)
+        if name is None:
+            if plain_name(name_text) is not None and len(name_text) <= min(room, MAX_LABEL):
+                # One plain relative label (no dot, no escape, no '*').
+                body = name_text.lower()
+                name = DomainName((body.encode("ascii"), *zone_labels), f"{body}.{zone_text}")
+            elif "*" in name_text or "\\" in name_text:
+                append(None)
+                continue
+            else:
+                try:
+                    parsed = parse_name(name_text, zone)
+                except NameSyntaxError:
+                    append(None)
+                    continue
+                name = parsed.name
+                if parsed.absolute and not name.is_subdomain_of(zone):
+                    append(None)
+                    continue
+            owners[name_text] = name
+        try:
+            rdata = parse_rdata(rtype, data_text, zone)
+        except RdataError:
+            append(None)
+            continue
+        if rtype is txt and quoted_txt(data_text) is None:
+            append(None)
+            continue
+        append(
+            Record(
+                zone,
+                name,
+                rtype,
+                ttl,
+                rdata,
+                source_text or f'zones["{zone_key}"].records[{index}]',
+                document,
+                managed_by,
+                name_text,
+                data_text,
+            )
+        )
+    return out
 
 
 def _build_record(
