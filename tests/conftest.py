@@ -46,3 +46,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             + ", ".join(missing)
             + "; run `make deps` or install them"
         )
+
+
+_SERVER_FIXTURES = {"knot": "knot", "knot_factory": "knot", "writers": "knot", "kea": "kea"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that starts a real server, so `-m "not knot and not kea"`
+    (the Nix package's sandboxed check phase) deselects all of them."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for fixture, marker in _SERVER_FIXTURES.items():
+            if fixture in names:
+                item.add_marker(getattr(pytest.mark, marker))
