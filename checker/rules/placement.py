@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.model import Record
-from checker.names import DomainName
+from checker.names import DomainName, ParsedName
 from checker.problems import Problem
-from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV, Address
+from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV
 from checker.rules.index import Index, looks_like_address, problem, refs, targets
 
 _FIELD = {T_MX: "MX exchange", T_SRV: "SRV target"}
@@ -36,10 +36,17 @@ def check(index: Index) -> Iterator[Problem]:
             zone_labels = record.zone.labels
             if (
                 "." in record.written_name
-                or type(record.rdata) is not Address
                 or (len(zone_labels) == 1 and record.owner.labels[0] == zone_labels[0])
+                or any(_suspicious(target) for target in targets(record))
             ):
                 yield from _trailing_dot(record)
+
+
+def _suspicious(target: ParsedName) -> bool:
+    """Whether the trailing-dot rule may have something to say about a target:
+    a relative name with a dot, or one that may be an address."""
+    text = target.written
+    return ("." in text and not target.absolute) or text[:1].isdigit() or ":" in text
 
 
 def _zone_and_cut(index: Index, record: Record) -> Iterator[Problem]:

@@ -144,13 +144,25 @@ def _owner_problem(record: Record, reason: str) -> Problem:
 
 def _mismatch(index: Index, record: Record, address: IPAddress) -> Iterator[Problem]:
     rdata = record.rdata
-    if not isinstance(rdata, Target) or suspect(rdata.target, record.zone):
+    if not isinstance(rdata, Target):
         return
     target = rdata.target.name
+    family = T_A if isinstance(address, ipaddress.IPv4Address) else T_AAAA
+    # The common case first: the target holds the address (then nothing below
+    # could report anything).
+    for held_record in index.addresses.get(target, ()):
+        held_data = held_record.rdata
+        if (
+            held_record.rtype is family
+            and isinstance(held_data, Address)
+            and held_data.address == address
+        ):
+            return
+    if suspect(rdata.target, record.zone):
+        return
     zone = index.zone_of(target)
     if zone is None or target in index.cnames or index.cut_above(zone, target) is not None:
         return
-    family = T_A if isinstance(address, ipaddress.IPv4Address) else T_AAAA
     held = [r for r in index.addresses.get(target, ()) if r.rtype is family]
     if any(isinstance(r.rdata, Address) and r.rdata.address == address for r in held):
         return
