@@ -272,7 +272,9 @@ class ParsedName:
         return (ParsedName, (self.name, self.absolute, self.written))
 
 
-_plain_name = _PLAIN.fullmatch
+# The characters of _PLAIN: a name made only of these, without empty labels,
+# is plain.
+_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_*/-."
 # origin -> (its wire length, its text without the trailing dot, or "" for the root)
 _origins: dict[DomainName, tuple[int, str]] = {}
 
@@ -282,8 +284,9 @@ def parse_name(text: str, origin: DomainName) -> ParsedName:
     means relative to the origin. Raises NameSyntaxError."""
     if text == "@":
         return ParsedName(origin, False, text)
-    if _plain_name(text) is not None:
-        # The common spelling: the presentation text is the lower-cased input.
+    if text and not text.strip(_NAME_CHARS) and text[0] != "." and ".." not in text:
+        # The common spelling (what _PLAIN matches): the presentation text is
+        # the lower-cased input.
         body = text.lower()
         absolute = body[-1] == "."
         if absolute:

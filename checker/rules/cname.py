@@ -108,7 +108,8 @@ def _loops(index: Index) -> Iterator[Problem]:
     on_stack: set[DomainName] = set()
     stack: list[DomainName] = []
     counter = 0
-    for root in sorted(graph):
+    # (names order as their labels do; sorting by those compares in C)
+    for root in sorted(graph, key=_labels):
         if root in order:
             continue
         work: list[tuple[DomainName, int]] = [(root, 0)]
@@ -148,6 +149,10 @@ def _loops(index: Index) -> Iterator[Problem]:
             if work:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
+
+
+def _labels(name: DomainName) -> tuple[bytes, ...]:
+    return name.labels
 
 
 def _loop_problem(

@@ -193,6 +193,8 @@ def _mismatch(index: Index, record: Record, address: IPAddress) -> Iterator[Prob
 
 def _duplicates(ptr_for: dict[IPAddress, list[Record]]) -> Iterator[Problem]:
     for address, records in ptr_for.items():
+        if len(records) < 2:
+            continue  # one PTR has one target
         per_doc: dict[str, list[Record]] = {}
         for record in records:
             per_doc.setdefault(record.document, []).append(record)
