@@ -326,7 +326,13 @@ def _plain_records(
             continue
         ttl = default_ttl
         source_text = None
-        if len(raw) > 3:
+        size = len(raw)
+        if size == 4 and "source" in raw:  # the usual fourth field
+            source_text = raw["source"]
+            if type(source_text) is not str:
+                append(None)
+                continue
+        elif size > 3:
             if not raw.keys() <= fields:
                 append(None)
                 continue

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from checker.model import Record
 from checker.names import DomainName, ParsedName
 from checker.problems import Problem
-from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV
+from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV, TXT, Address, Target
 from checker.rules.index import Index, looks_like_address, problem, refs, targets
 
 _FIELD = {T_MX: "MX exchange", T_SRV: "SRV target"}
@@ -29,15 +29,23 @@ def check(index: Index) -> Iterator[Problem]:
     crowded = index.parent_zones | index.cuts.keys()
     for desired in index.desireds:
         for record in desired.records:
-            if record.zone in crowded:
+            if crowded and record.zone in crowded:
                 yield from _zone_and_cut(index, record)
             # Without a dot, the owner has one relative label: it can only
             # repeat the zone's name when that is one label too.
             zone_labels = record.zone.labels
+            rdata = record.rdata
+            kind = type(rdata)
             if (
                 "." in record.written_name
                 or (len(zone_labels) == 1 and record.owner.labels[0] == zone_labels[0])
-                or any(_suspicious(target) for target in targets(record))
+                or (kind is Target and _suspicious(rdata.target))  # type: ignore[union-attr]
+                or (
+                    kind is not Target
+                    and kind is not Address
+                    and kind is not TXT
+                    and any(_suspicious(target) for target in targets(record))
+                )
             ):
                 yield from _trailing_dot(record)
 
