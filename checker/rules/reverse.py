@@ -117,7 +117,9 @@ def check(index: Index) -> Iterator[Problem]:
                 yield _owner_problem(record, decoded)
                 continue
             ptr_for.setdefault(decoded, []).append(record)
-            yield from _mismatch(index, record, decoded)
+            mismatch = _mismatch(index, record, decoded)
+            if mismatch is not None:
+                yield mismatch
     yield from _duplicates(ptr_for)
     yield from _missing(index, ptr_for)
 
@@ -142,10 +144,10 @@ def _owner_problem(record: Record, reason: str) -> Problem:
     )
 
 
-def _mismatch(index: Index, record: Record, address: IPAddress) -> Iterator[Problem]:
+def _mismatch(index: Index, record: Record, address: IPAddress) -> Problem | None:
     rdata = record.rdata
     if not isinstance(rdata, Target):
-        return
+        return None
     target = rdata.target.name
     family = T_A if isinstance(address, ipaddress.IPv4Address) else T_AAAA
     # The common case first: the target holds the address (then nothing below
@@ -157,15 +159,15 @@ def _mismatch(index: Index, record: Record, address: IPAddress) -> Iterator[Prob
             and isinstance(held_data, Address)
             and held_data.address == address
         ):
-            return
+            return None
     if suspect(rdata.target, record.zone):
-        return
+        return None
     zone = index.zone_of(target)
     if zone is None or target in index.cnames or index.cut_above(zone, target) is not None:
-        return
+        return None
     held = [r for r in index.addresses.get(target, ()) if r.rtype is family]
     if any(isinstance(r.rdata, Address) and r.rdata.address == address for r in held):
-        return
+        return None
     holders = [r for r in index.holders.get(address, ()) if r.owner != target]
     if holders:
         better = sorted({r.owner.to_text() for r in holders})
@@ -182,7 +184,7 @@ def _mismatch(index: Index, record: Record, address: IPAddress) -> Iterator[Prob
         found = f"holds {refs(held, record.zone)}, not {address}"
     else:
         found = f"has no {family} record in these documents (its zone {zone.display()} is here)"
-    yield problem(
+    return problem(
         "ptr-mismatch",
         record,
         f"the PTR for {address} points to {target.to_text()}, which {found}; forward and "
