@@ -103,13 +103,15 @@ def _loops(index: Index) -> Iterator[Problem]:
     graph: dict[DomainName, list[DomainName]] = {}
     for name, records in index.cnames.items():
         graph[name] = sorted({r.rdata.target.name for r in records if isinstance(r.rdata, Target)})
+    # Only an alias that points at another alias can be on a cycle.
+    live = {name for name, succ in graph.items() if any(s in graph for s in succ)}
     order: dict[DomainName, int] = {}
     low: dict[DomainName, int] = {}
     on_stack: set[DomainName] = set()
     stack: list[DomainName] = []
     counter = 0
     # (names order as their labels do; sorting by those compares in C)
-    for root in sorted(graph, key=_labels):
+    for root in sorted(live, key=_labels):
         if root in order:
             continue
         work: list[tuple[DomainName, int]] = [(root, 0)]
@@ -125,7 +127,7 @@ def _loops(index: Index) -> Iterator[Problem]:
             while i < len(succ):
                 nxt = succ[i]
                 i += 1
-                if nxt not in graph:
+                if nxt not in live:
                     continue
                 if nxt not in order:
                     work.append((node, i))

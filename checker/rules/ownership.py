@@ -22,10 +22,10 @@ def check(index: Index) -> Iterator[Problem]:
     for desired in index.desireds:
         for record in desired.records:
             owner = record.owner
-            if owner == record.zone or not owner.labels:
+            if not owner.labels:
                 continue
             managers = prefixes.get(owner.labels[0])
-            if managers is None:
+            if managers is None or owner == record.zone:
                 continue
             prefix = owner.labels[0].decode("ascii")
             marked = owner.parent()

@@ -31,14 +31,15 @@ def check(index: Index) -> Iterator[Problem]:
         for record in desired.records:
             if crowded and record.zone in crowded:
                 yield from _zone_and_cut(index, record)
-            # Without a dot, the owner has one relative label: it can only
-            # repeat the zone's name when that is one label too.
+            # The owner part of the rule needs relative labels that end in the
+            # zone's own name: the last of them is the zone's last label.
             zone_labels = record.zone.labels
+            owner_labels = record.owner.labels
+            relative = len(owner_labels) - len(zone_labels)
             rdata = record.rdata
             kind = type(rdata)
             if (
-                "." in record.written_name
-                or (len(zone_labels) == 1 and record.owner.labels[0] == zone_labels[0])
+                (relative >= len(zone_labels) and owner_labels[relative - 1] == zone_labels[-1])
                 or (kind is Target and _suspicious(rdata.target))  # type: ignore[union-attr]
                 or (
                     kind is not Target

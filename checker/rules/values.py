@@ -57,7 +57,7 @@ def check(index: Index) -> Iterator[Problem]:
                     yield from _caa(record)
             elif rtype in (T_NS, T_CNAME, T_PTR):
                 for record in records:
-                    if isinstance(record.rdata, Target) and record.rdata.target.name.is_root:
+                    if isinstance(record.rdata, Target) and not record.rdata.target.name.labels:
                         yield problem(
                             "root-target",
                             record,
