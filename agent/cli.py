@@ -22,7 +22,8 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from types import MappingProxyType
+from typing import Any, Final, NoReturn
 
 import dns.name
 
@@ -150,14 +151,37 @@ def _debug_wanted(argv: Sequence[str]) -> bool:
     return "--debug" in argv or os.environ.get("DNS_STATIC_DEBUG", "") not in ("", "0")
 
 
+class _JournalFormatter(logging.Formatter):
+    """``<N>message``: journald reads the syslog priority from the prefix, so
+    `journalctl -p warning` shows conflicts and failures."""
+
+    _PRIORITY: Final = MappingProxyType(
+        {
+            logging.DEBUG: 7,
+            logging.INFO: 6,
+            logging.WARNING: 4,
+            logging.ERROR: 3,
+            logging.CRITICAL: 2,
+        }
+    )
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"<{self._PRIORITY.get(record.levelno, 6)}>{super().format(record)}"
+
+
+def _error(text: str) -> None:
+    """The one ``error: …`` line on stderr (priority 3 for journald)."""
+    prefix = "<3>" if os.environ.get("JOURNAL_STREAM") else ""
+    print(f"{prefix}error: {text}", file=sys.stderr)
+
+
 def _configure_logging(debug: bool) -> logging.Handler:
     """Log to stderr; journald adds its own timestamps, so none of ours then."""
-    if os.environ.get("JOURNAL_STREAM"):
-        fmt = "%(levelname)s %(message)s"
-    else:
-        fmt = "%(asctime)s %(levelname)s %(message)s"
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(fmt))
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(_JournalFormatter("%(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -340,7 +364,7 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
             except AgentError as exc:
                 if len(loaded.targets) == 1:
                     raise
-                print(f"error: {exc}", file=sys.stderr)
+                _error(str(exc))
                 errors.append(exc)
     except AgentError:
         _safe_metrics(args.metrics_file, loaded.targets, results, started)
@@ -383,7 +407,7 @@ def _safe_metrics(
     except AgentError as exc:
         if not failed:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
 
 
 def _print_result(result: ZoneResult) -> None:
@@ -435,10 +459,10 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     except AgentError as exc:
         if debug:
             traceback.print_exc(file=sys.stderr)
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        _error("interrupted")
         return 130
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as a shell tool does.
@@ -450,7 +474,7 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         if debug:
             traceback.print_exc(file=sys.stderr)
         hint = "" if debug else " (run with --debug for a traceback)"
-        print(f"error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        _error(f"unexpected {type(exc).__name__}: {exc}{hint}")
         return EXIT_ERROR
     finally:
         logging.getLogger().removeHandler(handler)
