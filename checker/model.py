@@ -33,8 +33,8 @@ _FIELDS = frozenset({"name", "type", "data", "ttl", "source"})
 _TYPES = {t.value: t for t in RType}
 # TXT data that is only quoted strings (the common case: nothing to warn about).
 _QUOTED_TXT = re.compile(r'[ \t]*"(?:[^"\\]|\\.)*"(?:[ \t]+"(?:[^"\\]|\\.)*")*[ \t]*')
-# A name that is one plain label: letters, digits, "-", "_" and "/".
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_/-]+")
+# A relative name of plain labels: letters, digits, "-", "_" and "/".
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_/-]+(?:\.[A-Za-z0-9_/-]+)*")
 _PREFIX = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
@@ -348,10 +348,15 @@ def _plain_records(
                     continue
         name = owners_get(name_text)
         if name is None:
-            if plain_name(name_text) is not None and len(name_text) <= min(room, MAX_LABEL):
-                # One plain relative label (no dot, no escape, no '*').
+            if plain_name(name_text) is not None and len(name_text) <= room:
+                # Plain relative labels (no trailing dot, no escape, no '*'):
+                # the wire length is the text's length + 1 + the zone's.
                 body = name_text.lower()
-                name = DomainName((body.encode("ascii"), *zone_labels), f"{body}.{zone_text}")
+                parts = body.encode("ascii").split(b".")
+                if len(body) > MAX_LABEL and max(map(len, parts)) > MAX_LABEL:
+                    append(None)
+                    continue
+                name = DomainName((*parts, *zone_labels), f"{body}.{zone_text}")
             elif "*" in name_text or "\\" in name_text:
                 append(None)
                 continue
