@@ -125,48 +125,24 @@ def classify_snapshot(
     claims_by_marker: dict[dns.name.Name, list[dns.name.Name]] = {}
     for claimed, marker in ownership.external_dns.items():
         claims_by_marker.setdefault(marker, []).append(claimed)
-    foreign_prefix = _other_prefix_claims(snapshot, prefix)
 
     entries: list[Entry] = []
     for item in classify(snapshot, owner):
         rrset = item.rrset
         key = (rrset.name, rrset.rdtype)
         category, detail = item.category, item.detail
-        if category == Category.OTHER_OWNER and managed_by is None:
+        if (
+            category == Category.OTHER_OWNER
+            and managed_by is None
+            and key in ownership.other_owners
+        ):
             category = Category.OURS
         elif category == Category.MARKER:
             category, detail = _marker_category(
                 rrset, prefix, managed_by, claims_by_marker.get(rrset.name, []), snapshot
             )
-        elif category == Category.STATIC_CANDIDATE and key in foreign_prefix:
-            category, detail = Category.OTHER_OWNER, foreign_prefix[key]
         entries.append(Entry(rrset, category, detail))
     return entries
-
-
-def _other_prefix_claims(
-    snapshot: ZoneSnapshot, prefix: bytes
-) -> dict[tuple[dns.name.Name, dns.rdatatype.RdataType], str]:
-    """RRsets marked in the contract's format under a prefix other than ours
-    (another host with its own prefix, as the seed's future plans)."""
-    claims: dict[tuple[dns.name.Name, dns.rdatatype.RdataType], str] = {}
-    for (name, rdtype), rrset in snapshot.rrsets.items():
-        if rdtype != dns.rdatatype.TXT or len(name) < 2 or name.labels[0].lower() == prefix:
-            continue
-        for text in txt_texts(rrset):
-            match = _NIX_MARKER.match(text)
-            if match is None:
-                continue
-            try:
-                marked = dns.rdatatype.from_text(match.group(2))
-            except dns.rdatatype.UnknownRdatatype:
-                continue
-            label = name.labels[0].decode("ascii", "replace")
-            claims.setdefault(
-                (name.parent(), marked),
-                f"managed-by={match.group(1)} under prefix {label!r} (marker {name.to_text()})",
-            )
-    return claims
 
 
 def _marker_category(

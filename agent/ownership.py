@@ -70,7 +70,8 @@ class Ownership:
     """Claims found in one snapshot."""
 
     ours: frozenset[RRsetKey]  # RRsets carrying our exact marker
-    other_owners: dict[RRsetKey, str]  # RRset -> the other managed-by id
+    other_owners: dict[RRsetKey, str]  # RRset -> the other managed-by id (our prefix)
+    other_prefix: dict[RRsetKey, tuple[str, str]]  # RRset -> (managed-by id, its prefix)
     external_dns: dict[dns.name.Name, dns.name.Name]  # claimed name -> marker name
     dhcp: frozenset[dns.name.Name]  # names holding a DHCID
     markers: frozenset[RRsetKey]  # TXT RRsets that are someone's markers
@@ -108,6 +109,7 @@ def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
     prefix = owner.prefix_label
     ours: set[RRsetKey] = set()
     others: dict[RRsetKey, str] = {}
+    other_prefix: dict[RRsetKey, tuple[str, str]] = {}
     external: dict[dns.name.Name, dns.name.Name] = {}
     dhcp: set[dns.name.Name] = set()
     markers: set[RRsetKey] = set()
@@ -127,17 +129,21 @@ def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
                     external.setdefault(claimed, name)
                 continue
             mine = _OUR_MARKER.match(text)
-            if mine and at_our_prefix:
+            if mine:
                 markers.add((name, rdtype))
                 try:
                     marked_type = dns.rdatatype.from_text(mine.group(2))
                 except dns.rdatatype.UnknownRdatatype:
                     continue
                 key = (name.parent(), marked_type)
-                if mine.group(1) == owner.managed_by:
+                if at_our_prefix and mine.group(1) == owner.managed_by:
                     ours.add(key)
-                else:
+                elif at_our_prefix:
                     others.setdefault(key, mine.group(1))
+                else:
+                    # another host with its own prefix: just as foreign
+                    label = name.labels[0].decode("ascii", "replace")
+                    other_prefix.setdefault(key, (mine.group(1), label))
                 continue
             if text.startswith(MARKER_HERITAGE + ","):
                 markers.add((name, rdtype))  # a nix marker we cannot map: leave it alone
@@ -151,6 +157,7 @@ def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
     return Ownership(
         ours=frozenset(ours),
         other_owners=others,
+        other_prefix=other_prefix,
         external_dns=external,
         dhcp=frozenset(dhcp),
         markers=frozenset(markers),
@@ -199,6 +206,15 @@ def classify(snapshot: ZoneSnapshot, owner: Owner) -> list[Classified]:
         elif key in own.other_owners:
             out.append(
                 Classified(rrset, Category.OTHER_OWNER, f"managed-by={own.other_owners[key]}")
+            )
+        elif key in own.other_prefix:
+            managed_by, prefix = own.other_prefix[key]
+            out.append(
+                Classified(
+                    rrset,
+                    Category.OTHER_OWNER,
+                    f"managed-by={managed_by} under prefix {prefix!r}",
+                )
             )
         elif name in own.external_dns:
             marker = own.external_dns[name]

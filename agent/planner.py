@@ -251,6 +251,12 @@ def _foreign_claim(
             ConflictKind.OTHER_OWNER,
             f"marked as managed by {own.other_owners[key]!r}, not by this host",
         )
+    if key in own.other_prefix:
+        managed_by, prefix = own.other_prefix[key]
+        return (
+            ConflictKind.OTHER_OWNER,
+            f"marked as managed by {managed_by!r} under the owner prefix {prefix!r}",
+        )
     others = foreign - {rdtype}
     if rdtype == _CNAME and others:
         listed = ", ".join(sorted(dns.rdatatype.to_text(t) for t in others))

@@ -130,6 +130,18 @@ EXT_FORGE = (
             id="other-owner",
         ),
         pytest.param(
+            'auth 300 A 10.1.0.9\nsec.auth 300 TXT "heritage=nix,managed-by=mysecrets,type=A"\n',
+            [("auth", "A", "10.1.0.9")],
+            [("!other-owner", "auth.internal.", "A")],
+            id="other-owner-with-its-own-prefix-is-never-adopted",
+        ),
+        pytest.param(
+            'ns0 300 A 10.0.0.53\ndns.ns0 300 TXT "heritage=nix,managed-by=routy,type=A"\n',
+            [("ns0", "A", "10.0.0.53")],
+            [("!other-owner", "ns0.internal.", "A")],
+            id="our-id-under-an-old-prefix-is-not-ours",
+        ),
+        pytest.param(
             "routy 300 A 10.0.0.2\n",
             [("routy", "A", "10.0.0.1")],
             [("!differs", "routy.internal.", "A")],
