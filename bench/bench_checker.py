@@ -104,12 +104,23 @@ def _subprocess(path: Path) -> tuple[float, int]:
     return time.perf_counter() - start, done.returncode
 
 
+def _bare_loop() -> float:
+    """Seconds for 10M iterations of an empty loop: how fast this machine is
+    right now (about 0.33 s on the reference machine when idle), so figures
+    taken while something else runs can be judged."""
+    start = time.perf_counter()
+    for _ in range(10_000_000):
+        pass
+    return time.perf_counter() - start
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"bare 10M-iteration loop: {min(_bare_loop() for _ in range(3)):.3f} s")
     print(f"{'records':>9} {'in-process s':>13} {'python -m s':>12} {'s per 10k':>10} {'ratio':>6}")
     base: float | None = None
     with tempfile.TemporaryDirectory() as tmp:
