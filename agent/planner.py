@@ -2,7 +2,8 @@
 
 For every desired RRset the decision is, in order:
 
-1. ours (our marker) -> nothing, or update it (data or TTL) / re-create it;
+1. ours (our marker) -> nothing, or update it (data or TTL) / re-create it
+   -- unless DHCP or ExternalDNS has claimed the name since: then a conflict;
 2. foreign claims -> conflict: DHCP (DHCID at the name), ExternalDNS (a
    marker claims the name), another owner's marker on this RRset, a CNAME
    that would share a name with foreign data;
@@ -12,7 +13,8 @@ For every desired RRset the decision is, in order:
 
 Every RRset we own that is no longer desired is deleted with its marker; a
 marker whose RRset vanished is cleaned up. The apex NS RRset is never
-emptied: when it is no longer desired we only drop our marker (release).
+emptied, and records of a name DHCP or ExternalDNS has taken over are never
+deleted: then we only drop our marker (release).
 """
 
 from __future__ import annotations
@@ -139,9 +141,17 @@ def plan_zone(
         want, source = desired[key]
         current = snapshot.get(name, rdtype)
         if own.is_ours(name, rdtype):
+            if current is not None and _same_data(current, want) and current.ttl == want.ttl:
+                continue
+            taken = _taken_over(key, own)
+            if taken is not None:
+                # DHCP or ExternalDNS wrote here since we marked it: never fight them
+                kind, detail = taken
+                conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
+                continue
             if current is None:
                 changes.append(change(Action.ADD, key, want, source))
-            elif not _same_data(current, want) or current.ttl != want.ttl:
+            else:
                 want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
                 if not _same_data(current, want) or current.ttl != want.ttl:
                     changes.append(change(Action.UPDATE, key, want, source))
@@ -196,6 +206,16 @@ def plan_zone(
                 change(Action.DELETE, key, None, "", remove_marker=True, release_only=True)
             )
             continue
+        taken = _taken_over(key, own)
+        if taken is not None and current is not None:
+            warnings.append(
+                f"{name.to_text()} {dns.rdatatype.to_text(rdtype)} is no longer declared, but "
+                f"{taken[1]}; only our marker is removed, the records are left to that writer"
+            )
+            changes.append(
+                change(Action.DELETE, key, None, "", remove_marker=True, release_only=True)
+            )
+            continue
         changes.append(change(Action.DELETE, key, None, "", remove_marker=True))
 
     changes.sort(key=lambda c: (c.name, c.action is not Action.DELETE, int(c.rdtype)))
@@ -227,6 +247,23 @@ def _keep_apex_ns_ttl(
         "Knot cannot change it by dynamic update; set it in the zone file"
     )
     return dns.rrset.from_rdata_list(name, current.ttl, list(want))
+
+
+def _taken_over(key: RRsetKey, own: Ownership) -> tuple[ConflictKind, str] | None:
+    """Whether DHCP or ExternalDNS now claims a name we hold a marker for."""
+    name, _ = key
+    if name in own.dhcp:
+        return (
+            ConflictKind.DHCP,
+            "the name now holds a DHCID: Kea DHCP-DDNS manages it (our marker is stale)",
+        )
+    if name in own.external_dns:
+        marker = own.external_dns[name]
+        return (
+            ConflictKind.EXTERNAL_DNS,
+            f"ExternalDNS now claims the name (marker {marker.to_text()}; ours is stale)",
+        )
+    return None
 
 
 def _foreign_claim(

@@ -181,6 +181,23 @@ def test_plan_table(
     assert summary(plan(zone_text, *records)) == expected
 
 
+MARK_LAPTOP = 'nix.laptop 300 TXT "heritage=nix,managed-by=routy,type=A"\n'
+
+
+def test_a_name_dhcp_took_over_is_never_rewritten() -> None:
+    # Kea without conflict resolution overwrote our record; our marker is stale.
+    p = plan(DHCP_LAPTOP + MARK_LAPTOP, ("laptop", "A", "10.0.0.5"))
+    assert summary(p) == [("!dhcp", "laptop.internal.", "A")]
+
+
+def test_a_name_dhcp_took_over_is_released_not_deleted() -> None:
+    p = plan(DHCP_LAPTOP + MARK_LAPTOP)
+    (change,) = p.changes
+    assert change.action is Action.DELETE
+    assert change.release_only
+    assert any("left to that writer" in w for w in p.warnings)
+
+
 def test_no_adopt_turns_adoption_into_a_conflict() -> None:
     p = plan_zone(
         ZONE,
