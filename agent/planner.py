@@ -250,7 +250,7 @@ def _keep_apex_ns_ttl(
 
 
 def _taken_over(key: RRsetKey, own: Ownership) -> tuple[ConflictKind, str] | None:
-    """Whether DHCP or ExternalDNS now claims a name we hold a marker for."""
+    """Whether DHCP, ExternalDNS or another owner now claims what we marked."""
     name, _ = key
     if name in own.dhcp:
         return (
@@ -262,6 +262,12 @@ def _taken_over(key: RRsetKey, own: Ownership) -> tuple[ConflictKind, str] | Non
         return (
             ConflictKind.EXTERNAL_DNS,
             f"ExternalDNS now claims the name (marker {marker.to_text()}; ours is stale)",
+        )
+    other = own.other_owners.get(key) or own.other_prefix.get(key, ("",))[0]
+    if other:
+        return (
+            ConflictKind.OTHER_OWNER,
+            f"{other!r} marks this RRset too; two owners must not both write it",
         )
     return None
 

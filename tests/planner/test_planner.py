@@ -198,6 +198,14 @@ def test_a_name_dhcp_took_over_is_released_not_deleted() -> None:
     assert any("left to that writer" in w for w in p.warnings)
 
 
+def test_an_rrset_two_owners_mark_is_left_alone() -> None:
+    both = MARK_A + 'nix.ns0 300 TXT "heritage=nix,managed-by=mysecrets,type=A"\n'
+    p = plan("ns0 300 A 10.0.0.53\n" + both, ("ns0", "A", "10.0.0.54"))
+    assert summary(p) == [("!other-owner", "ns0.internal.", "A")]
+    released = plan("ns0 300 A 10.0.0.53\n" + both)
+    assert [c.release_only for c in released.changes] == [True]
+
+
 def test_no_adopt_turns_adoption_into_a_conflict() -> None:
     p = plan_zone(
         ZONE,
