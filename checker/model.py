@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from checker.document import DocumentJSON
+from checker.frozen import frozen_delattr, frozen_setattr, slot_setter
 from checker.names import (
     MAX_LABEL,
     MAX_NAME,
     DomainName,
     NameSyntaxError,
+    new_name,
     parse_absolute,
     parse_name,
 )
@@ -64,24 +66,8 @@ _RECORD_FIELDS = (
 )
 
 
-class Record:
-    """One desired resource record, normalised.
-
-    Immutable by convention (a plain class rather than a frozen dataclass:
-    a large document makes hundreds of thousands of them)."""
-
-    __slots__ = (
-        "document",
-        "managed_by",
-        "owner",
-        "rdata",
-        "rtype",
-        "source",
-        "ttl",
-        "written_data",
-        "written_name",
-        "zone",
-    )
+class _RecordFields:
+    __slots__ = _RECORD_FIELDS
 
     zone: DomainName
     owner: DomainName
@@ -93,6 +79,24 @@ class Record:
     managed_by: str
     written_name: str
     written_data: str
+
+
+class _RecordDraft(_RecordFields):
+    """A Record under construction (see :mod:`checker.frozen`)."""
+
+    __slots__ = ()
+
+
+class Record(_RecordFields):
+    """One desired resource record, normalised.
+
+    Immutable (a frozen plain class rather than a frozen dataclass: a large
+    document makes hundreds of thousands of them, see :mod:`checker.frozen`)."""
+
+    __slots__ = ()
+
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
 
     def __init__(
         self,
@@ -107,16 +111,26 @@ class Record:
         written_name: str,
         written_data: str,
     ) -> None:
-        self.zone = zone
-        self.owner = owner
-        self.rtype = rtype
-        self.ttl = ttl
-        self.rdata = rdata
-        self.source = source
-        self.document = document
-        self.managed_by = managed_by
-        self.written_name = written_name
-        self.written_data = written_data
+        for setter, value in zip(
+            _SETTERS,
+            (
+                zone,
+                owner,
+                rtype,
+                ttl,
+                rdata,
+                source,
+                document,
+                managed_by,
+                written_name,
+                written_data,
+            ),
+            strict=True,
+        ):
+            setter(self, value)
+
+    def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
+        return (Record, self._fields())
 
     def _fields(self) -> tuple[object, ...]:
         return (
@@ -165,6 +179,10 @@ class Record:
     def describe(self) -> str:
         """Short reference for messages that mention another record."""
         return f"{self.name} {self.rtype} {self.written_data} ({self.source})"
+
+
+_SETTERS = tuple(slot_setter(_RecordFields, field) for field in _RECORD_FIELDS)
+_new = object.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +328,7 @@ def _plain_records(
     owners: dict[str, DomainName] = {}
     owners_get = owners.get
     txt = RType.TXT
+    new, draft, frozen = _new, _RecordDraft, Record
     for index, raw in enumerate(rows):
         if type(raw) is not dict:
             append(None)
@@ -356,7 +375,7 @@ def _plain_records(
                 if len(body) > MAX_LABEL and max(map(len, parts)) > MAX_LABEL:
                     append(None)
                     continue
-                name = DomainName((*parts, *zone_labels), f"{body}.{zone_text}")
+                name = new_name((*parts, *zone_labels), f"{body}.{zone_text}")
             elif "*" in name_text or "\\" in name_text:
                 append(None)
                 continue
@@ -379,20 +398,19 @@ def _plain_records(
         if rtype is txt and quoted_txt(data_text) is None:
             append(None)
             continue
-        append(
-            Record(
-                zone,
-                name,
-                rtype,
-                ttl,
-                rdata,
-                source_text or f'zones["{zone_key}"].records[{index}]',
-                document,
-                managed_by,
-                name_text,
-                data_text,
-            )
-        )
+        record: Any = new(draft)
+        record.zone = zone
+        record.owner = name
+        record.rtype = rtype
+        record.ttl = ttl
+        record.rdata = rdata
+        record.source = source_text or f'zones["{zone_key}"].records[{index}]'
+        record.document = document
+        record.managed_by = managed_by
+        record.written_name = name_text
+        record.written_data = data_text
+        record.__class__ = frozen
+        append(record)
     return out
 
 

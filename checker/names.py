@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
+
+from checker.frozen import frozen_delattr, frozen_setattr, slot_setter
 
 MAX_LABEL = 63
 MAX_NAME = 255
@@ -24,23 +27,41 @@ class NameSyntaxError(ValueError):
     """A name that is not a valid domain name; the message says why."""
 
 
-class DomainName:
-    """An absolute domain name: lower-cased wire labels, most specific first.
-
-    Immutable (treat it as frozen): names are hashed and compared millions of
-    times on large documents, so the hash is computed once and the
-    presentation text is kept once known."""
-
+class _NameFields:
     __slots__ = ("_hash", "_text", "labels")
 
     labels: tuple[bytes, ...]
     _hash: int
     _text: str | None
 
+
+_set_labels = slot_setter(_NameFields, "labels")
+_set_hash = slot_setter(_NameFields, "_hash")
+_set_text = slot_setter(_NameFields, "_text")
+
+
+class _NameDraft(_NameFields):
+    """A DomainName under construction (see :mod:`checker.frozen`)."""
+
+    __slots__ = ()
+
+
+class DomainName(_NameFields):
+    """An absolute domain name: lower-cased wire labels, most specific first.
+
+    Immutable: names are hashed and compared millions of times on large
+    documents, so the hash is computed once and the presentation text is kept
+    once known (the one field set after construction, by :meth:`to_text`)."""
+
+    __slots__ = ()
+
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
     def __init__(self, labels: tuple[bytes, ...], text: str | None = None) -> None:
-        self.labels = labels
-        self._hash = hash(labels)
-        self._text = text
+        _set_labels(self, labels)
+        _set_hash(self, hash(labels))
+        _set_text(self, text)
 
     def __hash__(self) -> int:
         return self._hash
@@ -93,7 +114,8 @@ class DomainName:
         """Absolute presentation form with the trailing dot (``ns0.internal.``)."""
         text = self._text
         if text is None:
-            text = self._text = self._make_text()
+            text = self._make_text()
+            _set_text(self, text)
         return text
 
     def _make_text(self) -> str:
@@ -144,6 +166,18 @@ class DomainName:
 
 
 ROOT = DomainName(())
+_new = object.__new__
+
+
+def new_name(labels: tuple[bytes, ...], text: str | None) -> DomainName:
+    """``DomainName(labels, text)``, faster (for the hot loops)."""
+    draft: Any = _new(_NameDraft)
+    draft.labels = labels
+    draft._hash = hash(labels)
+    draft._text = text
+    draft.__class__ = DomainName
+    name: DomainName = draft
+    return name
 
 
 def _label_text(label: bytes) -> str:
@@ -238,22 +272,38 @@ def _parse_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
     return tuple(p.lower() for p in parts), absolute
 
 
-class ParsedName:
-    """A name as written: its absolute value and whether it had the trailing dot.
-
-    Immutable by convention; equality and hash are the name's (how it was
-    spelled does not change what it is)."""
-
+class _ParsedFields:
     __slots__ = ("absolute", "name", "written")
 
     name: DomainName
     absolute: bool
     written: str
 
+
+_set_pname = slot_setter(_ParsedFields, "name")
+_set_absolute = slot_setter(_ParsedFields, "absolute")
+_set_written = slot_setter(_ParsedFields, "written")
+
+
+class _ParsedDraft(_ParsedFields):
+    __slots__ = ()
+
+
+class ParsedName(_ParsedFields):
+    """A name as written: its absolute value and whether it had the trailing dot.
+
+    Immutable; equality and hash are the name's (how it was spelled does not
+    change what it is)."""
+
+    __slots__ = ()
+
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
     def __init__(self, name: DomainName, absolute: bool, written: str) -> None:
-        self.name = name
-        self.absolute = absolute
-        self.written = written
+        _set_pname(self, name)
+        _set_absolute(self, absolute)
+        _set_written(self, written)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not ParsedName:
@@ -272,6 +322,17 @@ class ParsedName:
         return (ParsedName, (self.name, self.absolute, self.written))
 
 
+def new_parsed(name: DomainName, absolute: bool, written: str) -> ParsedName:
+    """``ParsedName(name, absolute, written)``, faster (for the hot loops)."""
+    draft: Any = _new(_ParsedDraft)
+    draft.name = name
+    draft.absolute = absolute
+    draft.written = written
+    draft.__class__ = ParsedName
+    parsed: ParsedName = draft
+    return parsed
+
+
 # The characters of _PLAIN: a name made only of these, without empty labels,
 # is plain.
 _NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_*/-."
@@ -283,7 +344,7 @@ def parse_name(text: str, origin: DomainName) -> ParsedName:
     """Parse a name as a zone file would: ``@`` is the origin, no trailing dot
     means relative to the origin. Raises NameSyntaxError."""
     if text == "@":
-        return ParsedName(origin, False, text)
+        return new_parsed(origin, False, text)
     if text and not text.strip(_NAME_CHARS) and text[0] != "." and ".." not in text:
         # The common spelling (what _PLAIN matches): the presentation text is
         # the lower-cased input.
@@ -295,7 +356,7 @@ def parse_name(text: str, origin: DomainName) -> ParsedName:
         if len(body) <= MAX_LABEL or max(map(len, parts)) <= MAX_LABEL:
             if absolute:
                 if len(body) + 2 <= MAX_NAME:
-                    return ParsedName(DomainName(tuple(parts), body + "."), True, text)
+                    return new_parsed(new_name(tuple(parts), body + "."), True, text)
             else:
                 known = _origins.get(origin)
                 if known is None:
@@ -305,8 +366,8 @@ def parse_name(text: str, origin: DomainName) -> ParsedName:
                         "" if origin_text == "." else origin_text,
                     )
                 if len(body) + 1 + known[0] <= MAX_NAME:
-                    name = DomainName((*parts, *origin.labels), f"{body}.{known[1]}")
-                    return ParsedName(name, False, text)
+                    name = new_name((*parts, *origin.labels), f"{body}.{known[1]}")
+                    return new_parsed(name, False, text)
     labels, absolute = _parse_labels(text)
     name = DomainName(labels if absolute else labels + origin.labels)
     if name.wire_length > MAX_NAME:

@@ -13,7 +13,9 @@ import re
 import socket
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+from checker.frozen import frozen_delattr, frozen_setattr, slot_setter
 from checker.names import DomainName, NameSyntaxError, ParsedName, parse_name
 
 
@@ -154,15 +156,34 @@ def quote_string(value: bytes) -> str:
     return "".join(out)
 
 
-class Address:
-    """A or AAAA. Immutable by convention (a plain class: there are many)."""
-
+class _AddressFields:
     __slots__ = ("address",)
 
     address: ipaddress.IPv4Address | ipaddress.IPv6Address
 
+
+_set_address = slot_setter(_AddressFields, "address")
+
+
+class _AddressDraft(_AddressFields):
+    __slots__ = ()
+
+
+class Address(_AddressFields):
+    """A or AAAA. Immutable (a frozen plain class: there are many)."""
+
+    __slots__ = ()
+
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
     def __init__(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
-        self.address = address
+        _set_address(self, address)
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[Address], tuple[ipaddress.IPv4Address | ipaddress.IPv6Address]]:
+        return (Address, (self.address,))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Address:
@@ -182,15 +203,32 @@ class Address:
         return ()
 
 
-class Target:
-    """CNAME, NS or PTR: one domain name. Immutable by convention."""
-
+class _TargetFields:
     __slots__ = ("target",)
 
     target: ParsedName
 
+
+_set_target = slot_setter(_TargetFields, "target")
+
+
+class _TargetDraft(_TargetFields):
+    __slots__ = ()
+
+
+class Target(_TargetFields):
+    """CNAME, NS or PTR: one domain name. Immutable."""
+
+    __slots__ = ()
+
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
     def __init__(self, target: ParsedName) -> None:
-        self.target = target
+        _set_target(self, target)
+
+    def __reduce__(self) -> tuple[type[Target], tuple[ParsedName]]:
+        return (Target, (self.target,))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Target:
@@ -261,6 +299,23 @@ class CAA:
 
 
 Rdata = Address | Target | MX | SRV | TXT | CAA
+_new = object.__new__
+
+
+def _new_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Address:
+    draft: Any = _new(_AddressDraft)
+    draft.address = address
+    draft.__class__ = Address
+    made: Address = draft
+    return made
+
+
+def _new_target(target: ParsedName) -> Target:
+    draft: Any = _new(_TargetDraft)
+    draft.target = target
+    draft.__class__ = Target
+    made: Target = draft
+    return made
 
 
 def _uint(token: Token, field: str, bits: int) -> int:
@@ -360,16 +415,16 @@ def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
     # gives, and leave everything else (and every error) to it.
     if rtype is T_A:
         try:
-            return Address(_IPV4(_from_bytes(_inet_pton(_AF_INET, text))))
+            return _new_address(_IPV4(_from_bytes(_inet_pton(_AF_INET, text))))
         except OSError:
             pass
     elif rtype in NAME_TYPES:
         if _bare_word(text) is not None:
-            return Target(_plain_target(text, f"{rtype} target", origin))
+            return _new_target(_plain_target(text, f"{rtype} target", origin))
     elif rtype is T_AAAA:
         if _hex_colon(text) is not None:
             try:
-                return Address(_IPV6(_from_bytes(_inet_pton(_AF_INET6, text))))
+                return _new_address(_IPV6(_from_bytes(_inet_pton(_AF_INET6, text))))
             except OSError:
                 pass
     elif rtype is T_MX:
