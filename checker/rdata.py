@@ -156,13 +156,33 @@ def quote_string(value: bytes) -> str:
     return "".join(out)
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# An address as one int (the "key"): an IPv4 address is its 32-bit value, an
+# IPv6 address its 128-bit value with this bit added, so keys of the two
+# families never collide. Rules compare and index keys, and build ipaddress
+# objects only for messages.
+V6_FLAG = 1 << 128
+
+
+def address_of(key: int) -> IPAddress:
+    """The ipaddress object of an address key."""
+    if key < V6_FLAG:
+        return ipaddress.IPv4Address(key)
+    return ipaddress.IPv6Address(key ^ V6_FLAG)
+
+
+def key_of(address: IPAddress) -> int:
+    """The key of an address (see :data:`V6_FLAG`)."""
+    return int(address) if address.version == 4 else int(address) | V6_FLAG
+
+
 class _AddressFields:
-    __slots__ = ("address",)
+    __slots__ = ("key",)
 
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    key: int  # see V6_FLAG
 
 
-_set_address = slot_setter(_AddressFields, "address")
+_set_key = slot_setter(_AddressFields, "key")
 
 
 class _AddressDraft(_AddressFields):
@@ -170,34 +190,44 @@ class _AddressDraft(_AddressFields):
 
 
 class Address(_AddressFields):
-    """A or AAAA. Immutable (a frozen plain class: there are many)."""
+    """A or AAAA. Immutable (a frozen plain class: there are many). Keeps the
+    address as its int key; ``address`` builds the ipaddress object."""
 
     __slots__ = ()
 
     __setattr__ = frozen_setattr
     __delattr__ = frozen_delattr
 
-    def __init__(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
-        _set_address(self, address)
+    def __init__(self, address: IPAddress) -> None:
+        _set_key(self, key_of(address))
 
-    def __reduce__(
-        self,
-    ) -> tuple[type[Address], tuple[ipaddress.IPv4Address | ipaddress.IPv6Address]]:
+    @property
+    def address(self) -> IPAddress:
+        return address_of(self.key)
+
+    @property
+    def is_v4(self) -> bool:
+        return self.key < V6_FLAG
+
+    def __reduce__(self) -> tuple[type[Address], tuple[IPAddress]]:
         return (Address, (self.address,))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Address:
             return NotImplemented
-        return self.address == other.address
+        return self.key == other.key
 
     def __hash__(self) -> int:
-        return hash((self.address,))
+        return hash(self.key)
 
     def __repr__(self) -> str:
         return f"Address(address={self.address!r})"
 
     def to_text(self) -> str:
-        return str(self.address)
+        key = self.key
+        if key < V6_FLAG:  # what str(IPv4Address) gives
+            return socket.inet_ntoa(key.to_bytes(4, "big"))
+        return str(ipaddress.IPv6Address(key ^ V6_FLAG))
 
     def targets(self) -> tuple[ParsedName, ...]:
         return ()
@@ -302,9 +332,9 @@ Rdata = Address | Target | MX | SRV | TXT | CAA
 _new = object.__new__
 
 
-def _new_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Address:
+def _new_address(key: int) -> Address:
     draft: Any = _new(_AddressDraft)
-    draft.address = address
+    draft.key = key
     draft.__class__ = Address
     made: Address = draft
     return made
@@ -390,8 +420,6 @@ def _parse_aaaa(text: str) -> Address:
     return Address(addr)
 
 
-_IPV4 = ipaddress.IPv4Address
-_IPV6 = ipaddress.IPv6Address
 _inet_pton = socket.inet_pton
 _AF_INET, _AF_INET6 = socket.AF_INET, socket.AF_INET6
 _from_bytes = int.from_bytes
@@ -415,7 +443,7 @@ def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
     # gives, and leave everything else (and every error) to it.
     if rtype is T_A:
         try:
-            return _new_address(_IPV4(_from_bytes(_inet_pton(_AF_INET, text))))
+            return _new_address(_from_bytes(_inet_pton(_AF_INET, text)))
         except OSError:
             pass
     elif rtype in NAME_TYPES:
@@ -424,7 +452,7 @@ def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
     elif rtype is T_AAAA:
         if _hex_colon(text) is not None:
             try:
-                return _new_address(_IPV6(_from_bytes(_inet_pton(_AF_INET6, text))))
+                return _new_address(_from_bytes(_inet_pton(_AF_INET6, text)) | V6_FLAG)
             except OSError:
                 pass
     elif rtype is T_MX:

@@ -17,7 +17,6 @@ from checker.problems import Location, Problem, Severity
 from checker.rdata import MX, SRV, T_CNAME, T_NS, Address, RType, Target
 
 Labels = tuple[bytes, ...]
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # A record together with the position of its document in the checked set.
 Entry = tuple[int, Record]
 RRsetKey = tuple[DomainName, DomainName, RType]  # zone, owner, type
@@ -31,7 +30,7 @@ class Index:
     rrsets: tuple[dict[RRsetKey, list[Record]], ...]  # per document
     cnames: dict[DomainName, list[Record]]  # every document
     addresses: dict[DomainName, list[Record]]  # A and AAAA, every document
-    holders: dict[IPAddress, list[Record]]  # address -> A/AAAA records holding it
+    holders: dict[int, list[Record]]  # address key -> A/AAAA records holding it
     # zone -> delegation point (a non-apex NS owner) -> its NS records
     cuts: dict[DomainName, dict[Labels, list[Record]]]
     cut_targets: dict[DomainName, frozenset[DomainName]]  # zone -> targets of those NS
@@ -46,7 +45,7 @@ class Index:
         rrsets_all: list[dict[RRsetKey, list[Record]]] = []
         cnames: dict[DomainName, list[Record]] = {}
         addresses: dict[DomainName, list[Record]] = {}
-        holders: dict[IPAddress, list[Record]] = {}
+        holders: dict[int, list[Record]] = {}
         cuts: dict[DomainName, dict[Labels, list[Record]]] = defaultdict(lambda: defaultdict(list))
         ns_rtype, cname_rtype = T_NS, T_CNAME
         for doc, desired in enumerate(desireds):
@@ -61,7 +60,7 @@ class Index:
                 rdata = record.rdata
                 if isinstance(rdata, Address):
                     addresses.setdefault(owner, []).append(record)
-                    holders.setdefault(rdata.address, []).append(record)
+                    holders.setdefault(rdata.key, []).append(record)
                 elif rtype is cname_rtype:
                     cnames.setdefault(owner, []).append(record)
                 elif rtype is ns_rtype and owner != record.zone:

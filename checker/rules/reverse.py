@@ -18,26 +18,26 @@ from collections.abc import Iterator
 from checker.model import Record
 from checker.names import DomainName
 from checker.problems import Problem, Severity
-from checker.rdata import T_A, T_AAAA, T_PTR, Address, Target
-from checker.rules.index import Index, IPAddress, Labels, problem, refs, sort_key, suspect
+from checker.rdata import T_A, T_AAAA, T_PTR, V6_FLAG, Address, Target, address_of
+from checker.rules.index import Index, Labels, problem, refs, sort_key, suspect
 
 V4_SUFFIX: Labels = (b"in-addr", b"arpa")
 V6_SUFFIX: Labels = (b"ip6", b"arpa")
 _HEX = frozenset(b"0123456789abcdef")
 # Every octet as a reverse-name label spells it: decimal, no leading zeros.
 _OCTETS = {str(n).encode(): n for n in range(256)}
-_IPV4 = ipaddress.IPv4Address
 
 
-def decode(owner: DomainName) -> IPAddress | str | None:
-    """The address a reverse name spells; a reason string if it spells none;
-    None when the name is not a reverse name (or is RFC 2317 classless)."""
+def decode(owner: DomainName) -> int | str | None:
+    """The address a reverse name spells (its key, see
+    :data:`checker.rdata.V6_FLAG`); a reason string if it spells none; None
+    when the name is not a reverse name (or is RFC 2317 classless)."""
     labels = owner.labels
     if len(labels) == 6 and labels[4] == b"in-addr" and labels[5] == b"arpa":
         get = _OCTETS.get
         o4, o3, o2, o1 = get(labels[0]), get(labels[1]), get(labels[2]), get(labels[3])
         if o4 is not None and o3 is not None and o2 is not None and o1 is not None:
-            return _IPV4(o1 << 24 | o2 << 16 | o3 << 8 | o4)
+            return o1 << 24 | o2 << 16 | o3 << 8 | o4
     if labels[-2:] == V4_SUFFIX:
         octets = labels[:-2]
         if any(b"/" in o or b"-" in o for o in octets):
@@ -47,14 +47,14 @@ def decode(owner: DomainName) -> IPAddress | str | None:
         if not all(o.isdigit() and int(o) <= 255 and (o == b"0" or o[0] != 48) for o in octets):
             return "each label must be a decimal octet 0..255 without leading zeros"
         a, b, c, d = octets
-        return ipaddress.IPv4Address(int(d) << 24 | int(c) << 16 | int(b) << 8 | int(a))
+        return int(d) << 24 | int(c) << 16 | int(b) << 8 | int(a)
     if labels[-2:] == V6_SUFFIX:
         nibbles = labels[:-2]
         if len(nibbles) != 32:
             return f"ip6.arpa names need 32 nibbles, this one has {len(nibbles)}"
         if not all(len(n) == 1 and n[0] in _HEX for n in nibbles):
             return "each label must be a single hex digit"
-        return ipaddress.IPv6Address(int(b"".join(reversed(nibbles)).decode(), 16))
+        return int(b"".join(reversed(nibbles)).decode(), 16) | V6_FLAG
     return None
 
 
@@ -80,15 +80,15 @@ def _networks(index: Index) -> tuple[dict[int, DomainName], dict[tuple[int, int]
 
 
 def _reverse_zone(
-    address: IPAddress,
+    key: int,
     v4: dict[int, DomainName],
     v6: dict[tuple[int, int], DomainName],
 ) -> DomainName | None:
-    """The most specific reverse zone of the documents that holds ``address``."""
-    if isinstance(address, ipaddress.IPv4Address):
+    """The most specific reverse zone of the documents that holds the address."""
+    if key < V6_FLAG:
         if not v4:
             return None
-        value = int(address)
+        value = key
         for bits in (32, 24, 16, 8, 0):
             zone = v4.get(bits << 32 | value >> (32 - bits))
             if zone is not None:
@@ -96,7 +96,7 @@ def _reverse_zone(
         return None
     if not v6:
         return None
-    value = int(address)
+    value = key ^ V6_FLAG
     for bits in range(128, -1, -4):
         zone6 = v6.get((bits, value >> (128 - bits)))
         if zone6 is not None:
@@ -105,7 +105,7 @@ def _reverse_zone(
 
 
 def check(index: Index) -> Iterator[Problem]:
-    ptr_for: dict[IPAddress, list[Record]] = {}
+    ptr_for: dict[int, list[Record]] = {}
     for desired in index.desireds:
         for record in desired.records:
             if record.rtype is not T_PTR:
@@ -144,21 +144,17 @@ def _owner_problem(record: Record, reason: str) -> Problem:
     )
 
 
-def _mismatch(index: Index, record: Record, address: IPAddress) -> Problem | None:
+def _mismatch(index: Index, record: Record, key: int) -> Problem | None:
     rdata = record.rdata
     if not isinstance(rdata, Target):
         return None
     target = rdata.target.name
-    family = T_A if isinstance(address, ipaddress.IPv4Address) else T_AAAA
+    family = T_A if key < V6_FLAG else T_AAAA
     # The common case first: the target holds the address (then nothing below
     # could report anything).
     for held_record in index.addresses.get(target, ()):
         held_data = held_record.rdata
-        if (
-            held_record.rtype is family
-            and isinstance(held_data, Address)
-            and held_data.address == address
-        ):
+        if held_record.rtype is family and isinstance(held_data, Address) and held_data.key == key:
             return None
     if suspect(rdata.target, record.zone):
         return None
@@ -166,9 +162,10 @@ def _mismatch(index: Index, record: Record, address: IPAddress) -> Problem | Non
     if zone is None or target in index.cnames or index.cut_above(zone, target) is not None:
         return None
     held = [r for r in index.addresses.get(target, ()) if r.rtype is family]
-    if any(isinstance(r.rdata, Address) and r.rdata.address == address for r in held):
+    if any(isinstance(r.rdata, Address) and r.rdata.key == key for r in held):
         return None
-    holders = [r for r in index.holders.get(address, ()) if r.owner != target]
+    address = address_of(key)
+    holders = [r for r in index.holders.get(key, ()) if r.owner != target]
     if holders:
         better = sorted({r.owner.to_text() for r in holders})
         hint = (
@@ -193,8 +190,8 @@ def _mismatch(index: Index, record: Record, address: IPAddress) -> Problem | Non
     )
 
 
-def _duplicates(ptr_for: dict[IPAddress, list[Record]]) -> Iterator[Problem]:
-    for address, records in ptr_for.items():
+def _duplicates(ptr_for: dict[int, list[Record]]) -> Iterator[Problem]:
+    for key, records in ptr_for.items():
         if len(records) < 2:
             continue  # one PTR has one target
         per_doc: dict[str, list[Record]] = {}
@@ -208,7 +205,7 @@ def _duplicates(ptr_for: dict[IPAddress, list[Record]]) -> Iterator[Problem]:
             yield problem(
                 "ptr-duplicate",
                 first,
-                f"{address} has {len(distinct)} PTR targets: {refs(same_doc, first.zone)}; "
+                f"{address_of(key)} has {len(distinct)} PTR targets: {refs(same_doc, first.zone)}; "
                 "resolvers return them in any order and most software uses only the first",
                 "keep one PTR per address: the name the host should appear as in logs and "
                 "mail checks",
@@ -216,16 +213,17 @@ def _duplicates(ptr_for: dict[IPAddress, list[Record]]) -> Iterator[Problem]:
             )
 
 
-def _missing(index: Index, ptr_for: dict[IPAddress, list[Record]]) -> Iterator[Problem]:
+def _missing(index: Index, ptr_for: dict[int, list[Record]]) -> Iterator[Problem]:
     v4, v6 = _networks(index)
     if not v4 and not v6:
         return
-    for address, records in index.holders.items():
-        if address in ptr_for:
+    for key, records in index.holders.items():
+        if key in ptr_for:
             continue
-        zone = _reverse_zone(address, v4, v6)
+        zone = _reverse_zone(key, v4, v6)
         if zone is None:
             continue
+        address = address_of(key)
         reverse = DomainName(tuple(address.reverse_pointer.encode().split(b".")))
         for record in records:
             yield problem(

@@ -49,7 +49,7 @@ def _assert_frozen(obj: object, fields: tuple[str, ...]) -> None:
             setattr(obj, field, value)
         with pytest.raises(AttributeError):
             delattr(obj, field)
-        assert getattr(obj, field) is value
+        assert getattr(obj, field) == value
     with pytest.raises(AttributeError):
         obj.extra = 1  # type: ignore[attr-defined]
 
@@ -100,10 +100,10 @@ def test_address_is_frozen() -> None:
     for rtype, text in ((T_A, "10.0.0.1"), (T_A, " 10.0.0.1 "), (T_AAAA, "fd00::1")):
         rdata = parse_rdata(rtype, text, ZONE)
         assert type(rdata) is Address
-        _assert_frozen(rdata, ("address",))
+        _assert_frozen(rdata, ("key", "address"))
     built = Address(ipaddress.IPv4Address("10.0.0.1"))
     assert built == parse_rdata(T_A, "10.0.0.1", ZONE)
-    _assert_frozen(built, ("address",))
+    _assert_frozen(built, ("key", "address"))
 
 
 def test_target_is_frozen() -> None:
