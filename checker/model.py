@@ -9,6 +9,7 @@ The agent imports this model.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +22,25 @@ from checker.names import (
     DomainName,
     NameSyntaxError,
     new_name,
+    new_parsed,
     parse_absolute,
     parse_name,
 )
 from checker.problems import Location, Problem, Severity
-from checker.rdata import T_TXT, Rdata, RdataError, RType, is_unquoted_txt, parse_rdata
+from checker.rdata import (
+    NAME_TYPES,
+    T_A,
+    T_AAAA,
+    T_TXT,
+    V6_FLAG,
+    Rdata,
+    RdataError,
+    RType,
+    is_unquoted_txt,
+    new_address,
+    new_target,
+    parse_rdata,
+)
 
 DEFAULT_TTL = 300
 MAX_TTL = 2**31 - 1
@@ -37,6 +52,8 @@ _TYPES = {t.value: t for t in RType}
 _QUOTED_TXT = re.compile(r'[ \t]*"(?:[^"\\]|\\.)*"(?:[ \t]+"(?:[^"\\]|\\.)*")*[ \t]*')
 # A relative name of plain labels: letters, digits, "-", "_" and "/".
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_/-]+(?:\.[A-Za-z0-9_/-]+)*")
+_HEX_COLON = re.compile(r"[0-9A-Fa-f:]+").fullmatch
+_AF_INET, _AF_INET6 = socket.AF_INET, socket.AF_INET6
 _PREFIX = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
@@ -259,6 +276,7 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
 
     zones: dict[DomainName, str] = {}
     records: list[Record] = []
+    names: dict[str, DomainName] = {}  # see _plain_records
     for zone_key, zone_body in doc["zones"].items():
         zone_loc = Location(zone_key.rstrip(".") or ".", "", "", f'zones["{zone_key}"]', document)
         try:
@@ -282,7 +300,12 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
         zones[zone] = zone_key
         zone_text = zone.display()
         rows = zone_body["records"]
-        plain = _plain_records(rows, zone, zone_key, default_ttl, document, managed_by)
+        plain, missed = _plain_records(
+            rows, zone, zone_key, default_ttl, document, managed_by, names
+        )
+        if not missed:
+            records.extend(plain)  # type: ignore[arg-type]  # no None in it
+            continue
         for index, record in enumerate(plain):
             if record is None:
                 record = _build_record(
@@ -309,15 +332,24 @@ def _plain_records(
     default_ttl: int,
     document: str,
     managed_by: str,
-) -> list[Record | None]:
+    names: dict[str, DomainName],
+) -> tuple[list[Record | None], int]:
     """The records of a zone's plain, valid entries; None for each entry that
-    needs a closer look (then :func:`_build_record` decides and reports).
+    needs a closer look (then :func:`_build_record` decides and reports); and
+    how many entries need that.
 
     This is the hot loop on large documents: one pass, names looked up once
-    per owner, nothing allocated for a record beyond what it keeps."""
+    per owner, nothing allocated for a record beyond what it keeps. ``names``
+    maps the presentation text of plain names made so far (across zones) to
+    the name, so an owner and the PTR or CNAME target naming it share one
+    object (what this text reads as never depends on where it was read).
+    Plain A, AAAA, CNAME, NS and PTR data is parsed here as
+    :func:`~checker.rdata.parse_rdata` would; the rest goes to it."""
     out: list[Record | None] = []
     append = out.append
+    missed = 0
     types_get = _TYPES.get
+    names_get = names.get
     fields = _FIELDS
     quoted_txt = _QUOTED_TXT.fullmatch
     plain_name = _PLAIN_NAME.fullmatch
@@ -327,21 +359,27 @@ def _plain_records(
     room = MAX_NAME - 1 - zone.wire_length
     owners: dict[str, DomainName] = {}
     owners_get = owners.get
-    txt = RType.TXT
+    txt, t_a, t_aaaa = T_TXT, T_A, T_AAAA
+    name_types = NAME_TYPES
+    hex_colon = _HEX_COLON
+    inet_pton, from_bytes, af_inet, af_inet6 = socket.inet_pton, int.from_bytes, _AF_INET, _AF_INET6
     new, draft, frozen = _new, _RecordDraft, Record
     for index, raw in enumerate(rows):
         if type(raw) is not dict:
             append(None)
+            missed += 1
             continue
         name_text = raw.get("name")
         type_text = raw.get("type")
         data_text = raw.get("data")
         if type(name_text) is not str or type(type_text) is not str or type(data_text) is not str:
             append(None)
+            missed += 1
             continue
         rtype = types_get(type_text)
         if rtype is None:
             append(None)
+            missed += 1
             continue
         ttl = default_ttl
         source_text = None
@@ -350,20 +388,24 @@ def _plain_records(
             source_text = raw["source"]
             if type(source_text) is not str:
                 append(None)
+                missed += 1
                 continue
         elif size > 3:
             if not raw.keys() <= fields:
                 append(None)
+                missed += 1
                 continue
             if "source" in raw:
                 source_text = raw["source"]
                 if type(source_text) is not str:
                     append(None)
+                    missed += 1
                     continue
             if "ttl" in raw:
                 ttl = raw["ttl"]
                 if type(ttl) is not int or not 0 <= ttl <= MAX_TTL:
                     append(None)
+                    missed += 1
                     continue
         name = owners_get(name_text)
         if name is None:
@@ -371,33 +413,76 @@ def _plain_records(
                 # Plain relative labels (no trailing dot, no escape, no '*'):
                 # the wire length is the text's length + 1 + the zone's.
                 body = name_text.lower()
-                parts = body.encode("ascii").split(b".")
-                if len(body) > MAX_LABEL and max(map(len, parts)) > MAX_LABEL:
-                    append(None)
-                    continue
-                name = new_name((*parts, *zone_labels), f"{body}.{zone_text}")
+                text = f"{body}.{zone_text}"
+                name = names_get(text)
+                if name is None:
+                    parts = body.encode("ascii").split(b".")
+                    if len(body) > MAX_LABEL and max(map(len, parts)) > MAX_LABEL:
+                        append(None)
+                        missed += 1
+                        continue
+                    name = names[text] = new_name((*parts, *zone_labels), text)
             elif "*" in name_text or "\\" in name_text:
                 append(None)
+                missed += 1
                 continue
             else:
                 try:
                     parsed = parse_name(name_text, zone)
                 except NameSyntaxError:
                     append(None)
+                    missed += 1
                     continue
                 name = parsed.name
                 if parsed.absolute and not name.is_subdomain_of(zone):
                     append(None)
+                    missed += 1
                     continue
             owners[name_text] = name
-        try:
-            rdata = parse_rdata(rtype, data_text, zone)
-        except RdataError:
-            append(None)
-            continue
-        if rtype is txt and quoted_txt(data_text) is None:
-            append(None)
-            continue
+        rdata: Rdata | None = None
+        if rtype is t_a:
+            try:  # noqa: SIM105 (contextlib.suppress costs more)
+                rdata = new_address(from_bytes(inet_pton(af_inet, data_text)))
+            except OSError:
+                pass
+        elif rtype in name_types:
+            # What parse_name makes of a plain name (see there).
+            if data_text[-1:] == ".":
+                if len(data_text) <= MAX_NAME - 1 and plain_name(data_text, 0, len(data_text) - 1):
+                    text = data_text.lower()
+                    target = names_get(text)
+                    if target is None:
+                        parts = text[:-1].encode("ascii").split(b".")
+                        if len(text) <= MAX_LABEL + 1 or max(map(len, parts)) <= MAX_LABEL:
+                            target = names[text] = new_name(tuple(parts), text)
+                    if target is not None:
+                        rdata = new_target(new_parsed(target, True, data_text))
+            elif plain_name(data_text) is not None and len(data_text) <= room:
+                body = data_text.lower()
+                text = f"{body}.{zone_text}"
+                target = names_get(text)
+                if target is None:
+                    parts = body.encode("ascii").split(b".")
+                    if len(body) <= MAX_LABEL or max(map(len, parts)) <= MAX_LABEL:
+                        target = names[text] = new_name((*parts, *zone_labels), text)
+                if target is not None:
+                    rdata = new_target(new_parsed(target, False, data_text))
+        elif rtype is t_aaaa and hex_colon(data_text) is not None:
+            try:  # noqa: SIM105
+                rdata = new_address(from_bytes(inet_pton(af_inet6, data_text)) | V6_FLAG)
+            except OSError:
+                pass
+        if rdata is None:
+            try:
+                rdata = parse_rdata(rtype, data_text, zone)
+            except RdataError:
+                append(None)
+                missed += 1
+                continue
+            if rtype is txt and quoted_txt(data_text) is None:
+                append(None)
+                missed += 1
+                continue
         record: Any = new(draft)
         record.zone = zone
         record.owner = name
@@ -411,7 +496,7 @@ def _plain_records(
         record.written_data = data_text
         record.__class__ = frozen
         append(record)
-    return out
+    return out, missed
 
 
 def _build_record(

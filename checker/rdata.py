@@ -332,7 +332,8 @@ Rdata = Address | Target | MX | SRV | TXT | CAA
 _new = object.__new__
 
 
-def _new_address(key: int) -> Address:
+def new_address(key: int) -> Address:
+    """``Address`` of an address key, faster (for the hot loops)."""
     draft: Any = _new(_AddressDraft)
     draft.key = key
     draft.__class__ = Address
@@ -340,7 +341,8 @@ def _new_address(key: int) -> Address:
     return made
 
 
-def _new_target(target: ParsedName) -> Target:
+def new_target(target: ParsedName) -> Target:
+    """``Target(target)``, faster (for the hot loops)."""
     draft: Any = _new(_TargetDraft)
     draft.target = target
     draft.__class__ = Target
@@ -443,16 +445,16 @@ def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
     # gives, and leave everything else (and every error) to it.
     if rtype is T_A:
         try:
-            return _new_address(_from_bytes(_inet_pton(_AF_INET, text)))
+            return new_address(_from_bytes(_inet_pton(_AF_INET, text)))
         except OSError:
             pass
     elif rtype in NAME_TYPES:
         if _bare_word(text) is not None:
-            return _new_target(_plain_target(text, f"{rtype} target", origin))
+            return new_target(_plain_target(text, f"{rtype} target", origin))
     elif rtype is T_AAAA:
         if _hex_colon(text) is not None:
             try:
-                return _new_address(_from_bytes(_inet_pton(_AF_INET6, text)) | V6_FLAG)
+                return new_address(_from_bytes(_inet_pton(_AF_INET6, text)) | V6_FLAG)
             except OSError:
                 pass
     elif rtype is T_MX:
