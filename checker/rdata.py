@@ -429,6 +429,9 @@ _from_bytes = int.from_bytes
 _bare_word = re.compile(r'[^\s"\\;()]+').fullmatch
 _hex_colon = re.compile(r"[0-9A-Fa-f:]+").fullmatch
 _mx_plain = re.compile(r'([0-9]{1,5}) ([^\s"\\;()]+)').fullmatch
+# TXT data of quoted strings without escapes or line breaks, and those strings.
+_txt_plain = re.compile(r'[ \t]*"[^"\\\r\n]*"(?:[ \t]+"[^"\\\r\n]*")*[ \t]*').fullmatch
+_txt_strings = re.compile(r'"([^"]*)"').findall
 _srv_plain = re.compile(r'([0-9]{1,5}) ([0-9]{1,5}) ([0-9]{1,5}) ([^\s"\\;()]+)').fullmatch
 
 
@@ -470,6 +473,12 @@ def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
                 int(match[3]),
                 _plain_target(match[4], "target", origin),
             )
+    elif rtype is T_TXT and _txt_plain(text) is not None:
+        # Only plain quoted strings: what tokenize would give, without
+        # its tokens.
+        strings = tuple(s.encode() for s in _txt_strings(text))
+        if max(map(len, strings)) <= MAX_STRING:
+            return TXT(strings)
     if rtype is T_A:
         stripped = text.strip()
         if " " in stripped or not stripped:

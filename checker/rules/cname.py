@@ -193,12 +193,9 @@ def _loop_problem(
 def _targets(index: Index) -> Iterator[Problem]:
     if not index.cnames:
         return
-    for desired in index.desireds:
-        for record in desired.records:
-            rule = _TARGET_RULES.get(record.rtype)
-            if rule is None:
-                continue
-            field, why, severity = rule
+    for typed in index.typed:
+        for record in (*typed[T_MX], *typed[T_NS], *typed[T_SRV], *typed[T_PTR]):
+            field, why, severity = _TARGET_RULES[record.rtype]
             for target in targets(record):
                 aliases = index.cnames.get(target.name)
                 if not aliases or suspect(target, record.zone):

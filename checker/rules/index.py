@@ -28,6 +28,8 @@ class Index:
     zone_labels: frozenset[Labels]  # every zone of the document set
     by_name: dict[DomainName, list[Entry]]  # every record, every document
     rrsets: tuple[dict[RRsetKey, list[Record]], ...]  # per document
+    # per document: type -> its records in document order (every type a key)
+    typed: tuple[dict[RType, list[Record]], ...]
     cnames: dict[DomainName, list[Record]]  # every document
     addresses: dict[DomainName, list[Record]]  # A and AAAA, every document
     holders: dict[int, list[Record]]  # address key -> A/AAAA records holding it
@@ -43,6 +45,7 @@ class Index:
         zone_labels: set[Labels] = set()
         by_name: dict[DomainName, list[Entry]] = {}
         rrsets_all: list[dict[RRsetKey, list[Record]]] = []
+        typed_all: list[dict[RType, list[Record]]] = []
         cnames: dict[DomainName, list[Record]] = {}
         addresses: dict[DomainName, list[Record]] = {}
         holders: dict[int, list[Record]] = {}
@@ -52,9 +55,11 @@ class Index:
             zone_labels.update(z.labels for z in desired.zones)
             # setdefault: one hash per record and key (most keys are new)
             rrsets: dict[RRsetKey, list[Record]] = {}
+            typed: dict[RType, list[Record]] = {rtype: [] for rtype in RType}
             by_name_at, rrset_at = by_name.setdefault, rrsets.setdefault
             for record in desired.records:
                 owner, rtype = record.owner, record.rtype
+                typed[rtype].append(record)
                 by_name_at(owner, []).append((doc, record))
                 rrset_at((record.zone, owner, rtype), []).append(record)
                 rdata = record.rdata
@@ -66,6 +71,7 @@ class Index:
                 elif rtype is ns_rtype and owner != record.zone:
                     cuts[record.zone][owner.labels].append(record)
             rrsets_all.append(rrsets)
+            typed_all.append(typed)
         cut_targets = {
             zone: frozenset(
                 r.rdata.target.name
@@ -87,6 +93,7 @@ class Index:
             zone_labels=frozenset(zone_labels),
             by_name=by_name,
             rrsets=tuple(rrsets_all),
+            typed=tuple(typed_all),
             cnames=cnames,
             addresses=addresses,
             holders=holders,

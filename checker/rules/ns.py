@@ -17,10 +17,8 @@ from checker.rules.index import Index, problem, suspect, targets
 
 
 def check(index: Index) -> Iterator[Problem]:
-    for desired in index.desireds:
-        for record in desired.records:
-            if record.rtype is not T_NS:
-                continue
+    for typed in index.typed:
+        for record in typed[T_NS]:
             if record.ttl == 0:
                 yield problem(
                     "ns-ttl-zero",

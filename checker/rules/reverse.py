@@ -106,10 +106,8 @@ def _reverse_zone(
 
 def check(index: Index) -> Iterator[Problem]:
     ptr_for: dict[int, list[Record]] = {}
-    for desired in index.desireds:
-        for record in desired.records:
-            if record.rtype is not T_PTR:
-                continue
+    for typed in index.typed:
+        for record in typed[T_PTR]:
             decoded = decode(record.owner)
             if decoded is None:
                 continue

@@ -34,7 +34,7 @@ from checker.rdata import (
     T_SRV,
     Target,
 )
-from checker.rules.index import Index, problem, refs
+from checker.rules.index import Index, RRsetKey, problem, refs
 
 _LABEL = r"[A-Za-z0-9](?:-*[A-Za-z0-9])*"
 _ISSUE = re.compile(
@@ -46,24 +46,30 @@ _ISSUE_TAGS = frozenset({"issue", "issuewild", "issuemail"})
 
 
 def check(index: Index) -> Iterator[Problem]:
-    for rrsets in index.rrsets:
-        for (_, _, rtype), records in rrsets.items():
-            if rtype is T_MX:
-                yield from _null_mx(records)
-            elif rtype is T_SRV:
-                yield from _srv(records)
-            elif rtype is T_CAA:
-                for record in records:
-                    yield from _caa(record)
-            elif rtype in (T_NS, T_CNAME, T_PTR):
-                for record in records:
-                    if isinstance(record.rdata, Target) and not record.rdata.target.name.labels:
-                        yield problem(
-                            "root-target",
-                            record,
-                            f"{rtype} target is the root '.', which is no host",
-                            f"write the host name the {rtype} should point to",
-                        )
+    for rrsets, typed in zip(index.rrsets, index.typed, strict=True):
+        # Every MX RRset with a null MX, every SRV RRset, in document order.
+        mx_sets: dict[RRsetKey, None] = {}
+        for record in typed[T_MX]:
+            rdata = record.rdata
+            if isinstance(rdata, MX) and not rdata.exchange.name.labels:
+                mx_sets[(record.zone, record.owner, T_MX)] = None
+        for key in mx_sets:
+            yield from _null_mx(rrsets[key])
+        srv_sets = {(record.zone, record.owner, T_SRV): None for record in typed[T_SRV]}
+        for key in srv_sets:
+            yield from _srv(rrsets[key])
+        for record in typed[T_CAA]:
+            yield from _caa(record)
+        for rtype in (T_NS, T_CNAME, T_PTR):
+            for record in typed[rtype]:
+                rdata = record.rdata
+                if isinstance(rdata, Target) and not rdata.target.name.labels:
+                    yield problem(
+                        "root-target",
+                        record,
+                        f"{rtype} target is the root '.', which is no host",
+                        f"write the host name the {rtype} should point to",
+                    )
 
 
 def _null_mx(records: list[Record]) -> Iterator[Problem]:
