@@ -369,9 +369,14 @@ def _plain_records(
             append(None)
             missed += 1
             continue
-        name_text = raw.get("name")
-        type_text = raw.get("type")
-        data_text = raw.get("data")
+        try:
+            name_text = raw["name"]
+            type_text = raw["type"]
+            data_text = raw["data"]
+        except KeyError:
+            append(None)
+            missed += 1
+            continue
         if type(name_text) is not str or type(type_text) is not str or type(data_text) is not str:
             append(None)
             missed += 1
