@@ -106,15 +106,38 @@ def _reverse_zone(
 
 def check(index: Index) -> Iterator[Problem]:
     ptr_for: dict[int, list[Record]] = {}
+    ptr_at = ptr_for.setdefault
+    addresses_get = index.addresses.get
+    octet = _OCTETS.get
     for typed in index.typed:
         for record in typed[T_PTR]:
+            # decode()'s and _mismatch()'s common case inline: a plain IPv4
+            # reverse name, and a target that holds its address.
+            labels = record.owner.labels
+            if len(labels) == 6 and labels[4] == b"in-addr" and labels[5] == b"arpa":
+                o4, o3 = octet(labels[0]), octet(labels[1])
+                o2, o1 = octet(labels[2]), octet(labels[3])
+                if o4 is not None and o3 is not None and o2 is not None and o1 is not None:
+                    key = o1 << 24 | o2 << 16 | o3 << 8 | o4
+                    ptr_at(key, []).append(record)
+                    rdata = record.rdata
+                    if type(rdata) is Target:
+                        for held in addresses_get(rdata.target.name, ()):
+                            held_data = held.rdata
+                            if type(held_data) is Address and held_data.key == key:
+                                break  # (an A record: the key is below V6_FLAG)
+                        else:
+                            mismatch = _mismatch(index, record, key)
+                            if mismatch is not None:
+                                yield mismatch
+                    continue
             decoded = decode(record.owner)
             if decoded is None:
                 continue
             if isinstance(decoded, str):
                 yield _owner_problem(record, decoded)
                 continue
-            ptr_for.setdefault(decoded, []).append(record)
+            ptr_at(decoded, []).append(record)
             mismatch = _mismatch(index, record, decoded)
             if mismatch is not None:
                 yield mismatch
