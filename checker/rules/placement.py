@@ -28,26 +28,32 @@ def check(index: Index) -> Iterator[Problem]:
     # the documents below it, or with delegations, can hold misplaced records.
     crowded = index.parent_zones | index.cuts.keys()
     for desired in index.desireds:
+        zone: DomainName | None = None
+        zone_len, zone_last, in_crowded = 0, b"", False
         for record in desired.records:
-            if crowded and record.zone in crowded:
+            if record.zone is not zone:  # records come zone by zone
+                zone = record.zone
+                zone_len, zone_last = len(zone.labels), zone.labels[-1]
+                in_crowded = zone in crowded
+            if in_crowded:
                 yield from _zone_and_cut(index, record)
             # The owner part of the rule needs relative labels that end in the
             # zone's own name: the last of them is the zone's last label.
-            zone_labels = record.zone.labels
             owner_labels = record.owner.labels
-            relative = len(owner_labels) - len(zone_labels)
+            relative = len(owner_labels) - zone_len
+            if relative >= zone_len and owner_labels[relative - 1] == zone_last:
+                yield from _trailing_dot(record)
+                continue
             rdata = record.rdata
             kind = type(rdata)
-            if (
-                (relative >= len(zone_labels) and owner_labels[relative - 1] == zone_labels[-1])
-                or (kind is Target and _suspicious(rdata.target))  # type: ignore[union-attr]
-                or (
-                    kind is not Target
-                    and kind is not Address
-                    and kind is not TXT
-                    and any(_suspicious(target) for target in targets(record))
-                )
-            ):
+            if kind is Address or kind is TXT:
+                continue
+            if kind is Target:
+                target = rdata.target  # type: ignore[union-attr]
+                text = target.written  # what _suspicious tests, inline
+                if ("." in text and not target.absolute) or text[:1].isdigit() or ":" in text:
+                    yield from _trailing_dot(record)
+            elif any(_suspicious(target) for target in targets(record)):
                 yield from _trailing_dot(record)
 
 
