@@ -57,15 +57,28 @@ class Index:
             rrsets: dict[RRsetKey, list[Record]] = {}
             typed: dict[RType, list[Record]] = {rtype: [] for rtype in RType}
             by_name_at, rrset_at = by_name.setdefault, rrsets.setdefault
+            addresses_at, holders_at = addresses.setdefault, holders.setdefault
+            # A name's records often come one after another: the lists of the
+            # last owner are at hand without a lookup.
+            last: DomainName | None = None
+            at_name: list[Entry] = []
+            last_held: DomainName | None = None
+            held: list[Record] = []
             for record in desired.records:
                 owner, rtype = record.owner, record.rtype
                 typed[rtype].append(record)
-                by_name_at(owner, []).append((doc, record))
+                if owner is not last:
+                    last = owner
+                    at_name = by_name_at(owner, [])
+                at_name.append((doc, record))
                 rrset_at((record.zone, owner, rtype), []).append(record)
                 rdata = record.rdata
-                if isinstance(rdata, Address):
-                    addresses.setdefault(owner, []).append(record)
-                    holders.setdefault(rdata.key, []).append(record)
+                if type(rdata) is Address:
+                    if owner is not last_held:
+                        last_held = owner
+                        held = addresses_at(owner, [])
+                    held.append(record)
+                    holders_at(rdata.key, []).append(record)
                 elif rtype is cname_rtype:
                     cnames.setdefault(owner, []).append(record)
                 elif rtype is ns_rtype and owner != record.zone:
