@@ -69,12 +69,16 @@ def _gc_paused() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return _main(argv, None)
+
+
+def _main(argv: Sequence[str] | None, keep: list[object] | None) -> int:
     args = _parser().parse_args(argv)
     with _gc_paused():
-        return _run(args)
+        return _run(args, keep)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, keep: list[object] | None) -> int:
     docs: list[tuple[str, DocumentJSON]] = []
     try:
         for path in args.documents:
@@ -85,6 +89,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     report = check_documents(docs, strict=args.strict)
+    if keep is not None:
+        keep.append((docs, report))
     if args.format == "json":
         print(
             json.dumps(
@@ -106,11 +112,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main_entry() -> None:
+    # The documents and the report stay alive to the end: freeing a large
+    # document's objects one by one takes longer than its last rules, and the
+    # process is about to end anyway.
+    keep: list[object] = []
     try:
-        code = main()
+        code = _main(None, keep)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as a shell tool does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 128 + signal.SIGPIPE
-    sys.exit(code)
+    sys.stderr.flush()
+    os._exit(code)
