@@ -21,8 +21,10 @@ from checker.names import (
     MAX_NAME,
     DomainName,
     NameSyntaxError,
+    ParsedName,
+    _NameDraft,
+    _ParsedDraft,
     new_name,
-    new_parsed,
     parse_absolute,
     parse_name,
 )
@@ -33,12 +35,14 @@ from checker.rdata import (
     T_AAAA,
     T_TXT,
     V6_FLAG,
+    Address,
     Rdata,
     RdataError,
     RType,
+    Target,
+    _AddressDraft,
+    _TargetDraft,
     is_unquoted_txt,
-    new_address,
-    new_target,
     parse_rdata,
 )
 
@@ -364,6 +368,11 @@ def _plain_records(
     hex_colon = _HEX_COLON
     inet_pton, from_bytes, af_inet, af_inet6 = socket.inet_pton, int.from_bytes, _AF_INET, _AF_INET6
     new, draft, frozen = _new, _RecordDraft, Record
+    # Value objects built inline as drafts (see checker.frozen).
+    name_draft, name_cls = _NameDraft, DomainName
+    parsed_draft, parsed_cls = _ParsedDraft, ParsedName
+    address_draft, address_cls = _AddressDraft, Address
+    target_draft, target_cls = _TargetDraft, Target
     for index, raw in enumerate(rows):
         if type(raw) is not dict:
             append(None)
@@ -412,7 +421,7 @@ def _plain_records(
                     append(None)
                     missed += 1
                     continue
-        name = owners_get(name_text)
+        name: Any = owners_get(name_text)
         if name is None:
             if plain_name(name_text) is not None and len(name_text) <= room:
                 # Plain relative labels (no trailing dot, no escape, no '*'):
@@ -426,28 +435,37 @@ def _plain_records(
                         append(None)
                         missed += 1
                         continue
-                    name = names[text] = new_name((*parts, *zone_labels), text)
+                    labels = (*parts, *zone_labels)
+                    name = new(name_draft)  # new_name(labels, text), inline
+                    name.labels = labels
+                    name._hash = hash(labels)
+                    name._text = text
+                    name.__class__ = name_cls
+                    names[text] = name
             elif "*" in name_text or "\\" in name_text:
                 append(None)
                 missed += 1
                 continue
             else:
                 try:
-                    parsed = parse_name(name_text, zone)
+                    owner_parsed = parse_name(name_text, zone)
                 except NameSyntaxError:
                     append(None)
                     missed += 1
                     continue
-                name = parsed.name
-                if parsed.absolute and not name.is_subdomain_of(zone):
+                name = owner_parsed.name
+                if owner_parsed.absolute and not name.is_subdomain_of(zone):
                     append(None)
                     missed += 1
                     continue
             owners[name_text] = name
-        rdata: Rdata | None = None
+        rdata: Any = None
         if rtype is t_a:
-            try:  # noqa: SIM105 (contextlib.suppress costs more)
-                rdata = new_address(from_bytes(inet_pton(af_inet, data_text)))
+            try:
+                key = from_bytes(inet_pton(af_inet, data_text))
+                rdata = new(address_draft)  # new_address(key), inline
+                rdata.key = key
+                rdata.__class__ = address_cls
             except OSError:
                 pass
         elif rtype in name_types:
@@ -461,7 +479,14 @@ def _plain_records(
                         if len(text) <= MAX_LABEL + 1 or max(map(len, parts)) <= MAX_LABEL:
                             target = names[text] = new_name(tuple(parts), text)
                     if target is not None:
-                        rdata = new_target(new_parsed(target, True, data_text))
+                        parsed: Any = new(parsed_draft)  # new_parsed(...), inline
+                        parsed.name = target
+                        parsed.absolute = True
+                        parsed.written = data_text
+                        parsed.__class__ = parsed_cls
+                        rdata = new(target_draft)  # new_target(parsed), inline
+                        rdata.target = parsed
+                        rdata.__class__ = target_cls
             elif plain_name(data_text) is not None and len(data_text) <= room:
                 body = data_text.lower()
                 text = f"{body}.{zone_text}"
@@ -471,10 +496,20 @@ def _plain_records(
                     if len(body) <= MAX_LABEL or max(map(len, parts)) <= MAX_LABEL:
                         target = names[text] = new_name((*parts, *zone_labels), text)
                 if target is not None:
-                    rdata = new_target(new_parsed(target, False, data_text))
+                    parsed = new(parsed_draft)
+                    parsed.name = target
+                    parsed.absolute = False
+                    parsed.written = data_text
+                    parsed.__class__ = parsed_cls
+                    rdata = new(target_draft)
+                    rdata.target = parsed
+                    rdata.__class__ = target_cls
         elif rtype is t_aaaa and hex_colon(data_text) is not None:
-            try:  # noqa: SIM105
-                rdata = new_address(from_bytes(inet_pton(af_inet6, data_text)) | V6_FLAG)
+            try:
+                key = from_bytes(inet_pton(af_inet6, data_text)) | V6_FLAG
+                rdata = new(address_draft)
+                rdata.key = key
+                rdata.__class__ = address_cls
             except OSError:
                 pass
         if rdata is None:
