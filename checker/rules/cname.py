@@ -56,7 +56,10 @@ def _at_name(index: Index) -> Iterator[Problem]:
         for record in entries:
             per_doc.setdefault(record.document, []).append(record)
         for doc_cnames in per_doc.values():
-            first, *rest = sorted(doc_cnames, key=sort_key)
+            if len(doc_cnames) == 1:  # the usual case: nothing to sort
+                first, rest = doc_cnames[0], []
+            else:
+                first, *rest = sorted(doc_cnames, key=sort_key)
             for record in doc_cnames:
                 if record.owner == record.zone:
                     yield problem(
@@ -193,11 +196,15 @@ def _loop_problem(
 def _targets(index: Index) -> Iterator[Problem]:
     if not index.cnames:
         return
+    cnames_get = index.cnames.get
     for typed in index.typed:
         for record in (*typed[T_MX], *typed[T_NS], *typed[T_SRV], *typed[T_PTR]):
+            rdata = record.rdata
+            if type(rdata) is Target and cnames_get(rdata.target.name) is None:
+                continue  # the usual PTR or NS: its one target is no alias
             field, why, severity = _TARGET_RULES[record.rtype]
             for target in targets(record):
-                aliases = index.cnames.get(target.name)
+                aliases = cnames_get(target.name)
                 if not aliases or suspect(target, record.zone):
                     continue
                 canonical = sorted(

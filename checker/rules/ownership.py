@@ -16,6 +16,8 @@ from checker.rules.index import Index, problem
 def check(index: Index) -> Iterator[Problem]:
     prefixes: dict[bytes, list[str]] = {}
     for desired in index.desireds:
+        if not desired.owner.prefix.isascii():
+            continue  # reported as owner-config; it can be no marker label
         owners = prefixes.setdefault(desired.owner.prefix_label, [])
         if desired.owner.managed_by not in owners:
             owners.append(desired.owner.managed_by)
