@@ -30,9 +30,18 @@ class Problem:
     message: str
     hint: str = ""
 
-    def sort_key(self) -> tuple[str, str, str, str, str, str]:
+    def sort_key(self) -> tuple[str, str, str, str, str, str, str, str]:
         loc = self.location
-        return (loc.document, loc.zone, loc.name, loc.rtype, self.rule, self.message)
+        return (
+            loc.document,
+            loc.zone,
+            loc.name,
+            loc.rtype,
+            self.rule,
+            self.message,
+            loc.source,
+            str(self.severity),
+        )
 
     def to_text(self, *, show_document: bool = False) -> str:
         loc = self.location
