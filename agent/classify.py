@@ -45,6 +45,7 @@ import dns.rrset
 from agent.ownership import (
     EXTERNAL_DNS_HERITAGE,
     MARKER_HERITAGE,
+    NIX_MARKER,
     Category,
     analyse,
     classify,
@@ -90,7 +91,6 @@ DEFAULT_TTL = 300
 
 # Never matches a managed-by id (the marker grammar needs at least one character).
 _ANY_ID = ""
-_NIX_MARKER = re.compile(r"^heritage=nix,managed-by=([^,]+),type=([A-Za-z0-9]+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,7 @@ def _marker_category(
     parts: list[str] = []
     ids: set[str] = set()
     for text in texts:
-        match = _NIX_MARKER.match(text)
+        match = NIX_MARKER.match(text)
         if match is None:
             if text.startswith(MARKER_HERITAGE + ","):
                 parts.append(f"{text!r} is not in the contract format and claims nothing")

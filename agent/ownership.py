@@ -29,7 +29,8 @@ from checker.model import Owner
 
 MARKER_HERITAGE = "heritage=nix"
 EXTERNAL_DNS_HERITAGE = "heritage=external-dns"
-_OUR_MARKER = re.compile(r"^heritage=nix,managed-by=([^,]+),type=([A-Za-z0-9]+)$")
+#: The contract's marker text; group 1 is the managed-by id, group 2 the type.
+NIX_MARKER = re.compile(r"^heritage=nix,managed-by=([^,]+),type=([A-Za-z0-9]+)$")
 # ExternalDNS puts the record type in front of the name: k8s.a-forge, k8s.cname-www.
 _EXTERNAL_DNS_TYPED = re.compile(rb"^(a|aaaa|cname|ns|mx|srv|txt|ptr|caa|naptr)-(.+)$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]{38,}={0,2}$")
@@ -128,7 +129,7 @@ def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
                 for claimed in _external_dns_claims(name):
                     external.setdefault(claimed, name)
                 continue
-            mine = _OUR_MARKER.match(text)
+            mine = NIX_MARKER.match(text)
             if mine:
                 markers.add((name, rdtype))
                 try:
