@@ -167,12 +167,18 @@ def check_policy(plan: ZonePlan, options: SyncOptions) -> None:
         )
 
 
+def _read_checked(zone: dns.name.Name, conn: Connection) -> ZoneSnapshot:
+    """Read the zone and refuse it if it looks empty (see `check_snapshot`)."""
+    snapshot = read_zone(conn.server, conn.port, zone, conn.key, conn.timeout)
+    check_snapshot(snapshot)
+    return snapshot
+
+
 def read_and_plan(
     target: DesiredZone, conn: Connection, options: SyncOptions
 ) -> tuple[ZoneSnapshot, ZonePlan]:
     """One read and the plan from it (no policy checks)."""
-    snapshot = read_zone(conn.server, conn.port, target.zone, conn.key, conn.timeout)
-    check_snapshot(snapshot)
+    snapshot = _read_checked(target.zone, conn)
     return snapshot, make_plan(target, snapshot, options)
 
 
@@ -256,8 +262,7 @@ def sync_zone(
     while True:
         run.attempts += 1
         if snapshot is None:
-            snapshot = read_zone(conn.server, conn.port, target.zone, conn.key, conn.timeout)
-            check_snapshot(snapshot)
+            snapshot = _read_checked(target.zone, conn)
         if after_read is not None:
             after_read(snapshot, run.attempts)
         plan = make_plan(target, snapshot, options)
@@ -293,8 +298,7 @@ def sync_zone(
             sleep(delay)
             continue
         # Verify: re-read; nothing we sent may still be planned.
-        snapshot = read_zone(conn.server, conn.port, target.zone, conn.key, conn.timeout)
-        check_snapshot(snapshot)
+        snapshot = _read_checked(target.zone, conn)
         after = make_plan(target, snapshot, options)
         sent_keys = {_key(c) for c in sent}
         ignored = [c for c in after.changes if _key(c) in sent_keys]
