@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
@@ -36,11 +37,51 @@ class DefaultsJSON(TypedDict, total=False):
     ttl: int
 
 
+class ExceptionJSON(TypedDict):
+    """A reviewed exception: findings of ``rule`` at ``name`` (and ``type``,
+    when given) in ``zone`` are accepted, for ``reason``."""
+
+    rule: str
+    zone: str
+    name: str
+    type: NotRequired[str]
+    reason: str
+
+
 class DocumentJSON(TypedDict):
     version: int
     owner: OwnerJSON
     defaults: NotRequired[DefaultsJSON]
     zones: dict[str, ZoneJSON]
+    exceptions: NotRequired[list[ExceptionJSON]]
+
+
+class RepeatedKeys(dict[str, Any]):
+    """A JSON object that names a key more than once: the values are the last
+    ones given (what ``json`` keeps), ``repeated`` the keys named again."""
+
+    __slots__ = ("repeated",)
+
+    def __init__(self, pairs: list[tuple[str, Any]], repeated: list[str]) -> None:
+        super().__init__(pairs)
+        self.repeated = repeated
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: a plain dict, or RepeatedKeys when a key repeats."""
+    made = dict(pairs)
+    if len(made) == len(pairs):
+        return made
+    counts = Counter(key for key, _ in pairs)
+    return RepeatedKeys(pairs, [key for key, n in counts.items() if n > 1])
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: a lone surrogate (JSON's ``"\\ud800"``, which
+    no encoding can write) becomes its ``\\ud800`` escape."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class InputError(Exception):
@@ -52,9 +93,22 @@ def _shape(cond: bool, where: str, what: str) -> None:
         raise InputError(f"{where}: {what}")
 
 
+def _once(obj: Any, where: str, path: str) -> None:
+    """Refuse an outer object that names a key twice: the first value would
+    be lost without a word (e.g. a zone's whole record list)."""
+    if isinstance(obj, RepeatedKeys):
+        keys = ", ".join(f'"{printable(k)}"' for k in obj.repeated)
+        raise InputError(
+            f"{where}: {path} names {keys} more than once; JSON keeps only the last "
+            "(merge the two entries)"
+        )
+
+
 def validate_shape(data: Any, where: str) -> DocumentJSON:
-    """Check the document's outer shape; records are checked by the rules."""
+    """Check the document's outer shape; records are checked by the rules.
+    Raises InputError."""
     _shape(isinstance(data, dict), where, "the document must be a JSON object")
+    _once(data, where, "the document")
     version = data.get("version")
     _shape(
         "version" in data, where, f'no "version"; this checker reads version {SUPPORTED_VERSION}'
@@ -67,18 +121,27 @@ def validate_shape(data: Any, where: str) -> DocumentJSON:
     )
     owner = data.get("owner")
     _shape(isinstance(owner, dict), where, '"owner" must be an object {"prefix", "managedBy"}')
+    _once(owner, where, '"owner"')
     for key in ("prefix", "managedBy"):
         _shape(isinstance(owner.get(key), str), where, f'"owner.{key}" must be a string')
     defaults = data.get("defaults", {})
     _shape(isinstance(defaults, dict), where, '"defaults" must be an object')
+    _once(defaults, where, '"defaults"')
     zones = data.get("zones")
     _shape(isinstance(zones, dict), where, '"zones" must be an object keyed by zone origin')
+    _once(zones, where, '"zones"')
     for zone, body in zones.items():
         _shape(
             isinstance(body, dict) and isinstance(body.get("records"), list),
             where,
-            f'zone "{zone}" must be an object with a "records" list',
+            f'zone "{printable(zone)}" must be an object with a "records" list',
         )
+        _once(body, where, f'zone "{printable(zone)}"')
+    _shape(
+        isinstance(data.get("exceptions", []), list),
+        where,
+        '"exceptions" must be a list of {"rule", "zone", "name", "type", "reason"} objects',
+    )
     return cast(DocumentJSON, data)
 
 
@@ -103,7 +166,7 @@ def _stdin() -> bytes:
 
 def parse_document(text: bytes | str, where: str) -> DocumentJSON:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_json_object)
     except UnicodeDecodeError:
         raise InputError(f"{where}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -112,4 +175,9 @@ def parse_document(text: bytes | str, where: str) -> DocumentJSON:
         ) from None
     except RecursionError:
         raise InputError(f"{where}: JSON nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise InputError(
+            f"{where}: a number in the JSON has more than {sys.get_int_max_str_digits()} "
+            "digits; no field takes such a number"
+        ) from None
     return validate_shape(data, where)
