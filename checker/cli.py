@@ -46,6 +46,7 @@ def _summary(report: Report) -> str:
     counts = (
         f"{report.errors} error{'s' if report.errors != 1 else ''}, "
         f"{report.warnings} warning{'s' if report.warnings != 1 else ''}"
+        + (f", {len(report.accepted)} accepted" if report.accepted else "")
     )
     scope = (
         f"{records} record{'s' if records != 1 else ''} in {zones} zone{'s' if zones != 1 else ''}"
@@ -97,6 +98,7 @@ def _run(args: argparse.Namespace) -> int:
                     "errors": report.errors,
                     "warnings": report.warnings,
                     "problems": [p.to_json() for p in report.problems],
+                    "accepted": [a.to_json() for a in report.accepted],
                 },
                 indent=2,
             )
@@ -105,6 +107,8 @@ def _run(args: argparse.Namespace) -> int:
         several = len(docs) > 1
         for problem in report.problems:
             print(problem.to_text(show_document=several))
+        for accepted in report.accepted:
+            print(accepted.to_text(show_document=several))
         print(_summary(report))
     return EXIT_OK if report.ok else EXIT_INVALID
 
