@@ -3,7 +3,8 @@
 # Plain Nix builtins only: `import ./nix/lib.nix` works with any
 # nix-instantiate, without nixpkgs and without network.
 #
-#   render { zones, managedBy, ownerPrefix ? "nix", ttl ? 300, autoPtr ? false }
+#   render { zones, managedBy, ownerPrefix ? "nix", ttl ? 300, autoPtr ? false,
+#            exceptions ? [ ] }
 #     -> the desired-state document (contract §2) as an attrset
 #   check { document, python, strict ? false, name ? ..., system ? ... }
 #     -> a derivation whose output is the document's JSON, built only if
@@ -644,6 +645,24 @@ let
       ) document.zones;
     };
 
+  # ---- reviewed exceptions ---------------------------------------------
+  # [ { rule; zone; name; type ? null; reason; } ] -> the document's
+  # "exceptions" list (contract §2); absent when empty, so documents without
+  # exceptions render as before. The checker validates each entry.
+  renderException =
+    e:
+    {
+      inherit (e) rule zone name;
+      reason = e.reason or null;
+    }
+    // (if (e.type or null) == null then { } else { inherit (e) type; });
+  withExceptions =
+    exceptions: document:
+    if exceptions == [ ] then
+      document
+    else
+      document // { exceptions = map renderException exceptions; };
+
   render =
     {
       zones,
@@ -651,6 +670,7 @@ let
       ownerPrefix ? "nix",
       ttl ? 300,
       autoPtr ? false,
+      exceptions ? [ ],
     }:
     let
       document = {
@@ -665,7 +685,7 @@ let
         zones = builtins.mapAttrs (zone: node: { records = renderZone zone node; }) zones;
       };
     in
-    if autoPtr then addAutoPtr document else document;
+    withExceptions exceptions (if autoPtr then addAutoPtr document else document);
 
   # The checker package as a store path holding only its Python files.
   checkerSource = builtins.path {

@@ -116,3 +116,68 @@ def test_checker_source_holds_only_python_files() -> None:
     assert (path / "__main__.py").is_file()
     assert files
     assert all(p.suffix == ".py" or p.name == "py.typed" for p in files)
+
+
+MULTI_HOMED = """{
+  internal = {
+    NS = [ "ns0.internal." ];
+    subdomains.ns0.A = [ "10.0.0.53" ];
+    subdomains.routy.A = [ "10.0.0.1" ];
+  };
+  "10.in-addr.arpa" = {
+    NS = [ "ns0.internal." ];
+    subdomains."53.0.0".PTR = [ "ns0.internal." ];
+    subdomains."1.0.0".PTR = [ "routy.internal." ];
+    subdomains."1.0.1".PTR = [ "routy.internal." ];
+  };
+}"""
+ACCEPT_MULTI_HOMED = """[ {
+  rule = "ptr-mismatch"; zone = "10.in-addr.arpa"; name = "1.0.1"; type = "PTR";
+  reason = "routy is multi-homed; its name resolves to 10.0.0.1 only";
+} ]"""
+
+
+def _check_with_exceptions(zones: str, exceptions: str) -> str:
+    return lib_expr(
+        f"lib.check {{ python = {nix_str(HOST_PYTHON)}; document = lib.render "
+        f'{{ managedBy = "routy"; zones = {zones}; exceptions = {exceptions}; }}; }}'
+    )
+
+
+def test_reviewed_exception_accepts_a_finding_from_nix_to_output() -> None:
+    refused = nix_build(_check_expr(MULTI_HOMED))
+    assert refused.returncode != 0
+    assert "error[ptr-mismatch] 10.in-addr.arpa: 1.0.1 PTR" in refused.log
+    result = nix_build(_check_with_exceptions(MULTI_HOMED, ACCEPT_MULTI_HOMED))
+    assert result.returncode == 0, result.log
+    accepted = [line for line in result.log.splitlines() if line.startswith("accepted[")]
+    assert accepted, result.log
+    assert "accepted[ptr-mismatch] 10.in-addr.arpa: 1.0.1 PTR" in accepted[0]
+    assert "reason: routy is multi-homed; its name resolves to 10.0.0.1 only" in result.log
+    doc = json.loads(Path(result.out_path).read_text())
+    assert doc["exceptions"] == [
+        {
+            "rule": "ptr-mismatch",
+            "zone": "10.in-addr.arpa",
+            "name": "1.0.1",
+            "type": "PTR",
+            "reason": "routy is multi-homed; its name resolves to 10.0.0.1 only",
+        }
+    ]
+
+
+def test_stale_exception_is_a_warning_and_fails_strict() -> None:
+    stale = '[ { rule = "ptr-missing"; zone = "internal"; name = "gone"; reason = "old"; } ]'
+    result = nix_build(_check_with_exceptions(GOOD, stale))
+    assert result.returncode == 0, result.log
+    assert "warning[exception-stale]" in result.log
+    strict = lib_expr(
+        f"lib.check {{ python = {nix_str(HOST_PYTHON)}; strict = true; document = lib.render "
+        f'{{ managedBy = "routy"; zones = {GOOD}; exceptions = {stale}; }}; }}'
+    )
+    assert nix_build(strict).returncode != 0
+
+
+def test_no_exceptions_render_no_field() -> None:
+    doc = json.loads(nix_eval(lib_expr(f'lib.renderJSON {{ managedBy = "r"; zones = {GOOD}; }}')))
+    assert "exceptions" not in doc
