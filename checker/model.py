@@ -267,7 +267,8 @@ def _build_record(
             )
         )
         return None
-    if not (name_text.isascii() and type_text.isascii() and data_text.isascii()) and (
+    plain = name_text.isascii() and type_text.isascii() and data_text.isascii()
+    if not (plain and (type(source) is not str or source.isascii())) and (
         unreadable := _unreadable_field(raw)
     ):
         problems.append(
