@@ -91,18 +91,15 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     report = check_documents(docs, strict=args.strict)
     if args.format == "json":
-        print(
-            json.dumps(
-                {
-                    "valid": report.ok,
-                    "errors": report.errors,
-                    "warnings": report.warnings,
-                    "problems": [p.to_json() for p in report.problems],
-                    "accepted": [a.to_json() for a in report.accepted],
-                },
-                indent=2,
-            )
-        )
+        result: dict[str, object] = {
+            "valid": report.ok,
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "problems": [p.to_json() for p in report.problems],
+        }
+        if report.accepted:  # only documents with reviewed exceptions have any
+            result["accepted"] = [a.to_json() for a in report.accepted]
+        print(json.dumps(result, indent=2))
     else:
         several = len(docs) > 1
         for problem in report.problems:

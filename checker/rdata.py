@@ -67,6 +67,7 @@ class Token:
 # new line). Escapes are decoded afterwards, by _unescape.
 _TOKEN = re.compile(r'[ \t]*(?:"((?:[^"\\]|\\[\s\S])*)"|((?![\r\n])(?:[^ \t"\\;()]|\\[\s\S])+))')
 _BLANKS = re.compile(r"[ \t]*")
+_WORD = re.compile(r'[^\s"\\;()]+').fullmatch
 
 
 def tokenize(text: str) -> list[Token]:
@@ -75,6 +76,8 @@ def tokenize(text: str) -> list[Token]:
 
     Raises RdataError (rule ``rdata-syntax`` or ``txt-quoting``) at the first
     thing that is not a token, reading left to right."""
+    if _WORD(text) is not None:  # one bare word, nothing to decode: the common data
+        return [Token(text, text.encode(), False)]
     tokens: list[Token] = []
     pos, end = 0, len(text)
     match = _TOKEN.match
@@ -302,7 +305,9 @@ def _target(token: Token, field: str, names: NameReader) -> ParsedName:
 
 
 def _count(tokens: list[Token], rtype: RType, fields: str) -> None:
-    expected = len(fields.split())
+    if len(tokens) == fields.count(" ") + 1:
+        return
+    expected = fields.count(" ") + 1
     if len(tokens) != expected:
         got = "nothing" if not tokens else f"{len(tokens)} fields"
         raise RdataError(

@@ -41,14 +41,15 @@ def decode(owner: DomainName) -> int | str | None:
     labels = owner.labels
     if labels[-2:] == V4_SUFFIX:
         octets = labels[:-2]
+        if len(octets) == 4:
+            d, c, b, a = map(_OCTETS.get, octets)
+            if a is not None and b is not None and c is not None and d is not None:
+                return a << 24 | b << 16 | c << 8 | d
         if any(b"/" in o or b"-" in o for o in octets):
             return None
         if len(octets) != 4:
             return f"in-addr.arpa names need four octets, this one has {len(octets)}"
-        d, c, b, a = (_OCTETS.get(o) for o in octets)
-        if a is None or b is None or c is None or d is None:
-            return "each label must be a decimal octet 0..255 without leading zeros"
-        return a << 24 | b << 16 | c << 8 | d
+        return "each label must be a decimal octet 0..255 without leading zeros"
     if labels[-2:] == V6_SUFFIX:
         nibbles = labels[:-2]
         if len(nibbles) != 32:
@@ -175,9 +176,12 @@ def _mismatch(index: Index, record: Record, key: int) -> Iterator[Problem]:
         return
     target = rdata.target.name
     family = T_A if key < V6_FLAG else T_AAAA
-    held = [r for r in index.addresses.get(target, ()) if r.rtype is family]
-    if any(isinstance(r.rdata, Address) and r.rdata.key == key for r in held):
-        return
+    held: list[Record] = []
+    for holder in index.addresses.get(target, ()):
+        if holder.rtype is family:
+            if isinstance(holder.rdata, Address) and holder.rdata.key == key:
+                return
+            held.append(holder)
     if suspect(rdata.target, record.zone):
         return
     zone = index.zone_of(target)
