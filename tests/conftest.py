@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.knot", "tests.fixtures.kea", "tests.fixtures.writers"]
+pytest_plugins = [
+    "tests.fixtures.knot",
+    "tests.fixtures.kea",
+    "tests.fixtures.writers",
+    "tests.fixtures.node_exporter",
+]
 
 #: tool -> Debian package; every one is used by some test against a real peer.
 REQUIRED_TOOLS = {
@@ -26,6 +31,8 @@ REQUIRED_TOOLS = {
     "kea-dhcp-ddns": "kea-dhcp-ddns-server",
     "nix-instantiate": "nix-bin",
     "nix-build": "nix-bin",
+    "prometheus-node-exporter": "prometheus-node-exporter",
+    "promtool": "prometheus",
 }
 _PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
 
