@@ -29,6 +29,8 @@ REQUIRED_TOOLS = {
     "knsupdate": "knot-dnsutils",
     "nsupdate": "bind9-dnsutils",
     "kea-dhcp-ddns": "kea-dhcp-ddns-server",
+    "kea-dhcp4": "kea-dhcp4-server",
+    "kea-dhcp6": "kea-dhcp6-server",
     "nix-instantiate": "nix-bin",
     "nix-build": "nix-bin",
     "prometheus-node-exporter": "prometheus-node-exporter",
