@@ -59,6 +59,14 @@ class Reservation:
 # -- Kea's JSON dialect ---------------------------------------------------------------
 
 
+def _string_end(text: str, start: int) -> int:
+    """Index just past the JSON string that opens at ``text[start]``."""
+    end = start + 1
+    while end < len(text) and text[end] != '"':
+        end += 2 if text[end] == "\\" else 1
+    return end + 1
+
+
 def strip_comments(text: str) -> str:
     """`text` with Kea's comments (``#``, ``//``, ``/* */``) replaced by blanks
     (newlines kept, so JSON error positions stay right) and trailing commas
@@ -68,11 +76,9 @@ def strip_comments(text: str) -> str:
     while i < n:
         char = text[i]
         if char == '"':
-            end = i + 1
-            while end < n and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            out.append(text[i : end + 1])
-            i = end + 1
+            end = _string_end(text, i)
+            out.append(text[i:end])
+            i = end
         elif char == "#" or text.startswith("//", i):
             end = text.find("\n", i)
             end = n if end < 0 else end
@@ -90,29 +96,17 @@ def strip_comments(text: str) -> str:
     return _drop_trailing_commas("".join(out))
 
 
+_JSON_STRING = re.compile(r'("(?:[^"\\]|\\.)*")')
+_TRAILING_COMMA = re.compile(r",(\s*[\]}])")
+
+
 def _drop_trailing_commas(text: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char == '"':
-            end = i + 1
-            while end < n and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            out.append(text[i : end + 1])
-            i = end + 1
-            continue
-        if char == ",":
-            rest = i + 1
-            while rest < n and text[rest] in " \t\r\n":
-                rest += 1
-            if rest < n and text[rest] in "]}":
-                out.append(" ")
-                i += 1
-                continue
-        out.append(char)
-        i += 1
-    return "".join(out)
+    # odd pieces are JSON strings (kept), even pieces the text between them
+    pieces = _JSON_STRING.split(text)
+    return "".join(
+        piece if index % 2 else _TRAILING_COMMA.sub(r" \1", piece)
+        for index, piece in enumerate(pieces)
+    )
 
 
 def _expand_includes(text: str, path: Path, depth: int) -> str:

@@ -195,21 +195,9 @@ def test_bad_kea_file_fails_before_reading_the_zone(
 ) -> None:
     bad = tmp_path / "kea.conf"
     bad.write_text('{"Dhcp4": {"subnet4": [ }}')
-    code = main(
-        [
-            "classify",
-            "--server",
-            knot.server,
-            "--port",
-            str(knot.port),
-            "--key-file",
-            str(knot.key_file("bind")),
-            "--zone",
-            "internal",
-            "--kea-config",
-            str(bad),
-        ]
-    )
+    server = ["--server", knot.server, "--port", str(knot.port)]
+    key = ["--key-file", str(knot.key_file("bind"))]
+    code = main(["classify", *server, *key, "--zone", "internal", "--kea-config", str(bad)])
     out, err = capsys.readouterr()
     assert code == 1
     assert out == ""
