@@ -24,7 +24,8 @@ Series per zone (``zone`` is the zone name without its trailing dot):
   across runs (read back from the file), starts at 0.
 * ``dns_static_records_conflicts`` -- conflicts found in this run.
 * ``dns_static_records_changes{action=...}`` -- changes of this run per
-  action; all four actions (add, delete, update, adopt) are always present.
+  action; all five actions (add, delete, update, adopt, take-over) are always
+  present.
 * ``dns_static_records_sync_duration_seconds`` -- wall time of this run.
 """
 
@@ -47,7 +48,7 @@ from agent.errors import AgentError
 log = logging.getLogger(__name__)
 
 PREFIX = "dns_static_records_"
-ACTIONS: tuple[str, ...] = ("add", "delete", "update", "adopt")
+ACTIONS: tuple[str, ...] = ("add", "delete", "update", "adopt", "take-over")
 FILE_MODE = 0o644
 LOCK_TIMEOUT = 30.0
 
