@@ -77,6 +77,12 @@ let
     else
       "\"${lib.escape [ "\\" "\"" ] s}\"";
 
+  # --take-over NAME/TYPE for every RRset listed in takeOver
+  takeOverArgs = lib.concatMap (rrset: [
+    "--take-over"
+    rrset
+  ]) cfg.takeOver;
+
   agentArgs =
     zone:
     let
@@ -92,7 +98,7 @@ let
       ];
     in
     if cfg.dryRun then
-      [ "plan" ] ++ common
+      [ "plan" ] ++ common ++ takeOverArgs
     else
       [ "apply" ]
       ++ common
@@ -100,6 +106,7 @@ let
         "--on-conflict"
         cfg.onConflict
       ]
+      ++ takeOverArgs
       ++ lib.optional (!cfg.adopt) "--no-adopt"
       ++ lib.optionals (cfg.maxDeleteFraction != null) [
         "--max-delete-fraction"
@@ -322,6 +329,24 @@ in
       };
     };
 
+    takeOver = mkOption {
+      type = types.listOf (types.strMatching "[^/ ]+/[A-Za-z0-9]+");
+      default = [ ];
+      example = [
+        "internal/NS"
+        "ns0.internal/A"
+      ];
+      description = ''
+        Hand-made RRsets (absolute name `/` type) whose data the agent may
+        replace with the declared data and then own (`--take-over`): for a
+        migration, when the zone holds an unmarked RRset that differs from
+        the declaration. Shown in the plan as `^ old → new take-over`, backed
+        up first (needs `backupDir`). Names DHCP, ExternalDNS or another
+        owner claim are never taken over. Once taken over the RRset carries
+        our marker, so the entry can be removed again.
+      '';
+    };
+
     autoPtr = mkOption {
       type = types.bool;
       default = false;
@@ -372,6 +397,10 @@ in
       {
         assertion = !lib.hasPrefix "${builtins.storeDir}/" cfg.tsigKeyFile;
         message = "services.dnsStaticRecords.tsigKeyFile (${cfg.tsigKeyFile}) is in the Nix store, which is world-readable: point it at a secret outside the store.";
+      }
+      {
+        assertion = cfg.takeOver == [ ] || cfg.backupDir != null;
+        message = "services.dnsStaticRecords.takeOver replaces hand-made records and needs a backup first: set backupDir (it is null).";
       }
       {
         assertion = isLabel cfg.ownerPrefix;
