@@ -196,6 +196,8 @@ def _read_existing(path: Path) -> _Existing:
         log.warning("cannot read metrics file %s (%s); rewriting it from scratch", path, exc)
         return existing
     bad = 0
+    foreign_comments: list[tuple[str, str]] = []  # (family, line)
+    foreign_families: set[str] = set()
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
@@ -203,6 +205,7 @@ def _read_existing(path: Path) -> _Existing:
         if line.startswith("#"):
             comment = _COMMENT.match(line)
             if comment is not None and comment.group(2) not in FAMILIES:
+                foreign_comments.append((comment.group(2), line))
                 existing.foreign.append(line)
             continue  # our own HELP/TYPE lines are regenerated; other comments dropped
         sample = parse_sample(line)
@@ -215,7 +218,16 @@ def _read_existing(path: Path) -> _Existing:
                 continue
             existing.ours.append(sample)
         else:
+            foreign_families.add(sample.name)
             existing.foreign.append(line)
+    # HELP/TYPE of a family without samples (e.g. a line cut short) go too; a
+    # histogram's or summary's samples carry suffixes (_bucket, _sum, _count)
+    orphans = {
+        line
+        for family, line in foreign_comments
+        if not any(name == family or name.startswith(family + "_") for name in foreign_families)
+    }
+    existing.foreign = [line for line in existing.foreign if line not in orphans]
     if bad:
         log.warning(
             "metrics file %s holds %d unparsable line(s); dropping them and rewriting the file",
