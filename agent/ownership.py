@@ -106,7 +106,7 @@ class _ExternalDnsClaims:
     layouts: tuple[Layout, ...]
     # names of interest (in the zone or desired), lower-case text -> name
     known: dict[str, dns.name.Name]
-    with_data: set[str]  # names holding RRsets other than TXT and DNSSEC
+    with_data: set[str]  # names holding RRsets other than markers and DNSSEC
     claims: dict[dns.name.Name, dns.name.Name] = field(default_factory=dict)
     guessed: set[dns.name.Name] = field(default_factory=set)  # claimed only by unfit markers
     unfit: list[dns.name.Name] = field(default_factory=list)
@@ -208,10 +208,13 @@ def analyse(
 
     external = _ExternalDnsClaims(_lower_text(snapshot.origin), tuple(layouts), {}, set())
     if heritage or encrypted:
+        registry = set(heritage) | set(encrypted)
         for name, rdtype in snapshot.rrsets:
             text = _lower_text(name)
             external.known.setdefault(text, name)
-            if rdtype != dns.rdatatype.TXT and rdtype not in SERVER_TYPES:
+            if rdtype in SERVER_TYPES or (rdtype == dns.rdatatype.TXT and name in registry):
+                continue
+            if (name, rdtype) not in markers:
                 external.with_data.add(text)
         for name in desired_names:
             external.known.setdefault(_lower_text(name), name)
