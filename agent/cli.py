@@ -41,6 +41,7 @@ from agent.applier import (
 from agent.classify import classification_hint, render_classification
 from agent.errors import AgentError, InputError, UsageError
 from agent.external_dns import Layout, layouts_of
+from agent.kea_config import read_reservations, reserved_names
 from agent.keyfile import TsigKey, load_key_file
 from agent.metrics import ZoneMetrics, write_metrics
 from agent.plan import Action, ZonePlan
@@ -162,6 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--txt-wildcard-replacement",
         default="",
         help="ExternalDNS's --txt-wildcard-replacement (default: none)",
+    )
+    classify.add_argument(
+        "--kea-config",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="Kea DHCPv4/DHCPv6 configuration: its reserved host names are filed under DHCP "
+        "(repeatable)",
     )
     return parser
 
@@ -454,13 +464,19 @@ def _print_result(result: ZoneResult) -> None:
 def cmd_classify(args: argparse.Namespace) -> int:
     key = load_key_file(args.key_file)
     zone = _parse_zone(args.zone)
+    reserved = reserved_names(read_reservations(args.kea_config))
     conn = _connection(args, key)
     if args.txt_prefix and args.txt_suffix:
         raise UsageError("--txt-prefix and --txt-suffix exclude each other (as in ExternalDNS)")
     layouts = (Layout.of(args.txt_prefix, args.txt_suffix, args.txt_wildcard_replacement),)
     snapshot = read_zone(conn.server, conn.port, zone, conn.key, conn.timeout)
     text = render_classification(
-        snapshot, args.owner_prefix, args.format, managed_by=args.managed_by, layouts=layouts
+        snapshot,
+        args.owner_prefix,
+        args.format,
+        managed_by=args.managed_by,
+        reserved=reserved,
+        layouts=layouts,
     )
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if args.format != "text":
