@@ -251,15 +251,16 @@ def layout_hint(own: Ownership, layouts: Sequence[Layout]) -> str | None:
     )
 
 
-def external_dns_detail(own: Ownership, name: dns.name.Name) -> str:
-    """Which marker claims `name`, and whether that claim is a fail-safe guess."""
+def external_dns_marker(own: Ownership, name: dns.name.Name) -> str:
+    """``marker <name>`` of the marker claiming `name`, saying so when the claim
+    is the fail-safe guess of a marker that fits no configured layout."""
     marker = own.external_dns[name].to_text()
     if name in own.external_dns_guessed:
         return (
-            f"claimed by marker {marker}, which fits no configured ExternalDNS layout "
-            "(taken to claim every name it could stand for)"
+            f"marker {marker}, which fits no configured ExternalDNS layout and so is taken "
+            "to claim every name it could stand for; configure externalDns.layouts"
         )
-    return f"claimed by marker {marker}"
+    return f"marker {marker}"
 
 
 class Category(StrEnum):
@@ -317,7 +318,8 @@ def classify(
                 )
             )
         elif name in own.external_dns:
-            out.append(Classified(rrset, Category.EXTERNAL_DNS, external_dns_detail(own, name)))
+            detail = f"claimed by {external_dns_marker(own, name)}"
+            out.append(Classified(rrset, Category.EXTERNAL_DNS, detail))
         else:
             out.append(Classified(rrset, Category.STATIC_CANDIDATE, "no marker, no DHCID"))
     return out

@@ -33,6 +33,7 @@ from agent.ownership import (
     NIX_MARKER,
     Ownership,
     analyse,
+    external_dns_marker,
     layout_hint,
     marker_name,
     marker_text,
@@ -273,16 +274,6 @@ def _keep_apex_ns_ttl(
     return dns.rrset.from_rdata_list(name, current.ttl, list(want))
 
 
-def _external_dns_why(own: Ownership, name: dns.name.Name) -> str:
-    marker = own.external_dns[name].to_text()
-    if name in own.external_dns_guessed:
-        return (
-            f"marker {marker}, which fits no configured ExternalDNS layout and so is taken "
-            "to claim every name it could stand for; configure externalDns.layouts"
-        )
-    return f"marker {marker}"
-
-
 def _stale_marker_ttls(
     snapshot: ZoneSnapshot,
     owner: Owner,
@@ -323,7 +314,7 @@ def _taken_over(key: RRsetKey, own: Ownership) -> tuple[ConflictKind, str] | Non
     if name in own.external_dns:
         return (
             ConflictKind.EXTERNAL_DNS,
-            f"ExternalDNS now claims the name ({_external_dns_why(own, name)}; ours is stale)",
+            f"ExternalDNS now claims the name ({external_dns_marker(own, name)}; ours is stale)",
         )
     other = own.other_owners.get(key) or own.other_prefix.get(key, ("",))[0]
     if other:
@@ -348,7 +339,7 @@ def _foreign_claim(
     if name in own.external_dns:
         return (
             ConflictKind.EXTERNAL_DNS,
-            f"ExternalDNS claims the name ({_external_dns_why(own, name)})",
+            f"ExternalDNS claims the name ({external_dns_marker(own, name)})",
         )
     if key in own.other_owners:
         return (
