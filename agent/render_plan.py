@@ -116,6 +116,12 @@ def change_lines(change: Change, zone: dns.name.Name) -> list[str]:
                 f"{_rrset_text(change.desired)} adopt{src}"
             )
         return lines
+    if (
+        change.current is not None
+        and change.desired is not None
+        and _rrset_text(change.current) == _rrset_text(change.desired)
+    ):
+        return [f"~ {name} {rtype} ownership marker TTL {ARROW} {change.marker.ttl}{src}"]
     before = _rrset_text(change.current) if change.current is not None else "nothing"
     if change.action is Action.TAKE_OVER and change.desired is not None:
         return [f"^ {name} {rtype} {before} {ARROW} {_rrset_text(change.desired)} take-over{src}"]
