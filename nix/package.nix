@@ -39,6 +39,7 @@ python3Packages.buildPythonApplication {
       ../agent
       ../tests
       # files the tests read (tests/nix/test_package.py keeps this list whole)
+      ../alerts
       ../examples
       ../nix
       ../nixos-tests
