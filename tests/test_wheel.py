@@ -23,10 +23,10 @@ from packaging.requirements import Requirement
 
 from tests.agent.helpers import document, rec, write_document
 from tests.fixtures.knot import KnotServer
+from tests.source_tree import REPO, python_packages
 
 pytestmark = pytest.mark.wheel
 
-REPO = Path(__file__).resolve().parents[1]
 
 #: Not part of the source: caches, environments, earlier build output.
 _NOT_SOURCE = shutil.ignore_patterns(
@@ -143,21 +143,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return Installed(wheel, venv / "bin", outside)
 
 
-def _packages(directory: Path, name: str) -> set[str]:
-    """`name` and its subpackages (directories holding an __init__.py)."""
-    if not (directory / "__init__.py").is_file():
-        return set()
-    found = {name}
-    for sub in directory.iterdir():
-        if sub.is_dir():
-            found |= _packages(sub, f"{name}/{sub.name}")
-    return found
-
-
 def test_wheel_holds_every_package_of_the_source(installed: Installed) -> None:
     with zipfile.ZipFile(installed.wheel) as wheel:
         names = set(wheel.namelist())
-    packages = _packages(REPO / "checker", "checker") | _packages(REPO / "agent", "agent")
+    packages = {"/".join(parts) for parts in python_packages()}
     assert "checker/rules" in packages
     for package in sorted(packages):
         modules = {p.name for p in (REPO / package).glob("*.py")}
@@ -216,12 +205,7 @@ def test_agent_script_plans_against_knotd(
             "plan",
             "--desired",
             str(desired),
-            "--server",
-            knot.server,
-            "--port",
-            str(knot.port),
-            "--key-file",
-            str(knot.key_file()),
+            *knot.agent_options(),
             "--json",
         ],
         capture_output=True,

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.nix.nixrun import REPO, nix_eval, nix_path, requires_nix
+from tests.source_tree import python_packages
 
 pytestmark = [pytest.mark.nix, requires_nix]
 
@@ -90,21 +91,8 @@ def test_source_set_holds_every_file_the_tests_read(package: dict[str, Any]) -> 
     assert {"pyproject.toml", "checker", "agent", "tests"} <= in_source
 
 
-def _python_packages(directory: Path, name: str) -> set[str]:
-    """`name` and its subpackages: directories below it holding an __init__.py."""
-    if not (directory / "__init__.py").is_file():
-        return set()
-    found = {name}
-    for sub in directory.iterdir():
-        if sub.is_dir():
-            found |= _python_packages(sub, f"{name}.{sub.name}")
-    return found
-
-
 def test_import_check_reaches_every_subpackage(package: dict[str, Any]) -> None:
-    expected = _python_packages(REPO / "checker", "checker") | _python_packages(
-        REPO / "agent", "agent"
-    )
+    expected = {".".join(parts) for parts in python_packages()}
     assert "checker.rules" in expected
     assert expected <= set(package["pythonImportsCheck"])
     # the console scripts' modules, as pyproject.toml names them
