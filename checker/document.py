@@ -48,10 +48,23 @@ class ExceptionJSON(TypedDict):
     reason: str
 
 
+class ExternalDnsLayoutJSON(TypedDict, total=False):
+    """One ExternalDNS instance's TXT registry flags (all default to "")."""
+
+    prefix: str  # --txt-prefix
+    suffix: str  # --txt-suffix
+    wildcardReplacement: str  # --txt-wildcard-replacement
+
+
+class ExternalDnsJSON(TypedDict):
+    layouts: list[ExternalDnsLayoutJSON]
+
+
 class DocumentJSON(TypedDict):
     version: int
     owner: OwnerJSON
     defaults: NotRequired[DefaultsJSON]
+    externalDns: NotRequired[ExternalDnsJSON]
     zones: dict[str, ZoneJSON]
     exceptions: NotRequired[list[ExceptionJSON]]
 
@@ -127,6 +140,8 @@ def validate_shape(data: Any, where: str) -> DocumentJSON:
     defaults = data.get("defaults", {})
     _shape(isinstance(defaults, dict), where, '"defaults" must be an object')
     _once(defaults, where, '"defaults"')
+    if "externalDns" in data:
+        _external_dns_shape(data["externalDns"], where)
     zones = data.get("zones")
     _shape(isinstance(zones, dict), where, '"zones" must be an object keyed by zone origin')
     _once(zones, where, '"zones"')
@@ -143,6 +158,37 @@ def validate_shape(data: Any, where: str) -> DocumentJSON:
         '"exceptions" must be a list of {"rule", "zone", "name", "type", "reason"} objects',
     )
     return cast(DocumentJSON, data)
+
+
+_LAYOUT_KEYS = ("prefix", "suffix", "wildcardReplacement")
+
+
+def _external_dns_shape(value: Any, where: str) -> None:
+    """``externalDns``: ``{"layouts": [{"prefix"?, "suffix"?, "wildcardReplacement"?}]}``,
+    strings only, prefix and suffix not both set (ExternalDNS refuses that too)."""
+    shaped = isinstance(value, dict) and set(value) == {"layouts"}
+    _shape(
+        shaped and isinstance(value["layouts"], list),
+        where,
+        '"externalDns" must be an object {"layouts": [...]}',
+    )
+    for index, layout in enumerate(value["layouts"]):
+        at = f"externalDns.layouts[{index}]"
+        _shape(isinstance(layout, dict), where, f"{at} must be an object")
+        _once(layout, where, at)
+        unknown = sorted(set(layout) - set(_LAYOUT_KEYS))
+        _shape(
+            not unknown,
+            where,
+            f"{at} has unknown key(s) {', '.join(unknown)}; known: {', '.join(_LAYOUT_KEYS)}",
+        )
+        for key in _LAYOUT_KEYS:
+            _shape(isinstance(layout.get(key, ""), str), where, f"{at}.{key} must be a string")
+        _shape(
+            not (layout.get("prefix") and layout.get("suffix")),
+            where,
+            f"{at} sets both prefix and suffix; ExternalDNS accepts only one of them",
+        )
 
 
 def load_document(path: str) -> DocumentJSON:

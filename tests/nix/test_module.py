@@ -219,6 +219,41 @@ def test_metrics_directory_is_created_and_writable(module: Module) -> None:
     assert result["groups"] == ["dns-static-records-files"]
 
 
+def test_alert_rules_go_to_prometheus_only_when_asked(module: Module) -> None:
+    assert module.eval(_config("metrics.enable = true;"))["ruleFiles"] == []
+    rule_files = module.eval(_config("metrics.enable = true; metrics.alertRules = true;"))[
+        "ruleFiles"
+    ]
+    assert len(rule_files) == 1
+    shipped = REPO / "alerts" / "dns-static-records.rules.yml"
+    assert Path(rule_files[0]).read_text() == shipped.read_text()
+    assert (
+        module.eval("{ services.dnsStaticRecords.metrics.alertRules = true; }")["ruleFiles"] == []
+    )
+
+
+def test_take_over_reaches_apply_and_plan(module: Module) -> None:
+    settings = 'takeOver = [ "internal/NS" "ns0.internal/A" ];'
+    words = _exec(module.eval(_config(settings))["services"]["dns-static-sync-internal"])
+    assert [words[i + 1] for i, w in enumerate(words) if w == "--take-over"] == [
+        "internal/NS",
+        "ns0.internal/A",
+    ]
+    words = _exec(
+        module.eval(_config(settings + " dryRun = true;"))["services"]["dns-static-sync-internal"]
+    )
+    assert words[1] == "plan"
+    assert "--take-over" in words
+    assert "--take-over" not in _exec(
+        module.eval(_config())["services"]["dns-static-sync-internal"]
+    )
+
+
+def test_take_over_needs_a_backup_dir(module: Module) -> None:
+    result = module.eval(_config('takeOver = [ "internal/NS" ]; backupDir = null;'))
+    assert any("takeOver" in m and "backupDir" in m for m in result["failedAssertions"])
+
+
 def test_backup_dir_outside_state_directory(module: Module) -> None:
     result = module.eval(_config('backupDir = "/srv/dns-backups";'))
     sc = result["services"]["dns-static-sync-internal"]["serviceConfig"]
@@ -233,6 +268,7 @@ def test_backup_dir_outside_state_directory(module: Module) -> None:
         ('ownerPrefix = "nix.static";', "ownerPrefix"),
         ('managedBy = "routy,evil";', "managedBy"),
         ('managedBy = "";', "managedBy"),
+        ('externalDns.layouts = [ { prefix = "a."; suffix = "-b"; } ];', "externalDns.layouts"),
     ],
 )
 def test_assertions(module: Module, settings: str, message: str) -> None:
@@ -288,6 +324,18 @@ def test_checked_document_from_dns_nix_types(module: Module) -> None:
     assert doc["zones"]["10.in-addr.arpa."]["records"][1]["source"] == (
         'zones."10.in-addr.arpa.".subdomains."53.0.0".PTR'
     )
+
+
+def test_external_dns_layouts_reach_the_checked_document(module: Module) -> None:
+    rc, out, log = _build_checked(module, _config())
+    assert rc == 0, log
+    layouts = json.loads(Path(out).read_text())["externalDns"]["layouts"]
+    assert layouts == [{"prefix": "", "suffix": "", "wildcardReplacement": ""}]
+    settings = 'externalDns.layouts = [ { prefix = "k8s."; } ];'
+    rc, out, log = _build_checked(module, _config(settings))
+    assert rc == 0, log
+    layouts = json.loads(Path(out).read_text())["externalDns"]["layouts"]
+    assert layouts == [{"prefix": "k8s.", "suffix": "", "wildcardReplacement": ""}]
 
 
 def test_bad_records_fail_the_checked_document(module: Module) -> None:
