@@ -229,14 +229,18 @@ def apply_exceptions(
     and those accepted."""
     if not exceptions:
         return list(problems), []
-    by_rule: dict[str, list[ReviewedException]] = {}
+    # (rule, document, zone, name) -> the exceptions there: one lookup a finding
+    at: dict[tuple[str, str, str, str], list[ReviewedException]] = {}
     for exception in exceptions:
-        by_rule.setdefault(exception.rule, []).append(exception)
+        place = (exception.rule, exception.document, exception.zone, exception.name)
+        at.setdefault(place, []).append(exception)
     standing: list[Problem] = []
     accepted: list[Accepted] = []
     used: set[ReviewedException] = set()
     for problem in problems:
-        match = next((e for e in by_rule.get(problem.rule, ()) if e.matches(problem)), None)
+        loc = problem.location
+        candidates = at.get((problem.rule, loc.document, loc.zone, loc.name), ())
+        match = next((e for e in candidates if e.matches(problem)), None)
         if match is None:
             standing.append(problem)
         else:
