@@ -117,7 +117,7 @@ def _label_text(label: bytes) -> str:
 
 
 def _split_labels(text: str) -> list[bytes]:
-    """Split presentation text into raw label bytes, decoding escapes."""
+    """Split presentation text into lower-cased label bytes, decoding escapes."""
     if "\\" not in text:
         try:
             raw = text.encode("ascii")
@@ -125,7 +125,7 @@ def _split_labels(text: str) -> list[bytes]:
             raise NameSyntaxError(
                 "non-ASCII characters; write internationalised names in their xn-- (IDNA) form"
             ) from None
-        return raw.split(b".")
+        return raw.lower().split(b".")
     labels: list[bytes] = []
     current = bytearray()
     i = 0
@@ -158,7 +158,7 @@ def _split_labels(text: str) -> list[bytes]:
             current.append(ord(ch))
         i += 1
     labels.append(bytes(current))
-    return labels
+    return [label.lower() for label in labels]
 
 
 # Whitespace and control characters, which no label may hold.
@@ -184,7 +184,7 @@ def _parse_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
         )
     if _CONTROL(b"".join(parts)) is not None:
         raise NameSyntaxError("whitespace or control characters in a name")
-    return tuple(map(bytes.lower, parts)), absolute
+    return tuple(parts), absolute
 
 
 @dataclass(frozen=True, slots=True)
