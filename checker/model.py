@@ -1,9 +1,11 @@
 """The record model: a desired document normalised into frozen records.
 
-Normalising happens once, here: owners absolute and lower-case, TTLs filled
-in, RDATA parsed. Records that cannot be normalised become problems instead
-(never exceptions), so every mistake in a document is reported in one run.
-The agent imports this model.
+Normalising happens once, here, and every record takes the same path
+(:func:`_build_record`): owners absolute and lower-case, TTLs filled in,
+RDATA parsed, each name text of a zone read once (:class:`NameReader`).
+Records that cannot be normalised become problems instead (never
+exceptions), so every mistake in a document is reported in one run. The
+agent imports this model.
 """
 
 from __future__ import annotations

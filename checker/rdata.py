@@ -1,7 +1,8 @@
 """RDATA of the supported types, parsed from zone-file presentation format.
 
-Each value class is immutable and built only through :func:`parse_rdata`, so an
-invalid one never exists. ``to_text()`` gives a canonical, absolute
+Each value class is a frozen, slotted dataclass, made from text only by
+:func:`parse_rdata`, which validates first, so an invalid one is never read
+from a document. ``to_text()`` gives a canonical, absolute
 presentation form that dnspython parses to the same RDATA (the agent compares
 on it).
 """
