@@ -16,13 +16,15 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
+from types import FrameType, MappingProxyType
 from typing import Any, Final, NoReturn
 
 import dns.name
@@ -32,18 +34,20 @@ from agent.applier import (
     ConflictPolicy,
     Connection,
     DesiredZone,
+    SentLog,
     SyncOptions,
     ZoneResult,
     check_policy,
     read_and_plan,
     sync_zone,
 )
+from agent.backup import check_backup_dir
 from agent.classify import classification_hint, render_classification
 from agent.errors import AgentError, InputError, UsageError
 from agent.external_dns import Layout, layouts_of
 from agent.kea_config import read_reservations, reserved_names
 from agent.keyfile import TsigKey, load_key_file
-from agent.metrics import ZoneMetrics, write_metrics
+from agent.metrics import ZoneMetrics, check_metrics_writable, write_metrics
 from agent.plan import Action, ZonePlan
 from agent.render_plan import plan_json, plan_lines, zone_text
 from agent.zone_reader import ZoneSnapshot, read_zone
@@ -57,6 +61,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CONFLICTS = 3
 EXIT_PENDING = 4
+EXIT_TERMINATED = 143
 
 
 class _Parser(argparse.ArgumentParser):
@@ -337,6 +342,7 @@ def _write_metrics(
     results: dict[dns.name.Name, ZoneResult],
     started: dict[dns.name.Name, float],
     failed: bool,
+    sent: Mapping[dns.name.Name, SentLog],
 ) -> None:
     if path is None:
         return
@@ -364,7 +370,10 @@ def _write_metrics(
                     success=False,
                     managed_count=0,
                     conflicts=0,
-                    changes=dict.fromkeys((str(a) for a in Action), 0),
+                    # what the server acknowledged before the failure
+                    changes={str(a): sent[target.zone].applied.get(a, 0) for a in Action}
+                    if target.zone in sent
+                    else dict.fromkeys((str(a) for a in Action), 0),
                     duration_seconds=time.monotonic() - started.get(target.zone, time.monotonic()),
                     timestamp=now,
                 )
@@ -380,6 +389,13 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
     started = {t.zone: t0 for t in loaded.targets}
     results: dict[dns.name.Name, ZoneResult] = {}
     errors: list[AgentError] = []
+    sent = {t.zone: SentLog() for t in loaded.targets}
+    # Before anything is read or sent: the files written after the changes
+    # must be writable, or a run would change the zone and then fail.
+    if args.metrics_file is not None:
+        check_metrics_writable(args.metrics_file)
+    if options.backup_dir is not None and not options.dry_run:
+        check_backup_dir(options.backup_dir)
     try:
         # Pre-flight: read and plan every zone, check every policy, before sending
         # anything anywhere.
@@ -392,7 +408,12 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
             started[target.zone] = time.monotonic()
             try:
                 results[target.zone] = sync_zone(
-                    target, conn, options, snapshot=first[target.zone][0], after_read=after_read
+                    target,
+                    conn,
+                    options,
+                    snapshot=first[target.zone][0],
+                    after_read=after_read,
+                    sent=sent[target.zone],
                 )
             except AgentError as exc:
                 if len(loaded.targets) == 1:
@@ -400,9 +421,18 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
                 _error(str(exc))
                 errors.append(exc)
     except AgentError:
-        _safe_metrics(args.metrics_file, loaded.targets, results, started)
+        _safe_metrics(args.metrics_file, loaded.targets, results, started, sent)
         raise
-    _safe_metrics(args.metrics_file, loaded.targets, results, started, failed=bool(errors))
+    except KeyboardInterrupt:  # SIGINT, or SIGTERM (`Terminated`)
+        _safe_metrics(args.metrics_file, loaded.targets, results, started, sent)
+        for zone, log_ in sent.items():
+            if (log_.messages or log_.in_flight) and zone not in results:
+                _error(
+                    f"zone {zone_text(zone)}: interrupted after the server had acknowledged "
+                    f"{log_.text()}: the zone is partly changed; run again to finish"
+                )
+        raise
+    _safe_metrics(args.metrics_file, loaded.targets, results, started, sent, failed=bool(errors))
 
     ordered = [results[t.zone] for t in loaded.targets if t.zone in results]
     if args.json:
@@ -431,12 +461,13 @@ def _safe_metrics(
     targets: Sequence[DesiredZone],
     results: dict[dns.name.Name, ZoneResult],
     started: dict[dns.name.Name, float],
+    sent: Mapping[dns.name.Name, SentLog],
     failed: bool = True,
 ) -> None:
     """Write metrics; on the error path a metrics failure must not hide the
     original error, so it is only logged."""
     try:
-        _write_metrics(path, targets, results, started, failed)
+        _write_metrics(path, targets, results, started, failed, sent)
     except AgentError as exc:
         if not failed:
             raise
@@ -495,6 +526,7 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_wanted(argv)
     handler = _configure_logging(debug)
+    previous = _handle_sigterm()
     try:
         args = build_parser().parse_args(argv)
         if args.command == "plan":
@@ -507,6 +539,9 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
             traceback.print_exc(file=sys.stderr)
         _error(str(exc))
         return exc.exit_code
+    except Terminated:
+        _error("terminated (SIGTERM)")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
@@ -523,7 +558,27 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         _error(f"unexpected {type(exc).__name__}: {exc}{hint}")
         return EXIT_ERROR
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         logging.getLogger().removeHandler(handler)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (systemd stopping the unit, or its timeout): unwound like
+    Ctrl-C, so temp files are removed, metrics record the failure and the run
+    says what it had sent; exit 143 (128 + 15), as a shell reports it."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    raise Terminated
+
+
+def _handle_sigterm() -> signal.Handlers | Callable[[int, FrameType | None], Any] | int | None:
+    """Install the SIGTERM handler (main thread only); returns the previous one."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def main_entry() -> None:
