@@ -191,6 +191,19 @@ let
       types.attrsOf dnsLib.types.subzone;
 in
 {
+  # contributions from other hosts, and their publishing unit
+  imports = [
+    (import ./publisher.nix {
+      inherit
+        zonesType
+        serviceConfig
+        dependencies
+        execArg
+        ;
+      ownDocument = document;
+    })
+  ];
+
   options.services.dnsStaticRecords = {
     enable = mkEnableOption "declarative static DNS records synchronised into Knot by RFC 2136 updates";
 
