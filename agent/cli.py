@@ -465,11 +465,15 @@ def add_publish_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     publish = sub.add_parser(
         "publish",
         help="apply several owners' documents; remove the records of owners that left",
-        usage="dns-static-agent publish --desired F [--desired F]... --state-file F "
+        usage="dns-static-agent publish [--desired F]... --state-file F "
         "APPLY-OPTIONS (--server, --key-file, ...)",
     )
     publish.add_argument(
-        "--desired", action="append", required=True, type=Path, help="one owner's document"
+        "--desired",
+        action="append",
+        default=[],
+        type=Path,
+        help="one owner's document (repeatable; none: only remove the owners that left)",
     )
     publish.add_argument(
         "--state-file", required=True, type=Path, help="records the owners published"
@@ -481,7 +485,7 @@ def add_publish_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRead | None) -> int:
     apply_args = [*extra, *(["--debug"] if args.debug else [])]
     # usage errors of the apply options now, before any I/O
-    build_parser().parse_args(["apply", "--desired", str(args.desired[0]), *apply_args])
+    build_parser().parse_args(["apply", "--desired", "-", *apply_args])
 
     def run_apply(argv: list[str]) -> int:
         return cmd_apply(build_parser().parse_args(argv), after_read)

@@ -28,12 +28,13 @@ let
   stateFile = "/var/lib/dns-static-records/published-owners.json";
 
   isLabel = s: builtins.match "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?" s != null;
-  owners = builtins.attrNames cfg.collected;
+  collected = if cfg.collected == null then { } else cfg.collected;
+  owners = builtins.attrNames collected;
   badOwners = builtins.filter (o: !isLabel o) owners;
   safeName = o: if isLabel o then o else "invalid-owner";
 
   documents = staticLib.contributedDocuments {
-    collected = lib.mapAttrs (_: c: { inherit (c) host zones; }) cfg.collected;
+    collected = lib.mapAttrs (_: c: { inherit (c) host zones; }) collected;
     inherit (cfg) ownerPrefix ttl;
   };
   # Every owner's document in one check, the publisher's own included, so
@@ -92,7 +93,7 @@ let
     ExecStart = execStart;
   };
 
-  publishing = cfg.enable && cfg.collected != { };
+  publishing = cfg.enable && cfg.collected != null;
 in
 {
   options.services.dnsStaticRecords = {
@@ -120,7 +121,7 @@ in
     };
 
     collected = mkOption {
-      type = types.attrsOf (
+      type = types.nullOr (types.attrsOf (
         types.submodule {
           options = {
             host = mkOption {
@@ -133,8 +134,8 @@ in
             };
           };
         }
-      );
-      default = { };
+      ));
+      default = null;
       example = lib.literalExpression "dns-static-records.lib.collectContributions self.nixosConfigurations";
       description = ''
         On the publishing host: the records other hosts contribute, keyed by
@@ -144,7 +145,9 @@ in
         `${unit}.service` applies each under its own owner id. An owner
         that disappears from here (a host that stops contributing, or is
         removed) has its records removed by its marker id on the next run;
-        nothing of another owner is touched.
+        nothing of another owner is touched. Keep setting it when no host
+        contributes any more (`{ }`), so the last one's records go too; null
+        (the default) means this host publishes no contributions.
       '';
     };
   };
@@ -156,9 +159,9 @@ in
         message = "services.dnsStaticRecords.collected: owner id(s) ${lib.concatStringsSep ", " badOwners} must be one DNS label each (letters, digits, '_' and '-', 1-63 characters): set that host's networking.hostName or services.dnsStaticRecords.managedBy.";
       }
       {
-        assertion = !(cfg.collected ? ${cfg.managedBy});
+        assertion = !(collected ? ${cfg.managedBy});
         message = "services.dnsStaticRecords.collected holds owner \"${cfg.managedBy}\" (host ${
-          cfg.collected.${cfg.managedBy}.host or "?"
+          collected.${cfg.managedBy}.host or "?"
         }), which is this host's own managedBy: declare this host's records in services.dnsStaticRecords.zones, not in contributions.";
       }
     ];

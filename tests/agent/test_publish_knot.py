@@ -213,3 +213,19 @@ def test_publish_refuses_options_that_split_a_run(agent: AgentRun, tmp_path: Pat
     code, _, err = publish(agent, tmp_path / "s.json", alpha, extra=("--zone", "internal"))
     assert code == 2
     assert "--zone is not accepted" in err
+
+
+def test_the_last_host_gone_its_records_go_too(
+    knot: KnotServer, writers: Writers, agent: AgentRun, tmp_path: Path
+) -> None:
+    writers.other_owner("internal", "elsewhere", "A", ["10.0.0.77"], managed_by="otherhost")
+    state = tmp_path / "state.json"
+    before = knot.axfr("internal")[1:]
+    assert publish(agent, state, owner_doc(tmp_path, "alpha", ALPHA))[0] == 0
+    code, out, err = publish(agent, state)  # no document left
+    assert code == 0, out + err
+    assert knot.axfr("internal")[1:] == before
+    assert json.loads(state.read_text())["owners"] == {}
+    # nothing recorded, nothing declared: no network at all
+    silent = AgentRun(agent.server, 1, agent.key_file, agent.capsys)
+    assert publish(silent, state)[0] == 0
