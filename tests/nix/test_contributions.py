@@ -323,3 +323,54 @@ def test_dry_run_publishes_nothing(flake: Flake) -> None:
     ]
     assert unit["serviceConfig"]["ExecStart"].split(" ")[1:3] == ["publish", "--dry-run"]
     assert unit["serviceConfig"]["SuccessExitStatus"] == [4]
+
+
+# -- the example flake of two hosts ----------------------------------------------------
+
+EXAMPLE = REPO / "examples" / "two-hosts" / "flake.nix"
+
+
+def example_expr(flake: Flake, attr: str) -> str:
+    """The example's outputs, with nixosSystem evaluating through the stubs."""
+    return f"""let
+      eval = import {nix_path(REPO / "tests" / "nix" / "module-eval.nix")};
+      nixpkgs.lib.nixosSystem = {{ system, modules }}:
+        let e = eval {{
+          nixpkgsLib = {nix_path(flake.nixpkgs_lib)};
+          dnsNix = {nix_path(flake.dns_nix.parent)};
+          python = {nix_str(HOST_PYTHON)};
+          configuration = {{ imports = modules; }};
+        }}; in {{ inherit (e) config result; }};
+      # module-eval.nix already imports the module itself
+      dns-static-records = {{
+        lib = import {nix_path(REPO / "nix" / "lib.nix")};
+        nixosModules.default = {{ }};
+      }};
+      self = (import {nix_path(EXAMPLE)}).outputs {{
+        inherit self nixpkgs dns-static-records;
+        dns = null;
+      }};
+    in self.nixosConfigurations.{attr}"""
+
+
+def test_example_flake_publishes_the_other_hosts_records(flake: Flake) -> None:
+    routy = nix_eval(example_expr(flake, "routy.result"))
+    assert routy["failedAssertions"] == []
+    assert set(routy["services"]) == {
+        "dns-static-sync-internal",
+        "dns-static-sync-10.in-addr.arpa",
+        "dns-static-publish",
+    }
+    exec_start = routy["services"]["dns-static-publish"]["serviceConfig"]["ExecStart"]
+    assert [Path(p).name for p in _desired(exec_start)] == ["mysecrets.json"]
+    assert nix_eval(example_expr(flake, "mysecrets.result.services")) == {}
+    trigger = "routy.config.systemd.services.dns-static-publish.restartTriggers"
+    result = nix_build(example_expr(flake, trigger))
+    assert result.returncode == 0, result.log
+    doc = json.loads((Path(result.out_path) / "mysecrets.json").read_text())
+    assert doc["owner"]["managedBy"] == "mysecrets"
+    assert {r["name"] for r in doc["zones"]["internal"]["records"]} == {
+        "mysecrets",
+        "auth",
+        "vault",
+    }
