@@ -1,4 +1,4 @@
-"""dns-static-agent: plan, apply and classify (contract §5).
+"""dns-static-agent: plan, apply, classify and publish (contract §5).
 
 The only module that prints. Plans and results go to stdout, diagnostics and
 logs to stderr. `main` is the single exit point: every `AgentError` becomes
