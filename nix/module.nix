@@ -191,8 +191,9 @@ let
       types.attrsOf dnsLib.types.subzone;
 in
 {
-  # contributions from other hosts, and their publishing unit
   imports = [
+    ./alerts.nix
+    # contributions from other hosts, and their publishing unit
     (import ./publisher.nix {
       inherit
         zonesType
