@@ -91,40 +91,42 @@ let
         zone
       ];
     in
-    if cfg.dryRun then
-      [ "plan" ] ++ common
-    else
-      [ "apply" ]
-      ++ common
-      ++ [
-        "--on-conflict"
-        cfg.onConflict
-      ]
-      ++ lib.optional (!cfg.adopt) "--no-adopt"
-      ++ lib.optionals (cfg.maxDeleteFraction != null) [
-        "--max-delete-fraction"
-        (toString cfg.maxDeleteFraction)
-      ]
-      ++ lib.optionals cfg.metrics.enable [
-        "--metrics-file"
-        cfg.metrics.path
-      ]
-      ++ lib.optionals (cfg.backupDir != null) [
-        "--backup-dir"
-        cfg.backupDir
-      ];
+    if cfg.dryRun then [ "plan" ] ++ common else [ "apply" ] ++ common ++ applyOptions;
 
-  execStart =
-    zone:
+  # `apply`'s options from the settings (publish.nix passes them on too)
+  applyOptions =
+    [
+      "--on-conflict"
+      cfg.onConflict
+    ]
+    ++ lib.optional (!cfg.adopt) "--no-adopt"
+    ++ lib.optionals (cfg.maxDeleteFraction != null) [
+      "--max-delete-fraction"
+      (toString cfg.maxDeleteFraction)
+    ]
+    ++ lib.optionals cfg.metrics.enable [
+      "--metrics-file"
+      cfg.metrics.path
+    ]
+    ++ lib.optionals (cfg.backupDir != null) [
+      "--backup-dir"
+      cfg.backupDir
+    ];
+
+  # The ExecStart line running the agent with `args`.
+  agentCommand =
+    args:
     lib.concatStringsSep " " (
       [ "${cfg.package}/bin/dns-static-agent" ]
-      ++ map execArg (agentArgs zone)
+      ++ map execArg args
       # %d is the credentials directory; left unescaped on purpose
       ++ [
         "--key-file"
         "%d/key"
       ]
     );
+
+  execStart = zone: agentCommand (agentArgs zone);
 
   knotLocal = config.services.knot.enable or false;
 
@@ -199,7 +201,8 @@ in
         zonesType
         serviceConfig
         dependencies
-        execArg
+        applyOptions
+        agentCommand
         ;
       ownDocument = document;
     })

@@ -4,13 +4,14 @@
 #
 # Imported by module.nix, which hands over what both share: the zones type,
 # the owner's own rendered document, the units' hardened serviceConfig and
-# dependencies, and ExecStart quoting.
+# dependencies, apply's options and the ExecStart line.
 {
   zonesType,
   ownDocument,
   serviceConfig,
   dependencies,
-  execArg,
+  applyOptions,
+  agentCommand,
 }:
 {
   config,
@@ -49,7 +50,6 @@ let
 
   publishArgs =
     [ "publish" ]
-    ++ lib.optional cfg.dryRun "--dry-run"
     ++ lib.concatMap (o: [
       "--desired"
       "${checked}/${safeName o}.json"
@@ -61,36 +61,13 @@ let
       cfg.dnsServer
       "--port"
       (toString cfg.port)
-      "--on-conflict"
-      cfg.onConflict
     ]
-    ++ lib.optional (!cfg.adopt) "--no-adopt"
-    ++ lib.optionals (cfg.maxDeleteFraction != null) [
-      "--max-delete-fraction"
-      (toString cfg.maxDeleteFraction)
-    ]
-    ++ lib.optionals cfg.metrics.enable [
-      "--metrics-file"
-      cfg.metrics.path
-    ]
-    ++ lib.optionals (cfg.backupDir != null) [
-      "--backup-dir"
-      cfg.backupDir
-    ];
-
-  execStart = lib.concatStringsSep " " (
-    [ "${cfg.package}/bin/dns-static-agent" ]
-    ++ map execArg publishArgs
-    # %d is the credentials directory; left unescaped on purpose
-    ++ [
-      "--key-file"
-      "%d/key"
-    ]
-  );
+    # a dry run plans every owner and removal, and writes nothing
+    ++ (if cfg.dryRun then [ "--dry-run" ] else applyOptions);
 
   # The own units' hardening and credentials, with our ExecStart.
   publishServiceConfig = serviceConfig "publish" // {
-    ExecStart = execStart;
+    ExecStart = agentCommand publishArgs;
   };
 
   publishing = cfg.enable && cfg.collected != null;

@@ -321,7 +321,12 @@ def test_dry_run_publishes_nothing(flake: Flake) -> None:
     unit = flake.eval({"routy": dry, "mysecrets": MYSECRETS})["routy"]["services"][
         "dns-static-publish"
     ]
-    assert unit["serviceConfig"]["ExecStart"].split(" ")[1:3] == ["publish", "--dry-run"]
+    words = unit["serviceConfig"]["ExecStart"].split(" ")
+    assert words[1] == "publish"
+    assert "--dry-run" in words
+    # a dry run writes nothing: no metrics, no backups
+    assert "--metrics-file" not in words
+    assert "--backup-dir" not in words
     assert unit["serviceConfig"]["SuccessExitStatus"] == [4]
 
 
