@@ -496,12 +496,26 @@ def add_publish_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRead | None) -> int:
     apply_args = [*extra, *(["--debug"] if args.debug else [])]
     # usage errors of the apply options now, before any I/O
-    build_parser().parse_args(["apply", "--desired", "-", *apply_args])
+    options = build_parser().parse_args(["apply", "--desired", "-", *apply_args])
+    # a publish run covers every zone of every document, in plain text
+    for given, flag in ((options.zone, "--zone"), (options.json, "--json")):
+        if given:
+            raise UsageError(f"publish: {flag} is not accepted here")
+    if options.metrics_owner:
+        raise UsageError("publish: --metrics-owner is implied (each owner's series are labelled)")
 
     def run_apply(argv: list[str]) -> int:
         return cmd_apply(build_parser().parse_args(argv), after_read)
 
-    return publish(args.desired, args.state_file, apply_args, run_apply, _error)
+    return publish(
+        args.desired,
+        args.state_file,
+        apply_args,
+        run_apply,
+        _error,
+        dry_run=options.dry_run,
+        metrics_file=options.metrics_file,
+    )
 
 
 # -- entry points ----------------------------------------------------------------------

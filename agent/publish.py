@@ -54,10 +54,6 @@ RunApply = Callable[[list[str]], int]
 #: Reports one owner's failure (one ``error: …`` line) and carries on.
 ReportError = Callable[[str], None]
 
-#: Options that select zones or change the output shape of one apply: a
-#: publish run covers every zone of every document and prints plain text.
-_REFUSED = ("--zone", "--json", "--desired", "--metrics-owner")
-
 
 @dataclass(frozen=True)
 class OwnerDocument:
@@ -116,35 +112,25 @@ def _retire_document(pair: Published, directory: Path) -> Path:
     return path
 
 
-def _option_value(apply_args: Sequence[str], option: str) -> str | None:
-    for i, word in enumerate(apply_args):
-        if word == option and i + 1 < len(apply_args):
-            return apply_args[i + 1]
-        if word.startswith(option + "="):
-            return word.split("=", 1)[1]
-    return None
-
-
 def publish(
     documents: Sequence[Path],
     state_file: Path,
     apply_args: Sequence[str],
     run_apply: RunApply,
     report_error: ReportError,
+    *,
+    dry_run: bool,
+    metrics_file: Path | None,
 ) -> int:
     """Apply each document, then retire the owners that left; the exit code.
 
     `apply_args` are ``apply`` options (server, key, policy, metrics, ...)
-    used for every run. Exit: 0 all done; 4 dry run with changes pending;
+    used for every run; `dry_run` and `metrics_file` are what they say
+    (the caller parsed them). Exit: 0 all done; 4 dry run with changes pending;
     otherwise the highest exit code of the failed runs (each failure is
     reported through `report_error`, the other owners still run).
     Raises `AgentError` for problems found before any I/O.
     """
-    for word in apply_args:
-        if word.split("=", 1)[0] in _REFUSED:
-            raise UsageError(f"publish: {word.split('=', 1)[0]} is not accepted here")
-    dry_run = "--dry-run" in apply_args
-    metrics_file = _option_value(apply_args, "--metrics-file")
     owners = _load_together(documents)
     previous = read_state(state_file)
     current = [pair for doc in owners for pair in doc.pairs()]
@@ -183,7 +169,7 @@ def publish(
         write_state(state_file, [*current, *failed])
         gone = [(p.zone, p.owner) for p in retire if p not in failed]
         if metrics_file is not None and gone:
-            write_metrics(Path(metrics_file), [], drop=gone)
+            write_metrics(metrics_file, [], drop=gone)
     errors = [c for c in codes if c not in (EXIT_OK, EXIT_PENDING)]
     if errors:
         return max(errors)

@@ -176,13 +176,14 @@ def test_two_documents_claiming_one_name_apply_nothing(
     assert not state.exists()
 
 
+@pytest.mark.parametrize("flag", ["--dry-run", "--dry"])  # as argparse reads it
 def test_dry_run_changes_neither_zone_nor_state(
-    knot: KnotServer, agent: AgentRun, tmp_path: Path
+    knot: KnotServer, agent: AgentRun, tmp_path: Path, flag: str
 ) -> None:
     state = tmp_path / "state.json"
     alpha = owner_doc(tmp_path, "alpha", ALPHA)
     serial = knot.serial("internal")
-    code, out, _ = publish(agent, state, alpha, extra=("--dry-run",))
+    code, out, _ = publish(agent, state, alpha, extra=(flag,))
     assert code == 4
     assert "auth A" in out
     assert knot.serial("internal") == serial
@@ -208,11 +209,25 @@ def test_a_failed_removal_is_kept_for_the_next_run(
     assert not any("managed-by=beta" in ln for ln in knot.axfr("internal"))
 
 
-def test_publish_refuses_options_that_split_a_run(agent: AgentRun, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--zone", "internal"), "--zone is not accepted"),
+        (("--zo", "internal"), "--zone is not accepted"),
+        (("--json",), "--json is not accepted"),
+        (("--metrics-owner",), "--metrics-owner is implied"),
+        (("--on-conflict", "maybe"), "invalid choice"),
+    ],
+)
+def test_publish_refuses_options_that_split_a_run(
+    agent: AgentRun, tmp_path: Path, extra: tuple[str, ...], message: str
+) -> None:
     alpha = owner_doc(tmp_path, "alpha", ALPHA)
-    code, _, err = publish(agent, tmp_path / "s.json", alpha, extra=("--zone", "internal"))
+    state = tmp_path / "s.json"
+    code, _, err = publish(agent, state, alpha, extra=extra)
     assert code == 2
-    assert "--zone is not accepted" in err
+    assert message in err
+    assert not state.exists()
 
 
 def test_the_last_host_gone_its_records_go_too(
