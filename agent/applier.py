@@ -41,6 +41,7 @@ from agent.errors import (
     TransferError,
     UnsafePlan,
 )
+from agent.external_dns import DEFAULT_LAYOUTS, Layout
 from agent.keyfile import TsigKey
 from agent.plan import Action, Change, ZonePlan
 from agent.planner import plan_zone
@@ -103,6 +104,7 @@ class DesiredZone:
     records: tuple[Record, ...]
     owner: Owner
     default_ttl: int
+    layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS  # ExternalDNS registry layouts
 
 
 #: Called after every read with the snapshot and the attempt number (1-based).
@@ -193,6 +195,7 @@ def make_plan(target: DesiredZone, snapshot: ZoneSnapshot, options: SyncOptions)
         target.owner,
         target.default_ttl,
         adopt=options.adopt,
+        layouts=target.layouts,
     )
 
 

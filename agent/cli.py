@@ -38,8 +38,9 @@ from agent.applier import (
     read_and_plan,
     sync_zone,
 )
-from agent.classify import render_classification
+from agent.classify import classification_hint, render_classification
 from agent.errors import AgentError, InputError, UsageError
+from agent.external_dns import Layout, layouts_of
 from agent.kea_config import read_reservations, reserved_names
 from agent.keyfile import TsigKey, load_key_file
 from agent.metrics import ZoneMetrics, write_metrics
@@ -91,6 +92,14 @@ def _timeout(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("the timeout must be positive")
+    return value
+
+
+def _owner_prefix(text: str) -> str:
+    """Owner prefixes are lower-case DNS labels; DNS names compare case-insensitively."""
+    value = text.strip().lower()
+    if not value or not value.isascii() or "." in value:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a single ASCII DNS label")
     return value
 
 
@@ -146,9 +155,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     classify = sub.add_parser("classify", parents=[common], help="sort a zone's records")
     classify.add_argument("--zone", required=True, help="the zone to classify")
-    classify.add_argument("--owner-prefix", default="nix", help="marker prefix (default nix)")
+    classify.add_argument(
+        "--owner-prefix", type=_owner_prefix, default="nix", help="marker prefix (default nix)"
+    )
     classify.add_argument("--managed-by", default=None, help="our managed-by id (optional)")
     classify.add_argument("--format", choices=("text", "json", "nix"), default="text")
+    classify.add_argument(
+        "--txt-prefix", default="", help="ExternalDNS's --txt-prefix (default: none)"
+    )
+    classify.add_argument(
+        "--txt-suffix", default="", help="ExternalDNS's --txt-suffix (default: none)"
+    )
+    classify.add_argument(
+        "--txt-wildcard-replacement",
+        default="",
+        help="ExternalDNS's --txt-wildcard-replacement (default: none)",
+    )
     classify.add_argument(
         "--kea-config",
         action="append",
@@ -252,6 +274,7 @@ def _load(args: argparse.Namespace) -> _Loaded:
             records=tuple(desired.records_in(in_doc[zone])),
             owner=desired.owner,
             default_ttl=desired.default_ttl,
+            layouts=layouts_of(document),
         )
         for zone in selected
     ]
@@ -463,11 +486,23 @@ def cmd_classify(args: argparse.Namespace) -> int:
     zone = _parse_zone(args.zone)
     reserved = reserved_names(read_reservations(args.kea_config))
     conn = _connection(args, key)
+    if args.txt_prefix and args.txt_suffix:
+        raise UsageError("--txt-prefix and --txt-suffix exclude each other (as in ExternalDNS)")
+    layouts = (Layout.of(args.txt_prefix, args.txt_suffix, args.txt_wildcard_replacement),)
     snapshot = read_zone(conn.server, conn.port, zone, conn.key, conn.timeout)
     text = render_classification(
-        snapshot, args.owner_prefix, args.format, managed_by=args.managed_by, reserved=reserved
+        snapshot,
+        args.owner_prefix,
+        args.format,
+        managed_by=args.managed_by,
+        reserved=reserved,
+        layouts=layouts,
     )
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if args.format != "text":
+        hint = classification_hint(snapshot, args.owner_prefix, layouts)
+        if hint is not None:
+            logging.getLogger(__name__).warning("%s", hint)
     return EXIT_OK
 
 

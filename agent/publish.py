@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agent.errors import AgentError, InputError, UsageError
 from agent.metrics import write_metrics
@@ -63,6 +64,7 @@ class OwnerDocument:
     owner: str
     prefix: str
     zones: tuple[str, ...]  # zone_key form
+    external_dns: Mapping[str, Any] | None  # the document's "externalDns", if any
 
     def pairs(self) -> list[Published]:
         return [Published(self.owner, zone, self.prefix) for zone in self.zones]
@@ -96,18 +98,29 @@ def _load_together(paths: Sequence[Path]) -> list[OwnerDocument]:
             )
         seen[owner] = path
         zones = tuple(sorted({zone_key(z) for z in doc["zones"]}))
-        out.append(OwnerDocument(path, owner, doc["owner"]["prefix"], zones))
+        external_dns = doc.get("externalDns")
+        out.append(
+            OwnerDocument(
+                path, owner, doc["owner"]["prefix"], zones, dict(external_dns or {}) or None
+            )
+        )
     return out
 
 
-def _retire_document(pair: Published, directory: Path) -> Path:
-    """A document of `pair.owner` declaring nothing in `pair.zone`."""
+def _retire_document(
+    pair: Published, external_dns: Mapping[str, Any] | None, directory: Path
+) -> Path:
+    """A document of `pair.owner` declaring nothing in `pair.zone`; it meets
+    ExternalDNS as the current documents do (`external_dns`; None: the
+    agent's fail-safe default)."""
     path = directory / f"retire-{pair.owner}-{pair.zone}.json"
-    document = {
+    document: dict[str, Any] = {
         "version": 1,
         "owner": {"prefix": pair.prefix, "managedBy": pair.owner},
         "zones": {pair.zone: {"records": []}},
     }
+    if external_dns is not None:
+        document["externalDns"] = external_dns
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
 
@@ -135,6 +148,7 @@ def publish(
     previous = read_state(state_file)
     current = [pair for doc in owners for pair in doc.pairs()]
     retire = retirements(previous, current)
+    external_dns = next((d.external_dns for d in owners if d.external_dns is not None), None)
     if not dry_run:
         write_state(state_file, [*previous, *current])
 
@@ -156,7 +170,7 @@ def publish(
         run(["--desired", str(doc.path)], f"owner {doc.owner}: applying {doc.path}")
     with tempfile.TemporaryDirectory(prefix="dns-static-publish-") as temp:
         for pair in retire:
-            path = _retire_document(pair, Path(temp))
+            path = _retire_document(pair, external_dns, Path(temp))
             ok = run(
                 ["--desired", str(path), "--force"],
                 f"owner {pair.owner}: no longer publishes in zone {pair.zone}; "

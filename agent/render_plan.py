@@ -114,6 +114,12 @@ def change_lines(change: Change, zone: dns.name.Name) -> list[str]:
                 f"{_rrset_text(change.desired)} adopt{src}"
             )
         return lines
+    if (
+        change.current is not None
+        and change.desired is not None
+        and _rrset_text(change.current) == _rrset_text(change.desired)
+    ):
+        return [f"~ {name} {rtype} ownership marker TTL {ARROW} {change.marker.ttl}{src}"]
     before = _rrset_text(change.current) if change.current is not None else "nothing"
     after = _rrset_text(change.desired) if change.desired is not None else "nothing"
     return [f"~ {name} {rtype} {before} {ARROW} {after}{src}"]

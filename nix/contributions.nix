@@ -10,7 +10,8 @@
 #        unless set otherwise; the attribute name when neither exists.
 #        Reads nothing but those options, so the publishing host may itself
 #        be one of the nixosConfigurations it collects (no evaluation cycle).
-#   contributedDocuments { collected, ownerPrefix ? "nix", ttl ? 300, zones ? [ ] }
+#   contributedDocuments { collected, ownerPrefix ? "nix", ttl ? 300, zones ? [ ],
+#                          externalDnsLayouts ? null }
 #     -> { <owner id> = <desired document>; }: one document per owner, each
 #        covering every contributed zone (and `zones`), so an owner that
 #        stops contributing to a zone has an empty record list there.
@@ -123,6 +124,8 @@ let
       ownerPrefix ? "nix",
       ttl ? 300,
       zones ? [ ],
+      # the publisher's ExternalDNS layouts: every owner meets the same ExternalDNS
+      externalDnsLayouts ? null,
     }:
     let
       perOwner = mapAttrs (_: c: canonicalZones c.host c.zones) collected;
@@ -142,7 +145,7 @@ let
           own = perOwner.${owner};
           rendered = staticLib.render {
             managedBy = owner;
-            inherit ownerPrefix ttl;
+            inherit ownerPrefix ttl externalDnsLayouts;
             zones = listToAttrs (
               map (z: {
                 name = z;

@@ -51,6 +51,7 @@ let
   document = staticLib.render {
     inherit (cfg) zones managedBy ownerPrefix autoPtr;
     inherit (cfg) ttl;
+    externalDnsLayouts = cfg.externalDns.layouts;
   };
   checkedDocument = staticLib.check {
     inherit document;
@@ -337,6 +338,40 @@ in
       };
     };
 
+    # ExternalDNS's registry layouts (issue 9): which TXT names claim which records.
+    externalDns.layouts = mkOption {
+      type = types.listOf (
+        types.submodule {
+          options = {
+            prefix = mkOption {
+              type = types.str;
+              default = "";
+              description = "ExternalDNS's `--txt-prefix` (may hold `%{record_type}` and dots).";
+            };
+            suffix = mkOption {
+              type = types.str;
+              default = "";
+              description = "ExternalDNS's `--txt-suffix` (may hold `%{record_type}` and dots).";
+            };
+            wildcardReplacement = mkOption {
+              type = types.str;
+              default = "";
+              description = "ExternalDNS's `--txt-wildcard-replacement`.";
+            };
+          };
+        }
+      );
+      default = [ { } ];
+      example = literalExpression ''[ { prefix = "k8s."; } { suffix = "-edns"; } ]'';
+      description = ''
+        The TXT registry settings of every ExternalDNS instance writing these
+        zones, one entry per instance; the default is ExternalDNS's own
+        default (no prefix, no suffix). A registry record that fits none of
+        them is taken to claim every name it could stand for, and the
+        agent's log says so: configure the layout to make claims exact.
+      '';
+    };
+
     autoPtr = mkOption {
       type = types.bool;
       default = false;
@@ -387,6 +422,10 @@ in
       {
         assertion = !lib.hasPrefix "${builtins.storeDir}/" cfg.tsigKeyFile;
         message = "services.dnsStaticRecords.tsigKeyFile (${cfg.tsigKeyFile}) is in the Nix store, which is world-readable: point it at a secret outside the store.";
+      }
+      {
+        assertion = builtins.all (l: l.prefix == "" || l.suffix == "") cfg.externalDns.layouts;
+        message = "services.dnsStaticRecords.externalDns.layouts: an entry sets both prefix and suffix; ExternalDNS accepts only one of them.";
       }
       {
         assertion = isLabel cfg.ownerPrefix;

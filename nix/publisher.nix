@@ -37,6 +37,7 @@ let
   documents = staticLib.contributedDocuments {
     collected = lib.mapAttrs (_: c: { inherit (c) host zones; }) collected;
     inherit (cfg) ownerPrefix ttl;
+    externalDnsLayouts = cfg.externalDns.layouts;
   };
   # Every owner's document in one check, the publisher's own included, so
   # a name two hosts declare fails the build with both sources.

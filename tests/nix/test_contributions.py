@@ -274,6 +274,22 @@ def test_publisher_build_checks_every_host_together(flake: Flake) -> None:
     assert {r["type"] for r in mx} == {"A", "MX"}
 
 
+def test_contributed_documents_meet_externaldns_as_the_publisher_does(flake: Flake) -> None:
+    layouts = PUBLISHER.replace(
+        "metrics.enable = true;",
+        'metrics.enable = true; externalDns.layouts = [ { suffix = "-edns"; } ];',
+    )
+    trigger = "nixosConfigurations.routy.config.systemd.services.dns-static-publish"
+    result = nix_build(
+        flake.expr({"routy": layouts, "mysecrets": MYSECRETS}, f"{trigger}.restartTriggers")
+    )
+    assert result.returncode == 0, result.log
+    doc = json.loads((Path(result.out_path) / "mysecrets.json").read_text())
+    assert doc["externalDns"] == {
+        "layouts": [{"prefix": "", "suffix": "-edns", "wildcardReplacement": ""}]
+    }
+
+
 def test_a_host_claiming_the_publishers_name_fails_its_build(flake: Flake) -> None:
     clash = (
         '{ services.dnsStaticRecords.contributions.internal.subdomains.ns0.A = [ "10.9.9.9" ]; }'

@@ -246,6 +246,7 @@ def test_backup_dir_outside_state_directory(module: Module) -> None:
         ('ownerPrefix = "nix.static";', "ownerPrefix"),
         ('managedBy = "routy,evil";', "managedBy"),
         ('managedBy = "";', "managedBy"),
+        ('externalDns.layouts = [ { prefix = "a."; suffix = "-b"; } ];', "externalDns.layouts"),
     ],
 )
 def test_assertions(module: Module, settings: str, message: str) -> None:
@@ -301,6 +302,18 @@ def test_checked_document_from_dns_nix_types(module: Module) -> None:
     assert doc["zones"]["10.in-addr.arpa."]["records"][1]["source"] == (
         'zones."10.in-addr.arpa.".subdomains."53.0.0".PTR'
     )
+
+
+def test_external_dns_layouts_reach_the_checked_document(module: Module) -> None:
+    rc, out, log = _build_checked(module, _config())
+    assert rc == 0, log
+    layouts = json.loads(Path(out).read_text())["externalDns"]["layouts"]
+    assert layouts == [{"prefix": "", "suffix": "", "wildcardReplacement": ""}]
+    settings = 'externalDns.layouts = [ { prefix = "k8s."; } ];'
+    rc, out, log = _build_checked(module, _config(settings))
+    assert rc == 0, log
+    layouts = json.loads(Path(out).read_text())["externalDns"]["layouts"]
+    assert layouts == [{"prefix": "k8s.", "suffix": "", "wildcardReplacement": ""}]
 
 
 def test_bad_records_fail_the_checked_document(module: Module) -> None:
