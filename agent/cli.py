@@ -45,8 +45,10 @@ from agent.kea_config import read_reservations, reserved_names
 from agent.keyfile import TsigKey, load_key_file
 from agent.metrics import ZoneMetrics, write_metrics
 from agent.plan import Action, ZonePlan
+from agent.planner import desired_rrsets
 from agent.publish import publish
-from agent.render_plan import plan_json, plan_lines, zone_text
+from agent.render_plan import counts_text, plan_json, plan_lines, zone_text
+from agent.take_over import RRsetKey, parse_take_over, require_backup
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.check import check_documents
 from checker.document import InputError as DocumentInputError
@@ -127,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
             "--zone", action="append", default=[], help="limit to this zone (repeatable)"
         )
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument(
+            "--take-over",
+            action="append",
+            default=[],
+            metavar="NAME/TYPE",
+            help="replace this hand-made RRset's data with the declared data and mark it "
+            "ours (absolute name, e.g. internal/NS; repeatable; never DHCP, ExternalDNS "
+            "or another owner's)",
+        )
     apply.add_argument("--dry-run", action="store_true", help="plan only; send no UPDATE")
     apply.add_argument(
         "--on-conflict",
@@ -239,6 +250,7 @@ def _parse_zone(text: str) -> dns.name.Name:
 class _Loaded:
     targets: list[DesiredZone]
     key: TsigKey
+    take_over: frozenset[RRsetKey]
 
 
 def _load(args: argparse.Namespace) -> _Loaded:
@@ -278,7 +290,12 @@ def _load(args: argparse.Namespace) -> _Loaded:
         )
         for zone in selected
     ]
-    return _Loaded(targets, load_key_file(args.key_file))
+    take_over = (
+        parse_take_over(args.take_over, desired_rrsets(desired.records))
+        if args.take_over
+        else frozenset()
+    )
+    return _Loaded(targets, load_key_file(args.key_file), take_over)
 
 
 def _connection(args: argparse.Namespace, key: TsigKey) -> Connection:
@@ -295,7 +312,7 @@ def _print_plan(plan: ZonePlan) -> None:
 def cmd_plan(args: argparse.Namespace) -> int:
     loaded = _load(args)
     conn = _connection(args, loaded.key)
-    options = SyncOptions(dry_run=True)
+    options = SyncOptions(dry_run=True, take_over=loaded.take_over)
     plans: list[ZonePlan] = []
     for target in loaded.targets:
         _, plan = read_and_plan(target, conn, options)
@@ -309,8 +326,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_PENDING if any(not p.in_sync for p in plans) else EXIT_OK
 
 
-def _options(args: argparse.Namespace) -> SyncOptions:
+def _options(args: argparse.Namespace, take_over: frozenset[RRsetKey]) -> SyncOptions:
     return SyncOptions(
+        take_over=take_over,
         on_conflict=ConflictPolicy(args.on_conflict),
         adopt=not args.no_adopt,
         dry_run=args.dry_run,
@@ -383,9 +401,10 @@ def _write_metrics(
 
 
 def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
+    require_backup(args.take_over, args.dry_run, args.backup_dir)
     loaded = _load(args)
     conn = _connection(args, loaded.key)
-    options = _options(args)
+    options = _options(args, loaded.take_over)
     t0 = time.monotonic()
     started = {t.zone: t0 for t in loaded.targets}
     results: dict[dns.name.Name, ZoneResult] = {}
@@ -466,7 +485,7 @@ def _safe_metrics(
 def _print_result(result: ZoneResult) -> None:
     plan = result.plan
     lines = plan_lines(plan)[:-1]  # changes, conflicts, warnings without the plan summary
-    done = ", ".join(f"{result.applied.get(a, 0)} {a}" for a in Action)
+    done = counts_text(result.applied)
     if result.messages_sent:
         lines.append(
             f"zone {zone_text(result.zone)}: applied ({done}) in {result.messages_sent} "
@@ -533,7 +552,12 @@ def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRea
     # usage errors of the apply options now, before any I/O
     options = build_parser().parse_args(["apply", "--desired", "-", *apply_args])
     # a publish run covers every zone of every document, in plain text
-    for given, flag in ((options.zone, "--zone"), (options.json, "--json")):
+    # (--take-over names one owner's RRsets: it belongs to that owner's own apply)
+    for given, flag in (
+        (options.zone, "--zone"),
+        (options.json, "--json"),
+        (options.take_over, "--take-over"),
+    ):
         if given:
             raise UsageError(f"publish: {flag} is not accepted here")
     if options.metrics_owner:

@@ -8,7 +8,10 @@ For every desired RRset the decision is, in order:
    marker claims the name), another owner's marker on this RRset, a CNAME
    that would share a name with foreign data;
 3. an unmarked RRset with exactly the desired data -> adopt (add our marker,
-   fix the TTL); with other data -> conflict; with adoption off -> conflict;
+   fix the TTL); with adoption off -> conflict; with other data -> conflict,
+   unless the user named this RRset for take-over: then replace its data and
+   mark it (only here: a name DHCP, ExternalDNS or another owner claims is
+   decided in step 2 and can never be taken over);
 4. nothing there -> add it with its marker.
 
 Every RRset we own that is no longer desired is deleted with its marker; a
@@ -20,7 +23,7 @@ deleted: then we only drop our marker (release).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import dns.name
 import dns.rdata
@@ -99,12 +102,15 @@ def plan_zone(
     *,
     adopt: bool = True,
     layouts: Sequence[Layout] = DEFAULT_LAYOUTS,
+    take_over: Collection[RRsetKey] = (),
 ) -> ZonePlan:
     """Compute the changes that bring the zone to the desired records.
 
     `layouts` are the ExternalDNS registry layouts that write the zone
     (`agent.external_dns`); markers that fit none claim every name they could
-    stand for, and the plan carries a warning saying so.
+    stand for, and the plan carries a warning saying so. `take_over` names the
+    desired RRsets (absolute name, type) whose hand-made data may be replaced
+    (`Action.TAKE_OVER`).
     """
     desired = desired_rrsets(records)
     own = analyse(snapshot, owner, layouts, (name for name, _ in desired))
@@ -184,6 +190,8 @@ def plan_zone(
         conflict = _foreign_claim(zone, key, own, foreign_types(name), current)
         if conflict is not None:
             kind, detail = conflict
+            if key in take_over:
+                detail += f"; take-over refused: a {kind} conflict is never taken over"
             conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
             continue
         if current is None:
@@ -205,6 +213,9 @@ def plan_zone(
                 continue
             want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
             changes.append(change(Action.ADOPT, key, want, source, add_marker=True))
+        elif key in take_over:
+            want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
+            changes.append(change(Action.TAKE_OVER, key, want, source, add_marker=True))
         else:
             conflicts.append(
                 Conflict(
@@ -214,7 +225,9 @@ def plan_zone(
                     current,
                     want,
                     f"an unmarked RRset holds other data: {_describe(current)} "
-                    f"(desired {_describe(want)}); remove it by hand or change the declaration",
+                    f"(desired {_describe(want)}); change the declaration, or replace it with "
+                    f"--take-over {name.to_text(omit_final_dot=True)}/"
+                    f"{dns.rdatatype.to_text(rdtype)}",
                     source,
                 )
             )

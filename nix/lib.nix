@@ -744,6 +744,10 @@ let
       outputs = [ "out" ];
       __structuredAttrs = false;
       builder = python;
+      # nixpkgs' testers.testBuildFailure swaps the builder for bash and runs
+      # `realBuilder` (else stdenv's shell) with our `args`: without this,
+      # bash would run the Python script.
+      realBuilder = python;
       interpreter = python;
       args = [
         "-c"

@@ -78,6 +78,12 @@ let
     else
       "\"${lib.escape [ "\\" "\"" ] s}\"";
 
+  # --take-over NAME/TYPE for every RRset listed in takeOver
+  takeOverArgs = lib.concatMap (rrset: [
+    "--take-over"
+    rrset
+  ]) cfg.takeOver;
+
   agentArgs =
     zone:
     let
@@ -92,7 +98,10 @@ let
         zone
       ];
     in
-    if cfg.dryRun then [ "plan" ] ++ common else [ "apply" ] ++ common ++ applyOptions;
+    if cfg.dryRun then
+      [ "plan" ] ++ common ++ takeOverArgs
+    else
+      [ "apply" ] ++ common ++ takeOverArgs ++ applyOptions;
 
   # `apply`'s options from the settings (publish.nix passes them on too)
   applyOptions =
@@ -338,6 +347,24 @@ in
       };
     };
 
+    takeOver = mkOption {
+      type = types.listOf (types.strMatching "[^/ ]+/[A-Za-z0-9]+");
+      default = [ ];
+      example = [
+        "internal/NS"
+        "ns0.internal/A"
+      ];
+      description = ''
+        Hand-made RRsets (absolute name `/` type) whose data the agent may
+        replace with the declared data and then own (`--take-over`): for a
+        migration, when the zone holds an unmarked RRset that differs from
+        the declaration. Shown in the plan as `^ old → new take-over`, backed
+        up first (needs `backupDir`). Names DHCP, ExternalDNS or another
+        owner claim are never taken over. Once taken over the RRset carries
+        our marker, so the entry can be removed again.
+      '';
+    };
+
     # ExternalDNS's registry layouts (issue 9): which TXT names claim which records.
     externalDns.layouts = mkOption {
       type = types.listOf (
@@ -422,6 +449,10 @@ in
       {
         assertion = !lib.hasPrefix "${builtins.storeDir}/" cfg.tsigKeyFile;
         message = "services.dnsStaticRecords.tsigKeyFile (${cfg.tsigKeyFile}) is in the Nix store, which is world-readable: point it at a secret outside the store.";
+      }
+      {
+        assertion = cfg.takeOver == [ ] || cfg.backupDir != null;
+        message = "services.dnsStaticRecords.takeOver replaces hand-made records and needs a backup first: set backupDir (it is null).";
       }
       {
         assertion = builtins.all (l: l.prefix == "" || l.suffix == "") cfg.externalDns.layouts;

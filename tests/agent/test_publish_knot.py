@@ -215,6 +215,7 @@ def test_a_failed_removal_is_kept_for_the_next_run(
         (("--zone", "internal"), "--zone is not accepted"),
         (("--zo", "internal"), "--zone is not accepted"),
         (("--json",), "--json is not accepted"),
+        (("--take-over", "auth/A"), "--take-over is not accepted"),
         (("--metrics-owner",), "--metrics-owner is implied"),
         (("--on-conflict", "maybe"), "invalid choice"),
     ],

@@ -232,6 +232,28 @@ def test_alert_rules_go_to_prometheus_only_when_asked(module: Module) -> None:
     )
 
 
+def test_take_over_reaches_apply_and_plan(module: Module) -> None:
+    settings = 'takeOver = [ "internal/NS" "ns0.internal/A" ];'
+    words = _exec(module.eval(_config(settings))["services"]["dns-static-sync-internal"])
+    assert [words[i + 1] for i, w in enumerate(words) if w == "--take-over"] == [
+        "internal/NS",
+        "ns0.internal/A",
+    ]
+    words = _exec(
+        module.eval(_config(settings + " dryRun = true;"))["services"]["dns-static-sync-internal"]
+    )
+    assert words[1] == "plan"
+    assert "--take-over" in words
+    assert "--take-over" not in _exec(
+        module.eval(_config())["services"]["dns-static-sync-internal"]
+    )
+
+
+def test_take_over_needs_a_backup_dir(module: Module) -> None:
+    result = module.eval(_config('takeOver = [ "internal/NS" ]; backupDir = null;'))
+    assert any("takeOver" in m and "backupDir" in m for m in result["failedAssertions"])
+
+
 def test_backup_dir_outside_state_directory(module: Module) -> None:
     result = module.eval(_config('backupDir = "/srv/dns-backups";'))
     sc = result["services"]["dns-static-sync-internal"]["serviceConfig"]
