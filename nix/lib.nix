@@ -11,6 +11,8 @@
 #        `python -m checker` accepts it
 #   addAutoPtr document -> document with generated PTRs (see below)
 #   escapeTxt, reverseName, checkerSource, supportedTypes: small helpers
+#   collectContributions, contributedDocuments, checkTogether: several
+#     hosts' records in one zone (nix/contributions.nix)
 let
   inherit (builtins)
     attrNames
@@ -774,3 +776,5 @@ in
   # builtins.toJSON of render's result, for writing the document to a file
   renderJSON = args: toJSON (render args);
 }
+# records contributed by several hosts: collectContributions, contributedDocuments, checkTogether
+// import ./contributions.nix
