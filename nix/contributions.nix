@@ -197,23 +197,19 @@ let
     if documents == { } then
       throw "dns-static-records: checkTogether needs at least one document"
     else
-      builtins.derivation {
-        inherit name system;
-        builder = python;
-        interpreter = python;
-        realBuilder = python;
-        args = [
-          "-c"
-          checkScript
-        ];
-        checker = staticLib.checkerSource;
+      staticLib.checkerDerivation {
+        inherit
+          name
+          python
+          strict
+          system
+          ;
+        script = checkScript;
         # owner id -> the document's JSON text
-        documents = toJSON (mapAttrs (_: d: if isString d then d else toJSON d) documents);
-        passAsFile = [ "documents" ];
-        strict = if strict then "1" else "";
-        PYTHONDONTWRITEBYTECODE = "1";
-        preferLocalBuild = true;
-        allowSubstitutes = false;
+        attrs = {
+          documents = toJSON (mapAttrs (_: d: if isString d then d else toJSON d) documents);
+          passAsFile = [ "documents" ];
+        };
       };
 in
 {
