@@ -39,6 +39,7 @@ from agent.applier import (
     sync_zone,
 )
 from agent.classify import render_classification
+from agent.deadline import run_deadline
 from agent.errors import AgentError, InputError, UsageError
 from agent.keyfile import TsigKey, load_key_file
 from agent.metrics import ZoneMetrics, write_metrics
@@ -55,6 +56,10 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CONFLICTS = 3
 EXIT_PENDING = 4
+
+#: Seconds one run may take as a whole (``--deadline``), however slowly the
+#: server answers; ``--timeout`` bounds each network operation.
+DEFAULT_DEADLINE = 600.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--key-file", required=True, type=Path, help="TSIG key file")
     common.add_argument(
         "--timeout", type=_timeout, default=10.0, help="seconds per network operation"
+    )
+    common.add_argument(
+        "--deadline",
+        type=_timeout,
+        default=DEFAULT_DEADLINE,
+        help=f"seconds for the whole run (default {DEFAULT_DEADLINE:g})",
     )
     common.add_argument("--debug", action="store_true", help="debug logs and tracebacks")
 
@@ -451,11 +462,12 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     handler = _configure_logging(debug)
     try:
         args = build_parser().parse_args(argv)
-        if args.command == "plan":
-            return cmd_plan(args)
-        if args.command == "apply":
-            return cmd_apply(args, after_read)
-        return cmd_classify(args)
+        with run_deadline(args.deadline):
+            if args.command == "plan":
+                return cmd_plan(args)
+            if args.command == "apply":
+                return cmd_apply(args, after_read)
+            return cmd_classify(args)
     except AgentError as exc:
         if debug:
             traceback.print_exc(file=sys.stderr)
