@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agent.cli import main as agent_main
+from tests.agent.helpers import document, rec, write_document
+from tests.fixtures.knot import KnotServer, require_tool, run_tool
 from tests.nix.systemd_syntax import exec_argv
 from tests.nix.nixrun import (
     HOST_PYTHON,
@@ -592,3 +596,62 @@ def test_knot_side_warns_about_zones_knot_does_not_serve(module: Module) -> None
 
 def test_knot_side_is_off_by_default(module: Module) -> None:
     assert module.eval(_config())["knotKeyFiles"] == []
+
+
+@dataclass
+class _ModuleKnot(KnotServer):
+    """A knotd configured as nixpkgs' knot.nix writes knot.conf: the module's
+    `services.knot.keyFiles` as `include:` lines first, then the host's own
+    sections; its zones list only the module's ACL."""
+
+    includes: tuple[str, ...] = ()
+
+    def _write_config(self) -> None:
+        base = self.base
+        zones = "".join(
+            f"  - domain: {zone}\n"
+            f'    storage: "{base}/zones"\n'
+            '    file: "%s.zone"\n'
+            "    acl: [ dns-static-records ]\n"
+            for zone in self.zones
+        )
+        self.config_path.write_text(
+            "".join(f"include: {path}\n" for path in self.includes)
+            + f'server:\n    rundir: "{base}/run"\n    listen: {self.server}@{self.port}\n'
+            + f"log:\n  - target: {base}/knot.log\n    any: info\n"
+            + f'database:\n    storage: "{base}/db"\n'
+            + f"zone:\n{zones}"
+        )
+        knotc = require_tool("knotc", "knot")
+        run_tool([knotc, "-c", str(self.config_path), "conf-check"])
+
+
+@pytest.mark.knot
+def test_knot_side_lets_the_agent_in(
+    module: Module, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = tmp_path / "knot"
+    key_file = base / "keys" / "update.conf"  # Knot's `keymgr -t` YAML
+    knot = """services.knot.settings.zone = [ { domain = "internal"; acl = "dns-static-records"; } ];"""
+    config = (
+        f"{{ imports = [ {_knot_side('', knot)} ({{ lib, ... }}: {{ "
+        f"services.dnsStaticRecords.tsigKeyFile = lib.mkForce {nix_str(str(key_file))}; }}) ]; }}"
+    )
+    result = module.eval(config)
+    assert result["failedAssertions"] == [], result["failedAssertions"]
+    server = _ModuleKnot(base=base, zones=("internal",), includes=tuple(result["knotKeyFiles"]))
+    try:
+        server.prepare()
+        server.start()
+        desired = write_document(
+            tmp_path / "desired.json",
+            document({"internal": [rec("ns0", "A", "10.0.0.53")]}),
+        )
+        code = agent_main(
+            ["apply", "--desired", str(desired), "--server", server.server]
+            + ["--port", str(server.port), "--key-file", str(key_file)]
+        )
+        assert code == 0, capsys.readouterr().err
+        assert any("10.0.0.53" in line for line in server.axfr("internal"))
+    finally:
+        server.stop()
