@@ -183,6 +183,10 @@ let
     utils.escapeSystemdExecArgs ([ "${cfg.package}/bin/dns-static-agent" ] ++ agentArgs zone)
     + " --key-file %d/key";
 
+  # One path in a unit setting or a tmpfiles line: quoted (a path may hold
+  # spaces) and `%` escaped (both expand specifiers; neither expands `$`).
+  quotePath = p: lib.replaceStrings [ "%" ] [ "%%" ] (builtins.toJSON p);
+
   # -- units ---------------------------------------------------------------------
 
   knotLocal = config.services.knot.enable or false;
@@ -214,13 +218,13 @@ let
     {
       Type = "oneshot";
       ExecStart = execStart zone;
-      LoadCredential = [ "key:${cfg.tsigKeyFile}" ];
+      LoadCredential = [ "key:${lib.replaceStrings [ "%" ] [ "%%" ] cfg.tsigKeyFile}" ];
       User = user;
       Group = user;
       StateDirectory = "dns-static-records";
       StateDirectoryMode = "0750";
       # `-`: a missing directory does not fail the unit (tmpfiles creates it)
-      ReadWritePaths = map (d: "-${d}") extraDirs;
+      ReadWritePaths = map (d: quotePath "-${d}") extraDirs;
       TimeoutStartSec = timeoutStartSec;
       # files the agent makes are private unless it says otherwise (the
       # metrics file is made 0644 for node-exporter)
@@ -616,8 +620,10 @@ in
         users.groups.${user} = { };
 
         systemd.tmpfiles.rules =
-          lib.optional (metricsDir != null) "d ${metricsDir} 2775 root ${user} - -"
-          ++ lib.optional (externalBackupDir != null) "d ${externalBackupDir} 0700 ${user} ${user} - -";
+          lib.optional (metricsDir != null) "d ${quotePath metricsDir} 2775 root ${user} - -"
+          ++ lib.optional (
+            externalBackupDir != null
+          ) "d ${quotePath externalBackupDir} 0700 ${user} ${user} - -";
 
         systemd.services = lib.listToAttrs (
           lib.concatMap (

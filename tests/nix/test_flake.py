@@ -53,9 +53,7 @@ def test_formatter_is_nixfmt_tree(nixpkgs_lib: Path) -> None:
 
 
 def test_dev_shell_names_no_deprecated_alias(nixpkgs_lib: Path) -> None:
-    names = _outputs(
-        nixpkgs_lib, "map (p: p.name) outputs.devShells.x86_64-linux.default.packages"
-    )
+    names = _outputs(nixpkgs_lib, "map (p: p.name) outputs.devShells.x86_64-linux.default.packages")
     assert "nixfmt" in names
 
 

@@ -11,6 +11,7 @@ types. ExecStart is read back the way systemd reads it (systemd_syntax.py).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,6 @@ import pytest
 from agent.cli import main as agent_main
 from tests.agent.helpers import document, rec, write_document
 from tests.fixtures.knot import KnotServer, require_tool, run_tool
-from tests.nix.systemd_syntax import exec_argv
 from tests.nix.nixrun import (
     HOST_PYTHON,
     NIX_INSTANTIATE,
@@ -32,6 +32,7 @@ from tests.nix.nixrun import (
     nix_str,
     requires_nix,
 )
+from tests.nix.systemd_syntax import exec_argv, setting_words, unit_file
 
 pytestmark = [pytest.mark.nix, requires_nix]
 
@@ -113,6 +114,16 @@ def _exec(unit: dict[str, Any], environ: dict[str, str] | None = None) -> list[s
     """The argv systemd would start (specifiers and variables resolved)."""
     env = {"HOSTNAME": "EXPANDED"} if environ is None else environ
     return exec_argv(unit["serviceConfig"]["ExecStart"], CREDENTIALS, env)
+
+
+def _paths(values: list[str]) -> list[str]:
+    """A path-list setting's paths, as systemd reads them."""
+    return [word for value in values for word in setting_words(value)]
+
+
+def _tmpfiles(result: dict[str, Any]) -> list[list[str]]:
+    """The fields of each tmpfiles.d line, as systemd-tmpfiles reads them."""
+    return [setting_words(line) for line in result["tmpfiles"]]
 
 
 def _flag(words: list[str], flag: str) -> str:
@@ -229,18 +240,18 @@ def test_metrics_directory_is_created_and_writable(module: Module) -> None:
     result = module.eval(_config("metrics.enable = true;"))
     sc = result["services"]["dns-static-sync-internal"]["serviceConfig"]
     # `-`: a missing directory does not fail the unit
-    assert sc["ReadWritePaths"] == ["-/var/lib/prometheus-node-exporter"]
-    assert result["tmpfiles"] == [
-        "d /var/lib/prometheus-node-exporter 2775 root dns-static-records - -"
+    assert _paths(sc["ReadWritePaths"]) == ["-/var/lib/prometheus-node-exporter"]
+    assert _tmpfiles(result) == [
+        ["d", "/var/lib/prometheus-node-exporter", "2775", "root", "dns-static-records", "-", "-"]
     ]
 
 
 def test_backup_dir_outside_state_directory(module: Module) -> None:
     result = module.eval(_config('backupDir = "/srv/dns-backups";'))
     sc = result["services"]["dns-static-sync-internal"]["serviceConfig"]
-    assert sc["ReadWritePaths"] == ["-/srv/dns-backups"]
-    assert result["tmpfiles"] == [
-        "d /srv/dns-backups 0700 dns-static-records dns-static-records - -"
+    assert _paths(sc["ReadWritePaths"]) == ["-/srv/dns-backups"]
+    assert _tmpfiles(result) == [
+        ["d", "/srv/dns-backups", "0700", "dns-static-records", "dns-static-records", "-", "-"]
     ]
 
 
@@ -393,7 +404,9 @@ def test_exec_start_keeps_dollar_percent_and_spaces(module: Module) -> None:
     unit = module.eval(_config(settings))["services"]["dns-static-sync-internal"]
     words = _exec(unit, {"HOSTNAME": "EXPANDED", "USER": "EXPANDED"})
     assert _flag(words, "--backup-dir") == backup
-    assert unit["serviceConfig"]["ReadWritePaths"] == [f"-{backup}"]
+    assert _paths(unit["serviceConfig"]["ReadWritePaths"]) == [f"-{backup}"]
+    result = module.eval(_config(settings))
+    assert _tmpfiles(result)[0][1] == backup
 
 
 # -- fault 3: silent misconfigurations -------------------------------------------------
@@ -438,10 +451,7 @@ def test_loopback_server_without_local_knot_warns(module: Module) -> None:
     ],
 )
 def test_metrics_nobody_reads_warns(module: Module, exporter: str, warned: bool) -> None:
-    config = (
-        "{ imports = [ "
-        f"{_config('metrics.enable = true;')} {{ {exporter} }} ]; }}"
-    )
+    config = f"{{ imports = [ {_config('metrics.enable = true;')} {{ {exporter} }} ]; }}"
     warnings = module.eval(config)["warnings"]
     hits = [w for w in warnings if "--collector.textfile.directory" in w]
     assert bool(hits) is warned, warnings
@@ -578,7 +588,8 @@ def test_knot_side_names_zones_without_the_acl(module: Module) -> None:
     };"""
     failed = module.eval(_knot_side("", knot))["failedAssertions"]
     assert len(failed) == 1, failed
-    assert '"internal"' in failed[0] and '"10.in-addr.arpa."' in failed[0]
+    assert '"internal"' in failed[0]
+    assert '"10.in-addr.arpa."' in failed[0]
     assert "NOTAUTH" in failed[0]
 
 
@@ -632,7 +643,7 @@ def test_knot_side_lets_the_agent_in(
 ) -> None:
     base = tmp_path / "knot"
     key_file = base / "keys" / "update.conf"  # Knot's `keymgr -t` YAML
-    knot = """services.knot.settings.zone = [ { domain = "internal"; acl = "dns-static-records"; } ];"""
+    knot = 'services.knot.settings.zone = [ { domain = "internal"; acl = "dns-static-records"; } ];'
     config = (
         f"{{ imports = [ {_knot_side('', knot)} ({{ lib, ... }}: {{ "
         f"services.dnsStaticRecords.tsigKeyFile = lib.mkForce {nix_str(str(key_file))}; }}) ]; }}"
@@ -648,10 +659,65 @@ def test_knot_side_lets_the_agent_in(
             document({"internal": [rec("ns0", "A", "10.0.0.53")]}),
         )
         code = agent_main(
-            ["apply", "--desired", str(desired), "--server", server.server]
-            + ["--port", str(server.port), "--key-file", str(key_file)]
+            [
+                *("apply", "--desired", str(desired), "--server", server.server),
+                *("--port", str(server.port), "--key-file", str(key_file)),
+            ]
         )
         assert code == 0, capsys.readouterr().err
         assert any("10.0.0.53" in line for line in server.axfr("internal"))
     finally:
         server.stop()
+
+
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze not on PATH (Debian systemd)")
+@pytest.mark.parametrize(
+    "settings",
+    [
+        'interval = "15min"; metrics.enable = true; backupDir = "/srv/dns backups/$HOSTNAME";',
+        'dryRun = true; dnsServer = "ns0.example.net"; interval = "1h";',
+        'dnsServer = "::1"; adopt = false; maxDeleteFraction = 0.1; onConflict = "fail";',
+    ],
+)
+def test_units_pass_systemd_analyze_verify(module: Module, tmp_path: Path, settings: str) -> None:
+    # a package whose agent exists, so systemd can check ExecStart
+    package = tmp_path / "package"
+    (package / "bin").mkdir(parents=True)
+    agent = package / "bin" / "dns-static-agent"
+    agent.write_text("#!/bin/sh\n")
+    agent.chmod(0o755)
+    fake = (
+        '{ type = "derivation"; name = "dns-static-records"; '
+        f"outPath = {nix_str(str(package))}; }}"
+    )
+    escaped = settings.replace("$", "\\$")
+    result = module.eval(_config(f"{escaped} package = {fake};"))
+    units = tmp_path / "units"
+    units.mkdir()
+    paths = []
+    for name, unit in result["services"].items():
+        paths.append(units / f"{name}.service")
+        paths[-1].write_text(unit_file(unit))
+    for name, timer in result["timers"].items():
+        paths.append(units / f"{name}.timer")
+        paths[-1].write_text(unit_file(timer, "Timer"))
+    assert SYSTEMD_ANALYZE is not None
+    proc = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", "--man=no", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=units,
+    )
+    complaints = [
+        line
+        for line in (proc.stdout + proc.stderr).splitlines()
+        # knot.service and network-online.target exist on the host, not here
+        if "knot.service" not in line
+    ]
+    assert proc.returncode == 0, proc.stderr
+    assert complaints == [], "\n".join(complaints)
