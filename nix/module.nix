@@ -345,6 +345,8 @@ let
     ];
 in
 {
+  imports = [ ./alerts.nix ];
+
   options.services.dnsStaticRecords = {
     enable = mkEnableOption "declarative static DNS records synchronised into Knot by RFC 2136 updates";
 

@@ -152,6 +152,10 @@ let
           enabledCollectors = listOf types.str;
           disabledCollectors = listOf types.str;
         };
+        services.prometheus.ruleFiles = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+        };
       };
       config._module.args = {
         inherit utils;
@@ -195,6 +199,7 @@ in
     users = config.users.users;
     groups = builtins.attrNames config.users.groups;
     knotKeyFiles = map toString config.services.knot.keyFiles;
+    ruleFiles = map toString config.services.prometheus.ruleFiles;
     checkedDocument =
       if config.services.dnsStaticRecords.enable then
         config.services.dnsStaticRecords.checkedDocument.drvPath
