@@ -1,7 +1,8 @@
 """The flake's outputs, evaluated with nixpkgs' lib and a fake package set.
 
-The fake set carries nixpkgs' deprecated aliases as it does (`nixfmt-rfc-style`
-warns on every use, so here it throws): an output that still names one fails.
+The fake set (fake-pkgs.nix) carries nixpkgs' deprecated aliases
+(`nixfmt-rfc-style` warns on every use, so there it throws): an output that
+still names one fails.
 """
 
 from __future__ import annotations
@@ -16,26 +17,15 @@ from tests.nix.nixrun import REPO, nix_eval, nix_path, requires_nix
 pytestmark = [pytest.mark.nix, requires_nix]
 
 FLAKE = REPO / "flake.nix"
+FAKE_PKGS = REPO / "tests" / "nix" / "fake-pkgs.nix"
 
 
 def _outputs(nixpkgs_lib: Path, attr: str) -> Any:
     expr = f"""
     let
-      lib = import {nix_path(nixpkgs_lib)};
-      pkg = name: {{ type = "derivation"; inherit name; outPath = "/fake/${{name}}"; }};
-      pkgs = {{
-        inherit lib;
-        ruff = pkg "ruff";
-        knot-dns = pkg "knot-dns";
-        kea = pkg "kea";
-        nixfmt = pkg "nixfmt";
-        nixfmt-tree = pkg "nixfmt-tree";
-        nixfmt-rfc-style = throw "nixfmt-rfc-style is a deprecated alias of nixfmt";
-        python3.withPackages = f: pkg "python3-env";
-        mkShell = args: args;
-      }};
+      pkgs = import {nix_path(FAKE_PKGS)} {{ nixpkgsLib = {nix_path(nixpkgs_lib)}; }};
       nixpkgs = {{
-        inherit lib;
+        inherit (pkgs) lib;
         legacyPackages = {{ x86_64-linux = pkgs; aarch64-linux = pkgs; }};
       }};
       outputs = (import {nix_path(FLAKE)}).outputs {{

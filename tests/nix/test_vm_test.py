@@ -18,21 +18,15 @@ from tests.nix.nixrun import REPO, nix_eval, nix_path, requires_nix
 pytestmark = [pytest.mark.nix, requires_nix]
 
 VM_TEST = REPO / "nixos-tests" / "default.nix"
+FAKE_PKGS = REPO / "tests" / "nix" / "fake-pkgs.nix"
 
 
 @pytest.fixture(scope="module")
 def vm(nixpkgs_lib: Path) -> dict[str, Any]:
     expr = f"""
     let
-      lib = import {nix_path(nixpkgs_lib)};
-      pkg = name: {{ type = "derivation"; inherit name; outPath = "/fake/${{name}}"; }};
-      pkgs = {{
-        inherit lib;
-        knot-dns = pkg "knot-dns";
-        curl = pkg "curl";
-        writeText = name: text: pkg name;
-        testers.runNixOSTest = test: test;
-      }};
+      pkgs = import {nix_path(FAKE_PKGS)} {{ nixpkgsLib = {nix_path(nixpkgs_lib)}; }};
+      inherit (pkgs) lib;
       test = import {nix_path(VM_TEST)} {{ inherit pkgs; module = {{ }}; }};
       node = test.nodes.routy {{ inherit lib; }};
       nodes.routy = {{
