@@ -596,6 +596,10 @@ in
             message = "services.dnsStaticRecords.managedBy (\"${cfg.managedBy}\") must be one DNS label (letters, digits, '_' and '-', 1-63 characters): it is written into the ownership markers.";
           }
           {
+            assertion = !(cfg.metrics.enable && lib.hasPrefix "${stateRoot}/" "${metricsDir}/");
+            message = "services.dnsStaticRecords.metrics.path (${cfg.metrics.path}) is inside the units' state directory ${stateRoot} (mode 0750), which node-exporter cannot read: put it in a directory of its own, e.g. the default /var/lib/prometheus-node-exporter.";
+          }
+          {
             assertion = badZoneNames == [ ];
             message = "services.dnsStaticRecords.zones: ${lib.concatMapStringsSep ", " builtins.toJSON badZoneNames}: a zone name must be non-empty, hold only letters, digits, '_', '-' and '.', and be short enough for its unit name (${reconcileUnit "<zone>"}.service, at most 255 characters).";
           }

@@ -288,6 +288,10 @@ def test_units_run_as_a_static_user(module: Module) -> None:
         ('ownerPrefix = "nix.static";', "ownerPrefix"),
         ('managedBy = "routy,evil";', "managedBy"),
         ('managedBy = "";', "managedBy"),
+        (
+            'metrics = { enable = true; path = "/var/lib/dns-static-records/m.prom"; };',
+            "node-exporter cannot read",
+        ),
     ],
 )
 def test_assertions(module: Module, settings: str, message: str) -> None:
