@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.cli import main as agent_main
 from tests.agent.helpers import document, rec, write_document
@@ -738,3 +740,25 @@ def test_units_pass_systemd_analyze_verify(module: Module, tmp_path: Path, setti
     ]
     assert proc.returncode == 0, proc.stderr
     assert complaints == [], "\n".join(complaints)
+
+
+_ZONE_CHARS = "abcXYZ019-_.@%:$ /\\\"'"
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.lists(st.text(_ZONE_CHARS, min_size=1, max_size=12), min_size=1, max_size=4))
+def test_any_zone_names_give_units_or_an_assertion(module: Module, names: list[str]) -> None:
+    # Whatever the zone names: valid unit names only (the stubs throw on any
+    # other), and every name that cannot be one is named by an assertion.
+    zones = "{ " + " ".join(f"{nix_str(n)} = {{ }};" for n in names) + " }"
+    result = module.eval(_config(zones=zones))
+    units = set(result["services"])
+    failed = " ".join(result["failedAssertions"])
+    for name in names:
+        unit = "dns-static-sync-" + name.removesuffix(".")
+        if unit in units:
+            continue
+        # no unit: a bad name, or the same zone spelled another way
+        assert json.dumps(name) in failed, (name, result["failedAssertions"])
