@@ -41,10 +41,18 @@ from agent.errors import (
     TransferError,
     UnsafePlan,
 )
+from agent.external_dns import DEFAULT_LAYOUTS, Layout
 from agent.keyfile import TsigKey
 from agent.plan import Action, Change, ZonePlan
 from agent.planner import plan_zone
-from agent.render_plan import change_lines, conflict_line, relative, summary, zone_text
+from agent.render_plan import (
+    change_lines,
+    conflict_line,
+    counts_text,
+    relative,
+    summary,
+    zone_text,
+)
 from agent.update_builder import DEFAULT_MAX_SIZE, build_batches
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.model import Owner, Record
@@ -84,6 +92,11 @@ class SyncOptions:
     backoff_base: float = 0.05
     backoff_max: float = 2.0
     max_message_size: int = DEFAULT_MAX_SIZE
+    # how long verification waits for changes to show up in the zone as read
+    # back (a secondary that forwarded our UPDATE shows them after its IXFR)
+    propagation_wait: float = 5.0
+    # desired RRsets (absolute name, type) whose hand-made data may be replaced
+    take_over: frozenset[tuple[dns.name.Name, dns.rdatatype.RdataType]] = frozenset()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_delete_fraction <= 1.0:
@@ -100,6 +113,7 @@ class DesiredZone:
     records: tuple[Record, ...]
     owner: Owner
     default_ttl: int
+    layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS  # ExternalDNS registry layouts
 
 
 #: Called after every read with the snapshot and the attempt number (1-based).
@@ -190,6 +204,8 @@ def make_plan(target: DesiredZone, snapshot: ZoneSnapshot, options: SyncOptions)
         target.owner,
         target.default_ttl,
         adopt=options.adopt,
+        layouts=target.layouts,
+        take_over=options.take_over,
     )
 
 
@@ -220,6 +236,7 @@ class _Progress:
     messages_sent: int = 0
     attempts: int = 0
     backup: Path | None = None
+    backup_serial: int | None = None
     first_plan: ZonePlan | None = None
     serial_before: int = 0
 
@@ -272,8 +289,14 @@ def sync_zone(
         check_policy(plan, options)
         if plan.in_sync or options.dry_run:
             return run.result(plan, snapshot.serial)
-        if options.backup_dir is not None and run.backup is None:
+        # Back up before the first send, and again before a retry that takes
+        # over data read anew: whatever is replaced must be in a backup.
+        takes_over = any(c.action is Action.TAKE_OVER for c in plan.changes)
+        if options.backup_dir is not None and (
+            run.backup is None or (takes_over and run.backup_serial != snapshot.serial)
+        ):
             run.backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
+            run.backup_serial = snapshot.serial
             log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, run.backup)
         batches = build_batches(plan, conn.key, options.max_message_size)
         sent: list[Change] = []
@@ -298,16 +321,15 @@ def sync_zone(
             sleep(delay)
             continue
         # Verify: re-read; nothing we sent may still be planned.
-        snapshot = _read_checked(target.zone, conn)
-        after = make_plan(target, snapshot, options)
-        sent_keys = {_key(c) for c in sent}
-        ignored = [c for c in after.changes if _key(c) in sent_keys]
+        snapshot, after, ignored = _read_back(target, conn, options, sent, sleep)
         if ignored:
             lines = "; ".join(line for c in ignored for line in change_lines(c, plan.zone)[:1])
             raise VerificationError(
                 f"zone {zname}: the server answered NOERROR but did not apply "
                 f"{len(ignored)} change(s): {lines} -- Knot silently ignores some updates "
-                "(e.g. data beside a CNAME); check the zone and the server's log"
+                "(e.g. data beside a CNAME), and a secondary that forwarded them shows them "
+                f"only once its primary sends them (waited {options.propagation_wait:g}s); "
+                "check the zone and the server's log, and point --server at the primary"
             )
         if after.in_sync:
             return run.result(after, snapshot.serial)
@@ -321,12 +343,47 @@ def sync_zone(
         log.info("%s: the zone changed meanwhile; planning again", zname)
 
 
+def _read_back(
+    target: DesiredZone,
+    conn: Connection,
+    options: SyncOptions,
+    sent: list[Change],
+    sleep: Callable[[float], None],
+) -> tuple[ZoneSnapshot, ZonePlan, list[Change]]:
+    """Read the zone back until none of `sent` is still planned, for at most
+    ``options.propagation_wait`` seconds. Returns the last read, its plan and
+    the sent changes still planned (empty on success).
+
+    A primary shows an applied UPDATE at once. Knot as a secondary forwards
+    UPDATEs to its primary and answers with the primary's answer, but holds
+    the change only after the primary's NOTIFY and the IXFR that follows.
+    """
+    sent_keys = {_key(c) for c in sent}
+    deadline = time.monotonic() + options.propagation_wait
+    delay = 0.1
+    while True:
+        snapshot = _read_checked(target.zone, conn)
+        after = make_plan(target, snapshot, options)
+        ignored = [c for c in after.changes if _key(c) in sent_keys]
+        left = deadline - time.monotonic()
+        if not ignored or left <= 0:
+            return snapshot, after, ignored
+        log.info(
+            "%s: %d sent change(s) not in the zone yet (serial %d); reading again",
+            zone_text(target.zone),
+            len(ignored),
+            snapshot.serial,
+        )
+        sleep(min(delay, left))
+        delay = min(delay * 2, 1.0)
+
+
 def _log_summary(result: ZoneResult) -> None:
     zname = zone_text(result.zone)
     if result.dry_run:
         log.info("%s: dry run, nothing sent; %s", zname, summary(result.plan))
         return
-    done = ", ".join(f"{result.applied.get(a, 0)} {a}" for a in Action)
+    done = counts_text(result.applied)
     log.info(
         "%s: %s; applied %s in %d message(s), %d attempt(s), serial %d -> %d, %.2fs",
         zname,
