@@ -1,4 +1,4 @@
-"""dns-static-agent: plan, apply and classify (contract §5).
+"""dns-static-agent: plan, apply, classify and publish (contract §5).
 
 The only module that prints. Plans and results go to stdout, diagnostics and
 logs to stderr. `main` is the single exit point: every `AgentError` becomes
@@ -47,6 +47,7 @@ from agent.keyfile import TsigKey, load_key_file
 from agent.metrics import ZoneMetrics, write_metrics
 from agent.plan import Action, ZonePlan
 from agent.planner import desired_rrsets
+from agent.publish import publish
 from agent.render_plan import counts_text, plan_json, plan_lines, zone_text
 from agent.take_over import RRsetKey, parse_take_over, require_backup
 from agent.zone_reader import ZoneSnapshot, read_zone
@@ -167,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--force", action="store_true", help="apply even an unsafe plan")
     apply.add_argument("--metrics-file", type=Path, help="node-exporter textfile to update")
     apply.add_argument("--backup-dir", type=Path, help="write the zone here before changing it")
+    apply.add_argument(
+        "--metrics-owner",
+        action="store_true",
+        help='label the metrics series owner="<managed-by>" (several owners in one zone)',
+    )
+    add_publish_parser(sub, common)
 
     classify = sub.add_parser("classify", parents=[common], help="sort a zone's records")
     classify.add_argument("--zone", required=True, help="the zone to classify")
@@ -366,6 +373,7 @@ def _write_metrics(
     results: dict[dns.name.Name, ZoneResult],
     started: dict[dns.name.Name, float],
     failed: bool,
+    label_owner: bool = False,
 ) -> None:
     if path is None:
         return
@@ -384,6 +392,7 @@ def _write_metrics(
                     changes={str(a): counts.get(a, 0) for a in Action},
                     duration_seconds=result.duration,
                     timestamp=now,
+                    owner=target.owner.managed_by if label_owner else None,
                 )
             )
         elif failed:
@@ -396,6 +405,7 @@ def _write_metrics(
                     changes=dict.fromkeys((str(a) for a in Action), 0),
                     duration_seconds=time.monotonic() - started.get(target.zone, time.monotonic()),
                     timestamp=now,
+                    owner=target.owner.managed_by if label_owner else None,
                 )
             )
     write_metrics(path, out)
@@ -430,9 +440,18 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
                 _error(str(exc))
                 errors.append(exc)
     except AgentError:
-        _safe_metrics(args.metrics_file, loaded.targets, results, started)
+        _safe_metrics(
+            args.metrics_file, loaded.targets, results, started, label_owner=args.metrics_owner
+        )
         raise
-    _safe_metrics(args.metrics_file, loaded.targets, results, started, failed=bool(errors))
+    _safe_metrics(
+        args.metrics_file,
+        loaded.targets,
+        results,
+        started,
+        failed=bool(errors),
+        label_owner=args.metrics_owner,
+    )
 
     ordered = [results[t.zone] for t in loaded.targets if t.zone in results]
     if args.json:
@@ -462,11 +481,12 @@ def _safe_metrics(
     results: dict[dns.name.Name, ZoneResult],
     started: dict[dns.name.Name, float],
     failed: bool = True,
+    label_owner: bool = False,
 ) -> None:
     """Write metrics; on the error path a metrics failure must not hide the
     original error, so it is only logged."""
     try:
-        _write_metrics(path, targets, results, started, failed)
+        _write_metrics(path, targets, results, started, failed, label_owner)
     except AgentError as exc:
         if not failed:
             raise
@@ -516,6 +536,64 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_publish_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``publish``: its own options; every other word is an ``apply`` option."""
+    publish = sub.add_parser(
+        "publish",
+        help="apply several owners' documents; remove the records of owners that left",
+        usage="dns-static-agent publish [--desired F]... --state-file F "
+        "APPLY-OPTIONS (--server, --key-file, ...)",
+    )
+    publish.add_argument(
+        "--desired",
+        action="append",
+        default=[],
+        type=Path,
+        help="one owner's document (repeatable; none: only remove the owners that left)",
+    )
+    publish.add_argument(
+        "--state-file", required=True, type=Path, help="records the owners published"
+    )
+    publish.add_argument("--debug", action="store_true", help="debug logs and tracebacks")
+    publish.add_argument(
+        "--deadline",
+        type=_timeout,
+        default=DEFAULT_DEADLINE,
+        help=f"seconds for the whole publish run (default {DEFAULT_DEADLINE:g})",
+    )
+    del common  # the common options reach each apply run as they are
+
+
+def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRead | None) -> int:
+    apply_args = [*extra, *(["--debug"] if args.debug else [])]
+    # usage errors of the apply options now, before any I/O
+    options = build_parser().parse_args(["apply", "--desired", "-", *apply_args])
+    # a publish run covers every zone of every document, in plain text
+    # (--take-over names one owner's RRsets: it belongs to that owner's own apply)
+    for given, flag in (
+        (options.zone, "--zone"),
+        (options.json, "--json"),
+        (options.take_over, "--take-over"),
+    ):
+        if given:
+            raise UsageError(f"publish: {flag} is not accepted here")
+    if options.metrics_owner:
+        raise UsageError("publish: --metrics-owner is implied (each owner's series are labelled)")
+
+    def run_apply(argv: list[str]) -> int:
+        return cmd_apply(build_parser().parse_args(argv), after_read)
+
+    return publish(
+        args.desired,
+        args.state_file,
+        apply_args,
+        run_apply,
+        _error,
+        dry_run=options.dry_run,
+        metrics_file=options.metrics_file,
+    )
+
+
 # -- entry points ----------------------------------------------------------------------
 
 
@@ -526,8 +604,13 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     debug = _debug_wanted(argv)
     handler = _configure_logging(debug)
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
         with run_deadline(args.deadline):
+            if args.command == "publish":
+                return cmd_publish(args, extra, after_read)
+            if extra:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
             if args.command == "plan":
                 return cmd_plan(args)
             if args.command == "apply":

@@ -155,41 +155,49 @@ let
         cfg.port
         "--zone"
         zone
-        "--deadline"
-        cfg.timeout
       ];
     in
     if cfg.dryRun then
       [ "plan" ] ++ common ++ takeOverArgs
     else
-      [ "apply" ]
-      ++ common
-      ++ [
-        "--on-conflict"
-        cfg.onConflict
-      ]
-      ++ takeOverArgs
-      ++ lib.optional (!cfg.adopt) "--no-adopt"
-      ++ lib.optionals (cfg.maxDeleteFraction != null) [
-        "--max-delete-fraction"
-        (toString cfg.maxDeleteFraction)
-      ]
-      ++ lib.optionals cfg.metrics.enable [
-        "--metrics-file"
-        cfg.metrics.path
-      ]
-      ++ lib.optionals (cfg.backupDir != null) [
-        "--backup-dir"
-        cfg.backupDir
-      ];
+      [ "apply" ] ++ common ++ takeOverArgs ++ applyOptions;
 
+  # `apply`'s options from the settings (publisher.nix passes them on too)
+  applyOptions = [
+    "--on-conflict"
+    cfg.onConflict
+  ]
+  ++ lib.optional (!cfg.adopt) "--no-adopt"
+  ++ lib.optionals (cfg.maxDeleteFraction != null) [
+    "--max-delete-fraction"
+    (toString cfg.maxDeleteFraction)
+  ]
+  ++ lib.optionals cfg.metrics.enable [
+    "--metrics-file"
+    cfg.metrics.path
+  ]
+  ++ lib.optionals (cfg.backupDir != null) [
+    "--backup-dir"
+    cfg.backupDir
+  ];
+
+  # The ExecStart line running the agent with `args`, bounded by `timeout`.
   # Every word quoted with `%` and `$` escaped (systemd expands both), as
   # nixpkgs' own modules do; only `%d` (the credentials directory) is meant
   # to expand.
-  execStart =
-    zone:
-    utils.escapeSystemdExecArgs ([ "${cfg.package}/bin/dns-static-agent" ] ++ agentArgs zone)
+  agentCommand =
+    args:
+    utils.escapeSystemdExecArgs (
+      [ "${cfg.package}/bin/dns-static-agent" ]
+      ++ args
+      ++ [
+        "--deadline"
+        cfg.timeout
+      ]
+    )
     + " --key-file %d/key";
+
+  execStart = zone: agentCommand (agentArgs zone);
 
   # One path in a unit setting or a tmpfiles line: quoted (a path may hold
   # spaces) and `%` escaped (both expand specifiers; neither expands `$`).
@@ -353,7 +361,20 @@ let
     ];
 in
 {
-  imports = [ ./alerts.nix ];
+  imports = [
+    ./alerts.nix
+    # contributions from other hosts, and their publishing unit
+    (import ./publisher.nix {
+      inherit
+        zonesType
+        serviceConfig
+        dependencies
+        applyOptions
+        agentCommand
+        ;
+      ownDocument = document;
+    })
+  ];
 
   options.services.dnsStaticRecords = {
     enable = mkEnableOption "declarative static DNS records synchronised into Knot by RFC 2136 updates";

@@ -72,13 +72,16 @@ def _files(tmp_path: Path) -> tuple[Path, Path]:
     return doc, key
 
 
-@pytest.mark.parametrize("command", ["plan", "apply"])
+@pytest.mark.parametrize("command", ["plan", "apply", "publish"])
 def test_a_trickling_server_cannot_keep_a_run_going(
     trickle_server: int, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     doc, key = _files(tmp_path)
     metrics = tmp_path / "metrics.prom"
-    extra = ["--metrics-file", str(metrics)] if command == "apply" else []
+    extra = {
+        "apply": ["--metrics-file", str(metrics)],
+        "publish": ["--state-file", str(tmp_path / "published.json")],
+    }.get(command, [])
     started = time.monotonic()
     code = main(
         [
