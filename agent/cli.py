@@ -16,13 +16,15 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
+from types import FrameType, MappingProxyType
 from typing import Any, Final, NoReturn
 
 import dns.name
@@ -32,19 +34,21 @@ from agent.applier import (
     ConflictPolicy,
     Connection,
     DesiredZone,
+    SentLog,
     SyncOptions,
     ZoneResult,
     check_policy,
     read_and_plan,
     sync_zone,
 )
+from agent.backup import check_backup_dir
 from agent.classify import classification_hint, render_classification
 from agent.deadline import run_deadline
 from agent.errors import AgentError, InputError, UsageError
 from agent.external_dns import Layout, layouts_of
 from agent.kea_config import read_reservations, reserved_names
 from agent.keyfile import TsigKey, load_key_file
-from agent.metrics import ZoneMetrics, write_metrics
+from agent.metrics import ZoneMetrics, check_metrics_writable, write_metrics
 from agent.plan import Action, ZonePlan
 from agent.planner import desired_rrsets
 from agent.publish import publish
@@ -61,6 +65,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CONFLICTS = 3
 EXIT_PENDING = 4
+EXIT_TERMINATED = 143
 
 #: Seconds one run may take as a whole (``--deadline``), however slowly the
 #: server answers; ``--timeout`` bounds each network operation.
@@ -373,6 +378,7 @@ def _write_metrics(
     results: dict[dns.name.Name, ZoneResult],
     started: dict[dns.name.Name, float],
     failed: bool,
+    sent: Mapping[dns.name.Name, SentLog],
     label_owner: bool = False,
 ) -> None:
     if path is None:
@@ -402,7 +408,10 @@ def _write_metrics(
                     success=False,
                     managed_count=0,
                     conflicts=0,
-                    changes=dict.fromkeys((str(a) for a in Action), 0),
+                    # what the server acknowledged before the failure
+                    changes={str(a): sent[target.zone].applied.get(a, 0) for a in Action}
+                    if target.zone in sent
+                    else dict.fromkeys((str(a) for a in Action), 0),
                     duration_seconds=time.monotonic() - started.get(target.zone, time.monotonic()),
                     timestamp=now,
                     owner=target.owner.managed_by if label_owner else None,
@@ -420,6 +429,13 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
     started = {t.zone: t0 for t in loaded.targets}
     results: dict[dns.name.Name, ZoneResult] = {}
     errors: list[AgentError] = []
+    sent = {t.zone: SentLog() for t in loaded.targets}
+    # Before anything is read or sent: the files written after the changes
+    # must be writable, or a run would change the zone and then fail.
+    if args.metrics_file is not None:
+        check_metrics_writable(args.metrics_file)
+    if options.backup_dir is not None and not options.dry_run:
+        check_backup_dir(options.backup_dir)
     try:
         # Pre-flight: read and plan every zone, check every policy, before sending
         # anything anywhere.
@@ -432,7 +448,12 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
             started[target.zone] = time.monotonic()
             try:
                 results[target.zone] = sync_zone(
-                    target, conn, options, snapshot=first[target.zone][0], after_read=after_read
+                    target,
+                    conn,
+                    options,
+                    snapshot=first[target.zone][0],
+                    after_read=after_read,
+                    sent=sent[target.zone],
                 )
             except AgentError as exc:
                 if len(loaded.targets) == 1:
@@ -441,14 +462,36 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
                 errors.append(exc)
     except AgentError:
         _safe_metrics(
-            args.metrics_file, loaded.targets, results, started, label_owner=args.metrics_owner
+            args.metrics_file,
+            loaded.targets,
+            results,
+            started,
+            sent,
+            label_owner=args.metrics_owner,
         )
+        raise
+    except KeyboardInterrupt:  # SIGINT, or SIGTERM (`Terminated`)
+        _safe_metrics(
+            args.metrics_file,
+            loaded.targets,
+            results,
+            started,
+            sent,
+            label_owner=args.metrics_owner,
+        )
+        for zone, log_ in sent.items():
+            if (log_.messages or log_.in_flight) and zone not in results:
+                _error(
+                    f"zone {zone_text(zone)}: interrupted after the server had acknowledged "
+                    f"{log_.text()}: the zone is partly changed; run again to finish"
+                )
         raise
     _safe_metrics(
         args.metrics_file,
         loaded.targets,
         results,
         started,
+        sent,
         failed=bool(errors),
         label_owner=args.metrics_owner,
     )
@@ -480,13 +523,14 @@ def _safe_metrics(
     targets: Sequence[DesiredZone],
     results: dict[dns.name.Name, ZoneResult],
     started: dict[dns.name.Name, float],
+    sent: Mapping[dns.name.Name, SentLog],
     failed: bool = True,
     label_owner: bool = False,
 ) -> None:
     """Write metrics; on the error path a metrics failure must not hide the
     original error, so it is only logged."""
     try:
-        _write_metrics(path, targets, results, started, failed, label_owner)
+        _write_metrics(path, targets, results, started, failed, sent, label_owner)
     except AgentError as exc:
         if not failed:
             raise
@@ -603,6 +647,7 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_wanted(argv)
     handler = _configure_logging(debug)
+    previous = _handle_sigterm()
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -621,6 +666,9 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
             traceback.print_exc(file=sys.stderr)
         _error(str(exc))
         return exc.exit_code
+    except Terminated:
+        _error("terminated (SIGTERM)")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
@@ -637,7 +685,27 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         _error(f"unexpected {type(exc).__name__}: {exc}{hint}")
         return EXIT_ERROR
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         logging.getLogger().removeHandler(handler)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (systemd stopping the unit, or its timeout): unwound like
+    Ctrl-C, so temp files are removed, metrics record the failure and the run
+    says what it had sent; exit 143 (128 + 15), as a shell reports it."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    raise Terminated
+
+
+def _handle_sigterm() -> signal.Handlers | Callable[[int, FrameType | None], Any] | int | None:
+    """Install the SIGTERM handler (main thread only); returns the previous one."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def main_entry() -> None:

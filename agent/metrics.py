@@ -385,6 +385,38 @@ def _atomic_write(path: Path, text: str) -> None:
             os.close(dir_fd)
 
 
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temp files of ours left by a killed writer (SIGKILL, power loss).
+    Called under the lock: a live writer creates its temp file only while
+    holding it, so every temp file seen now is stale."""
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[^/]+\.tmp$")
+    for entry in path.parent.iterdir():
+        if pattern.match(entry.name):
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                log.info("removed stale temp file %s", entry)
+
+
+def check_metrics_writable(path: Path) -> None:
+    """Raise `MetricsError` unless the metrics file at `path` can be written:
+    its directory exists and takes our lock and temp files. Called before a
+    run sends anything, so an unwritable path is found before the zone changes.
+    Also removes stale temp files of ours."""
+    try:
+        with _locked(path, LOCK_TIMEOUT):
+            _remove_stale_temps(path)
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(fd)
+            Path(name).unlink()
+    except MetricsError as exc:
+        raise MetricsError(f"{exc}; nothing was sent") from None
+    except OSError as exc:
+        raise MetricsError(
+            f"cannot write metrics file {path}: {exc.strerror or exc}; check that its "
+            "directory exists and is writable by the agent; nothing was sent"
+        ) from None
+
+
 def write_metrics(
     path: Path, results: Sequence[ZoneMetrics], drop: Sequence[SeriesKey] = ()
 ) -> None:
@@ -402,6 +434,7 @@ def write_metrics(
     zones = [zone if owner is None else f"{zone} ({owner})" for zone, owner in keys]
     try:
         with _locked(path, LOCK_TIMEOUT):
+            _remove_stale_temps(path)
             existing = _read_existing(path)
             _atomic_write(path, render_metrics(existing, results, drop))
     except OSError as exc:

@@ -20,6 +20,12 @@ of being clobbered:
 Update order within a group: RRset deletes first (so a CNAME can replace
 owned data), then adds, then deletes of individual surplus RRs (so an
 RRset such as the apex NS is never empty in between).
+
+In a zone Knot signs itself, a CNAME that replaces data (or data that
+replaces a CNAME) in one message is silently dropped: the name still holds
+the RRSIG and NSEC of what was deleted. There the group also deletes the
+name's RRSIG and NSEC RRsets before the adds; Knot then re-signs the name
+(measured with NSEC and NSEC3 on Knot 3.2).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ TSIG_OVERHEAD = 100 + 255
 
 _CNAME = dns.rdatatype.CNAME
 _TXT = dns.rdatatype.TXT
+_SIGNATURES = (dns.rdatatype.RRSIG, dns.rdatatype.NSEC)
 
 
 class MessageTooBigError(AgentError):
@@ -120,7 +127,20 @@ def _prerequisites(msg: dns.update.UpdateMessage, group: NameGroup) -> None:
         require(group.name, _CNAME, None)
 
 
-def _updates(msg: dns.update.UpdateMessage, group: NameGroup) -> None:
+def swaps_cname(group: NameGroup) -> bool:
+    """Whether the group replaces data by a CNAME, or a CNAME by data."""
+    added = {c.rdtype for c in group.changes if _adds_data(c)}
+    deleted = {
+        c.rdtype
+        for c in group.changes
+        if c.action is Action.DELETE and c.current is not None and not c.release_only
+    }
+    return (_CNAME in added and bool(deleted - {_CNAME})) or (
+        _CNAME in deleted and bool(added - {_CNAME})
+    )
+
+
+def _updates(msg: dns.update.UpdateMessage, group: NameGroup, signed: bool = False) -> None:
     # 1. whole-RRset deletes and our markers going away
     for change in group.changes:
         if change.remove_marker:
@@ -130,6 +150,9 @@ def _updates(msg: dns.update.UpdateMessage, group: NameGroup) -> None:
         deleted = change.action is Action.DELETE and change.current is not None
         if deleted or (change.desired is not None and change.replaces_whole_rrset):
             msg.delete(change.name, change.rdtype)
+    if signed and swaps_cname(group):
+        for rdtype in _SIGNATURES:  # what still ties the name to its old type
+            msg.delete(group.name, rdtype)
     # 2. adds: new RRsets, missing RRs, re-added RRsets, our new markers
     for change in group.changes:
         if change.release_only:
@@ -155,33 +178,39 @@ def _updates(msg: dns.update.UpdateMessage, group: NameGroup) -> None:
 
 
 def build_group_message(
-    zone: dns.name.Name, groups: Iterable[NameGroup], key: TsigKey | None
+    zone: dns.name.Name,
+    groups: Iterable[NameGroup],
+    key: TsigKey | None,
+    signed: bool = False,
 ) -> dns.update.UpdateMessage:
-    """One UPDATE carrying `groups`: all prerequisites first, then all updates."""
+    """One UPDATE carrying `groups`: all prerequisites first, then all updates.
+    `signed`: the zone is DNSSEC-signed by the server (see the module notes)."""
     groups = list(groups)
     msg = _new_message(zone, key)
     for group in groups:
         _prerequisites(msg, group)
     for group in groups:
-        _updates(msg, group)
+        _updates(msg, group, signed)
     return msg
 
 
-def _unsigned_size(zone: dns.name.Name, groups: Sequence[NameGroup]) -> int:
+def _unsigned_size(zone: dns.name.Name, groups: Sequence[NameGroup], signed: bool) -> int:
     try:
-        return len(build_group_message(zone, groups, None).to_wire())
+        return len(build_group_message(zone, groups, None, signed).to_wire())
     except dns.exception.TooBig:
         return 1 << 20
 
 
-def _fit(zone: dns.name.Name, batch: list[NameGroup], budget: int) -> list[list[NameGroup]]:
+def _fit(
+    zone: dns.name.Name, batch: list[NameGroup], budget: int, signed: bool
+) -> list[list[NameGroup]]:
     """Split `batch` until each part really fits: the estimate sums standalone
     sizes, but names past offset 16,383 cannot be compression targets, so a
     large message can be bigger than the sum of its parts."""
-    if len(batch) == 1 or _unsigned_size(zone, batch) <= budget:
+    if len(batch) == 1 or _unsigned_size(zone, batch, signed) <= budget:
         return [batch]
     half = len(batch) // 2
-    return _fit(zone, batch[:half], budget) + _fit(zone, batch[half:], budget)
+    return _fit(zone, batch[:half], budget, signed) + _fit(zone, batch[half:], budget, signed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,12 +236,13 @@ def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
     """As `build_messages`, each message with the changes it carries."""
     zone = plan.zone
     budget = max_size - TSIG_OVERHEAD
-    base = _unsigned_size(zone, [])
+    signed = plan.signed
+    base = _unsigned_size(zone, [], signed)
     batches: list[list[NameGroup]] = []
     current: list[NameGroup] = []
     used = base
     for group in group_changes(plan.changes):
-        size = _unsigned_size(zone, [group]) - base
+        size = _unsigned_size(zone, [group], signed) - base
         if base + size > budget:
             raise MessageTooBigError(
                 f"the changes at {group.name.to_text()} need about {base + size} bytes, "
@@ -226,10 +256,10 @@ def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
         used += size
     if current:
         batches.append(current)
-    fitted = [part for batch in batches for part in _fit(zone, batch, budget)]
+    fitted = [part for batch in batches for part in _fit(zone, batch, budget, signed)]
     return [
         Batch(
-            build_group_message(zone, batch, key),
+            build_group_message(zone, batch, key, signed),
             tuple(change for group in batch for change in group.changes),
         )
         for batch in fitted
