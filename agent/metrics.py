@@ -402,6 +402,11 @@ def check_metrics_writable(path: Path) -> None:
     its directory exists and takes our lock and temp files. Called before a
     run sends anything, so an unwritable path is found before the zone changes.
     Also removes stale temp files of ours."""
+    if path.is_dir():
+        raise MetricsError(
+            f"metrics file {path} is a directory; give a file name in it, e.g. "
+            f"{path / 'dns_static_records.prom'}; nothing was sent"
+        )
     try:
         with _locked(path, LOCK_TIMEOUT):
             _remove_stale_temps(path)

@@ -50,6 +50,13 @@ SERVER_TYPES = frozenset(
 RRsetKey = tuple[dns.name.Name, dns.rdatatype.RdataType]
 
 
+def is_external_dns(text: str) -> bool:
+    """Whether a TXT text is an ExternalDNS registry record: ``heritage=external-dns``
+    first, as ExternalDNS reads it (quotes around it, as some providers keep
+    them, and the case do not matter)."""
+    return text.strip().strip('"').lower().startswith(EXTERNAL_DNS_HERITAGE)
+
+
 def marker_text(managed_by: str, rdtype: dns.rdatatype.RdataType) -> str:
     """The exact text of our marker for an RRset of ``rdtype``."""
     return f"heritage=nix,managed-by={managed_by},type={dns.rdatatype.to_text(rdtype)}"
@@ -110,6 +117,7 @@ class _ExternalDnsClaims:
     claims: dict[dns.name.Name, dns.name.Name] = field(default_factory=dict)
     guessed: set[dns.name.Name] = field(default_factory=set)  # claimed only by unfit markers
     unfit: list[dns.name.Name] = field(default_factory=list)
+    wildcards: bool | None = None  # whether any name of interest is a wildcard (lazy)
 
     def fitting(self, marker_text: str) -> set[str]:
         """Names the marker claims under the configured layouts; empty if it
@@ -129,12 +137,13 @@ class _ExternalDnsClaims:
         names = self.fitting(text)
         guessed = not names
         if guessed:
-            wildcards = any(n.startswith("*") for n in self.known)
-            names = any_readings(text, self.zone, wildcards)
+            if self.wildcards is None:
+                self.wildcards = any(n.startswith("*") for n in self.known)
+            names = any_readings(text, self.zone, self.wildcards)
         hits = [
             self.known[n]
-            for n in sorted(names)
-            if n in self.known and (not data_only or n in self.with_data)
+            for n in sorted(names & self.known.keys())
+            if not data_only or n in self.with_data
         ]
         if data_only and not hits:
             return False
@@ -179,7 +188,7 @@ def analyse(
             continue
         at_our_prefix = bool(name.labels) and name.labels[0].lower() == prefix
         for text in txt_texts(rrset):
-            if text.startswith(EXTERNAL_DNS_HERITAGE):
+            if is_external_dns(text):
                 markers.add((name, rdtype))
                 heritage.append(name)
                 continue

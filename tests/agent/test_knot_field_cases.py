@@ -222,3 +222,14 @@ def test_unwritable_metrics_or_backup_path_stops_before_sending(
     assert code == 1
     assert "nothing was sent" in err
     assert knot.serial("internal") == serial
+
+
+def test_metrics_path_that_is_a_directory_stops_before_sending(
+    knot: KnotServer, agent: AgentRun, tmp_path: Path
+) -> None:
+    serial = knot.serial("internal")
+    path = doc_file(tmp_path, [NS, rec("www", "A", "10.0.0.80")])
+    code, _, err = agent("apply", path, "--metrics-file", str(tmp_path))
+    assert code == 1
+    assert "is a directory" in err
+    assert knot.serial("internal") == serial
