@@ -722,10 +722,19 @@ let
   '';
 
   # builtins.derivation plus the `overrideAttrs` that nixpkgs' testers
-  # (testBuildFailure) expect.
+  # (testBuildFailure) expect. testBuildFailure sets `builder` to a package
+  # (`buildPackages.bash`, a directory): stdenv.mkDerivation never executes
+  # `builder` itself, but a plain derivation would, so a package given as
+  # builder is run through its main program, as `lib.getExe` would.
+  packageExe =
+    builder:
+    if builtins.isAttrs builder && builder ? outPath then
+      "${builder}/bin/${builder.meta.mainProgram or (builder.pname or "bash")}"
+    else
+      builder;
   mkDerivation =
     attrs:
-    builtins.derivation attrs
+    builtins.derivation (attrs // { builder = packageExe attrs.builder; })
     // {
       overrideAttrs =
         f: mkDerivation (attrs // (if builtins.isFunction f then f attrs else f));
