@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from checker.check import Report, check_documents
 from checker.document import DocumentJSON, InputError, load_document
+from checker.problems import printable
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -87,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     except InputError as exc:
         if args.format == "json":
             print(json.dumps({"valid": False, "error": str(exc), "problems": []}))
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_UNUSABLE
     report = check_documents(docs, strict=args.strict)
     if args.format == "json":

@@ -13,6 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
+from checker.problems import printable
+
 SUPPORTED_VERSION = 1
 
 
@@ -87,14 +89,6 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         return made
     counts = Counter(key for key, _ in pairs)
     return RepeatedKeys(pairs, [key for key, n in counts.items() if n > 1])
-
-
-def printable(text: str) -> str:
-    """``text`` safe to print: a lone surrogate (JSON's ``"\\ud800"``, which
-    no encoding can write) becomes its ``\\ud800`` escape."""
-    if text.isascii():
-        return text
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class InputError(Exception):

@@ -22,9 +22,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from checker.document import DocumentJSON, RepeatedKeys, printable
+from checker.document import DocumentJSON, RepeatedKeys
 from checker.names import NameSyntaxError, parse_absolute, parse_name
-from checker.problems import Location, Problem, Severity
+from checker.problems import Location, Problem, Severity, printable
 
 # Findings about meaning, where a shared zone or a deliberate choice makes
 # the rule's assumption wrong. Anything else is a record that could not be
@@ -125,7 +125,7 @@ class Accepted:
         head = problem.to_text(show_document=show_document).split("\n", 1)[0]
         head = head.replace(f"{problem.severity}[", "accepted[", 1)
         return (
-            f"{head}\n    reason: {self.exception.reason} "
+            f"{head}\n    reason: {printable(self.exception.reason)} "
             f"({self.exception.source}, was {problem.severity})"
         )
 

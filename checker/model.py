@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from checker.document import DocumentJSON, RepeatedKeys, printable
+from checker.document import DocumentJSON, RepeatedKeys
 from checker.names import DomainName, NameReader, NameSyntaxError, parse_absolute
-from checker.problems import Location, Problem, Severity
+from checker.problems import Location, Problem, Severity, printable
 from checker.rdata import T_TXT, Rdata, RdataError, RType, is_unquoted_txt, parse_rdata
 
 DEFAULT_TTL = 300

@@ -137,7 +137,9 @@ hostile_record = st.dictionaries(
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     records=st.lists(hostile_record, max_size=4),
     zone=hostile_text | st.just("internal"),

@@ -99,7 +99,7 @@ def record_soup(draw: st.DrawFn) -> Any:
     }
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=json_values | mutated_documents() | record_soup())
 def test_any_json_never_crashes(doc: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     path = tmp_path_factory.mktemp("doc") / "d.json"
@@ -170,7 +170,7 @@ def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
     return {"version": 1, "owner": {"prefix": "nix", "managedBy": "h"}, "zones": zone_json}
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=valid_documents())
 def test_generated_valid_documents_pass(doc: dict[str, Any]) -> None:
     report = check(doc)
@@ -227,7 +227,7 @@ def messy_documents(draw: st.DrawFn) -> Any:
     return {"version": 1, "owner": {"prefix": "nix", "managedBy": "m"}, "zones": zones}
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=messy_documents() | valid_documents(), seed=st.integers(0, 2**32))
 def test_order_never_matters(doc: Any, seed: int) -> None:
     before = check(doc)
@@ -236,7 +236,7 @@ def test_order_never_matters(doc: Any, seed: int) -> None:
     assert set(before.problems) == set(after.problems)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs=st.lists(messy_documents(), min_size=2, max_size=3), seed=st.integers(0, 2**32))
 def test_order_never_matters_across_owners(docs: list[Any], seed: int) -> None:
     for i, doc in enumerate(docs):
