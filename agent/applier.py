@@ -136,8 +136,8 @@ class ZoneResult:
 def check_snapshot(snapshot: ZoneSnapshot) -> None:
     """Refuse to plan against a zone that looks empty: a server that lost its
     zone must not make every name look free."""
-    apex_ns = snapshot.get(snapshot.origin, dns.rdatatype.NS)
-    if apex_ns is None or len(snapshot.rrsets) < 2:
+    # (the SOA is always there, so apex NS also means at least two RRsets)
+    if dns.rdatatype.NS not in snapshot.types_at(snapshot.origin):
         raise TransferError(
             f"zone {zone_text(snapshot.origin)} as read has no NS records at its apex "
             "(it looks empty); refusing to plan against it -- check the server's zone"
@@ -247,35 +247,41 @@ def sync_zone(
     options: SyncOptions,
     *,
     snapshot: ZoneSnapshot | None = None,
+    plan: ZonePlan | None = None,
     after_read: AfterRead | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ZoneResult:
     """Converge one zone (or, with ``dry_run``, only plan it).
 
-    `snapshot` is a fresh read to start from (the caller's pre-flight read);
-    `after_read` is called after every read (tests inject concurrent writes).
+    `snapshot` is a fresh read to start from (the caller's pre-flight read)
+    and `plan` the plan already made from it, if any: every read is planned
+    once. `after_read` is called after every read (tests inject concurrent
+    writes).
     Raises `AgentError` subclasses; `PrerequisiteFailed`/`ServerFailure` only
-    once the retries are used up.
+    once the retries are used up; `MessageTooBigError` before anything is sent.
     """
     run = _Progress(target.zone, options.dry_run)
     zname = zone_text(target.zone)
+    if snapshot is None:
+        plan = None
     while True:
         run.attempts += 1
         if snapshot is None:
             snapshot = _read_checked(target.zone, conn)
         if after_read is not None:
             after_read(snapshot, run.attempts)
-        plan = make_plan(target, snapshot, options)
+        if plan is None:
+            plan = make_plan(target, snapshot, options)
         if run.first_plan is None:
             run.first_plan, run.serial_before = plan, snapshot.serial
             _log_plan(plan)
         check_policy(plan, options)
         if plan.in_sync or options.dry_run:
             return run.result(plan, snapshot.serial)
+        batches = build_batches(plan, conn.key, options.max_message_size)
         if options.backup_dir is not None and run.backup is None:
             run.backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
             log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, run.backup)
-        batches = build_batches(plan, conn.key, options.max_message_size)
         sent: list[Change] = []
         try:
             for batch in batches:
@@ -294,7 +300,7 @@ def sync_zone(
                 ) from None
             delay = _backoff(run.attempts, options)
             log.warning("%s: %s; re-reading and retrying in %.2fs", zname, exc, delay)
-            snapshot = None
+            snapshot, plan = None, None
             sleep(delay)
             continue
         # Verify: re-read; nothing we sent may still be planned.
@@ -317,8 +323,9 @@ def sync_zone(
                 f"{run.attempts} attempts: another writer keeps changing the zone; re-run later"
             )
         # New changes appeared (another writer meanwhile): go round again with
-        # the verification read.
+        # the verification read and its plan.
         log.info("%s: the zone changed meanwhile; planning again", zname)
+        plan = after
 
 
 def _log_summary(result: ZoneResult) -> None:

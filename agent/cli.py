@@ -358,8 +358,9 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
         for target in loaded.targets:
             started[target.zone] = time.monotonic()
             try:
+                snapshot, plan = first[target.zone]
                 results[target.zone] = sync_zone(
-                    target, conn, options, snapshot=first[target.zone][0], after_read=after_read
+                    target, conn, options, snapshot=snapshot, plan=plan, after_read=after_read
                 )
             except AgentError as exc:
                 if len(loaded.targets) == 1:

@@ -105,6 +105,14 @@ def _looks_encrypted(text: str) -> bool:
         return False
 
 
+def _may_be_marker(rdata: bytes) -> bool:
+    """Whether a TXT RR (RDATA in wire form) may hold a marker: its text
+    contains ``heritage=``, or it could be an encrypted ExternalDNS value
+    (38+ characters), or it is split into several strings (which could hide
+    either). Cheap, and never false for a marker."""
+    return b"heritage=" in rdata or len(rdata) >= 39 or rdata[:1] != bytes([len(rdata) - 1])
+
+
 def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
     """Find every claim in the zone: ours, other owners', ExternalDNS, DHCP."""
     prefix = owner.prefix_label
@@ -114,14 +122,19 @@ def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
     external: dict[dns.name.Name, dns.name.Name] = {}
     dhcp: set[dns.name.Name] = set()
     markers: set[RRsetKey] = set()
-    names_with_data = {name for (name, rdtype) in snapshot.rrsets if rdtype != dns.rdatatype.TXT}
+    rdtype = dns.rdatatype.TXT
 
-    for (name, rdtype), rrset in snapshot.rrsets.items():
-        if rdtype == dns.rdatatype.DHCID:
-            dhcp.add(name)
+    def has_data(name: dns.name.Name) -> bool:
+        return any(t != dns.rdatatype.TXT for t in snapshot.types_at(name))
+
+    dhcp.update(snapshot.dhcid_names())
+    # Markers are found through the snapshot's index: only TXT RRsets that may
+    # hold one are decoded, never the rest of the zone.
+    for name in snapshot.txt_names():
+        if not any(_may_be_marker(raw) for raw in snapshot.raw_rdatas(name, rdtype)):
             continue
-        if rdtype != dns.rdatatype.TXT:
-            continue
+        rrset = snapshot.get(name, rdtype)
+        assert rrset is not None
         at_our_prefix = bool(name.labels) and name.labels[0].lower() == prefix
         for text in txt_texts(rrset):
             if text.startswith(EXTERNAL_DNS_HERITAGE):
@@ -150,7 +163,7 @@ def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
                 markers.add((name, rdtype))  # a nix marker we cannot map: leave it alone
                 continue
             if _looks_encrypted(text):
-                hidden = [n for n in _external_dns_claims(name) if n in names_with_data]
+                hidden = [n for n in _external_dns_claims(name) if has_data(n)]
                 if hidden:
                     markers.add((name, rdtype))
                     for n in hidden:

@@ -19,7 +19,7 @@ deleted: then we only drop our marker (release).
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
 from collections.abc import Sequence
 
 import dns.name
@@ -65,9 +65,16 @@ def desired_rrsets(records: Sequence[Record]) -> dict[RRsetKey, tuple[dns.rrset.
     return grouped
 
 
+@functools.cache
+def _marker_rdata(managed_by: str, rdtype: int) -> dns.rdata.Rdata:
+    """Our marker's TXT RDATA for `rdtype` (the same at every name)."""
+    text = marker_text(managed_by, dns.rdatatype.RdataType.make(rdtype))
+    return dns.rdata.from_text(_IN, _TXT, f'"{text}"')
+
+
 def _marker_rr(owner: Owner, name: dns.name.Name, rdtype: int, ttl: int) -> dns.rrset.RRset:
-    text = marker_text(owner.managed_by, dns.rdatatype.RdataType.make(rdtype))
-    return dns.rrset.from_text(marker_name(owner.prefix, name), ttl, _IN, _TXT, f'"{text}"')
+    rdata = _marker_rdata(owner.managed_by, rdtype)
+    return dns.rrset.from_rdata(marker_name(owner.prefix, name), ttl, rdata)
 
 
 def _same_data(a: dns.rrset.RRset, b: dns.rrset.RRset) -> bool:
@@ -95,10 +102,6 @@ def plan_zone(
     changes: list[Change] = []
     conflicts: list[Conflict] = []
     warnings: list[str] = []
-
-    types_at: dict[dns.name.Name, set[dns.rdatatype.RdataType]] = defaultdict(set)
-    for name, rdtype in snapshot.rrsets:
-        types_at[name].add(rdtype)
 
     def change(
         action: Action,
@@ -131,7 +134,7 @@ def plan_zone(
         """Types at ``name`` that are not ours-and-going-away and not DNSSEC."""
         return {
             t
-            for t in types_at.get(name, set())
+            for t in snapshot.types_at(name)
             if t not in _CNAME_COMPANIONS
             and not ((name, t) in own.ours and (name, t) not in desired)
         }
