@@ -12,7 +12,9 @@ STAMP := $(VENV)/.installed
 # binary -> Debian package that provides it
 APT_NEEDS := knotd:knot kdig:knot-dnsutils knsupdate:knot-dnsutils \
              nsupdate:bind9-dnsutils nix-instantiate:nix-bin \
-             kea-dhcp-ddns:kea-dhcp-ddns-server
+             kea-dhcp-ddns:kea-dhcp-ddns-server \
+             kea-dhcp4:kea-dhcp4-server kea-dhcp6:kea-dhcp6-server \
+             prometheus-node-exporter:prometheus-node-exporter promtool:prometheus
 
 .PHONY: help deps venv lint typecheck pytest test demo bench clean
 

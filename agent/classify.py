@@ -9,7 +9,8 @@ Every RRset of a zone is sorted into one category:
   another prefix; and those markers;
 * ``external-dns`` -- names claimed by ExternalDNS markers (old ``k8s.<name>``,
   current ``k8s.<type>-<name>``, encrypted values) and the markers themselves;
-* ``dhcp`` -- every RRset of a name that holds a DHCID, the DHCID included;
+* ``dhcp`` -- every RRset of a name that holds a DHCID, the DHCID included,
+  and (with ``--kea-config``) the unmarked RRsets at names Kea reserves;
 * ``server`` -- SOA and DNSSEC types the server maintains;
 * ``static-candidate`` -- everything else (the apex NS included): what a
   user reviews and pastes into the Nix configuration.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -71,7 +72,7 @@ SECTION_TITLES: dict[Category, str] = {
     Category.OURS: "ours (marked under the owner prefix)",
     Category.OTHER_OWNER: "other owners (nix markers of another id or prefix)",
     Category.EXTERNAL_DNS: "ExternalDNS (claimed by k8s markers)",
-    Category.DHCP: "DHCP (names with a DHCID, Kea DHCP-DDNS)",
+    Category.DHCP: "DHCP (names with a DHCID, or reserved in the Kea configuration)",
     Category.STATIC_CANDIDATE: "static candidates (no marker, no DHCID: review, then add to Nix)",
 }
 
@@ -111,13 +112,18 @@ class Entry:
 
 
 def classify_snapshot(
-    snapshot: ZoneSnapshot, owner_prefix: str, managed_by: str | None = None
+    snapshot: ZoneSnapshot,
+    owner_prefix: str,
+    managed_by: str | None = None,
+    reserved: Mapping[dns.name.Name, str] | None = None,
 ) -> list[Entry]:
     """Every RRset of `snapshot` with its category and a detail, in canonical
     name order. Markers are filed under the owner they speak for.
 
     Without `managed_by` every nix marker under `owner_prefix` counts as ours
     (the detail names its managed-by id); with it, other ids are other owners.
+    `reserved` (name -> why, from `agent.kea_config`) files the unmarked
+    RRsets at names a DHCP server reserves under DHCP.
     """
     owner = Owner(prefix=owner_prefix, managed_by=managed_by or _ANY_ID)
     ownership = analyse(snapshot, owner)
@@ -141,6 +147,8 @@ def classify_snapshot(
             category, detail = _marker_category(
                 rrset, prefix, managed_by, claims_by_marker.get(rrset.name, []), snapshot
             )
+        elif category == Category.STATIC_CANDIDATE and reserved and rrset.name in reserved:
+            category, detail = Category.DHCP, reserved[rrset.name]
         entries.append(Entry(rrset, category, detail))
     return entries
 
@@ -200,13 +208,14 @@ def render_classification(
     *,
     managed_by: str | None = None,
     default_ttl: int = DEFAULT_TTL,
+    reserved: Mapping[dns.name.Name, str] | None = None,
 ) -> str:
     """The classification of `snapshot` as ``text`` (sections with counts),
     ``json`` (a list of ``{name, type, ttl, data, category, detail}``) or
     ``nix`` (the static candidates as a dns.nix-shaped zone for
     ``services.dnsStaticRecords.zones."<zone>"``; TTLs equal to
-    `default_ttl` are left out)."""
-    entries = classify_snapshot(snapshot, owner_prefix, managed_by)
+    `default_ttl` are left out). `reserved` as for `classify_snapshot`."""
+    entries = classify_snapshot(snapshot, owner_prefix, managed_by, reserved)
     if fmt == "text":
         return _render_text(snapshot, owner_prefix, entries)
     if fmt == "json":

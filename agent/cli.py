@@ -40,6 +40,7 @@ from agent.applier import (
 )
 from agent.classify import render_classification
 from agent.errors import AgentError, InputError, UsageError
+from agent.kea_config import read_reservations, reserved_names
 from agent.keyfile import TsigKey, load_key_file
 from agent.metrics import ZoneMetrics, write_metrics
 from agent.plan import Action, ZonePlan
@@ -141,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--owner-prefix", default="nix", help="marker prefix (default nix)")
     classify.add_argument("--managed-by", default=None, help="our managed-by id (optional)")
     classify.add_argument("--format", choices=("text", "json", "nix"), default="text")
+    classify.add_argument(
+        "--kea-config",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="Kea DHCPv4/DHCPv6 configuration: its reserved host names are filed under DHCP "
+        "(repeatable)",
+    )
     return parser
 
 
@@ -432,10 +442,11 @@ def _print_result(result: ZoneResult) -> None:
 def cmd_classify(args: argparse.Namespace) -> int:
     key = load_key_file(args.key_file)
     zone = _parse_zone(args.zone)
+    reserved = reserved_names(read_reservations(args.kea_config))
     conn = _connection(args, key)
     snapshot = read_zone(conn.server, conn.port, zone, conn.key, conn.timeout)
     text = render_classification(
-        snapshot, args.owner_prefix, args.format, managed_by=args.managed_by
+        snapshot, args.owner_prefix, args.format, managed_by=args.managed_by, reserved=reserved
     )
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK

@@ -191,6 +191,8 @@ let
       types.attrsOf dnsLib.types.subzone;
 in
 {
+  imports = [ ./alerts.nix ];
+
   options.services.dnsStaticRecords = {
     enable = mkEnableOption "declarative static DNS records synchronised into Knot by RFC 2136 updates";
 

@@ -21,6 +21,7 @@ python3Packages.buildPythonApplication {
       ../checker
       ../agent
       ../tests
+      ../alerts
     ];
   };
 

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.knot", "tests.fixtures.kea", "tests.fixtures.writers"]
+pytest_plugins = [
+    "tests.fixtures.knot",
+    "tests.fixtures.kea",
+    "tests.fixtures.writers",
+    "tests.fixtures.node_exporter",
+]
 
 #: tool -> Debian package; every one is used by some test against a real peer.
 REQUIRED_TOOLS = {
@@ -24,8 +29,12 @@ REQUIRED_TOOLS = {
     "knsupdate": "knot-dnsutils",
     "nsupdate": "bind9-dnsutils",
     "kea-dhcp-ddns": "kea-dhcp-ddns-server",
+    "kea-dhcp4": "kea-dhcp4-server",
+    "kea-dhcp6": "kea-dhcp6-server",
     "nix-instantiate": "nix-bin",
     "nix-build": "nix-bin",
+    "prometheus-node-exporter": "prometheus-node-exporter",
+    "promtool": "prometheus",
 }
 _PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
 

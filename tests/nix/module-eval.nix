@@ -69,6 +69,10 @@ let
           type = types.bool;
           default = false;
         };
+        services.prometheus.ruleFiles = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+        };
       };
       config._module.args.pkgs = {
         buildPackages.python3 = builtins.dirOf (builtins.dirOf python);
@@ -101,6 +105,7 @@ in
     timers = config.systemd.timers;
     tmpfiles = config.systemd.tmpfiles.rules;
     groups = builtins.attrNames config.users.groups;
+    ruleFiles = map toString config.services.prometheus.ruleFiles;
     checkedDocument =
       if config.services.dnsStaticRecords.enable then
         config.services.dnsStaticRecords.checkedDocument.drvPath

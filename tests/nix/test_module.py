@@ -219,6 +219,19 @@ def test_metrics_directory_is_created_and_writable(module: Module) -> None:
     assert result["groups"] == ["dns-static-records-files"]
 
 
+def test_alert_rules_go_to_prometheus_only_when_asked(module: Module) -> None:
+    assert module.eval(_config("metrics.enable = true;"))["ruleFiles"] == []
+    rule_files = module.eval(_config("metrics.enable = true; metrics.alertRules = true;"))[
+        "ruleFiles"
+    ]
+    assert len(rule_files) == 1
+    shipped = REPO / "alerts" / "dns-static-records.rules.yml"
+    assert Path(rule_files[0]).read_text() == shipped.read_text()
+    assert (
+        module.eval("{ services.dnsStaticRecords.metrics.alertRules = true; }")["ruleFiles"] == []
+    )
+
+
 def test_backup_dir_outside_state_directory(module: Module) -> None:
     result = module.eval(_config('backupDir = "/srv/dns-backups";'))
     sc = result["services"]["dns-static-sync-internal"]["serviceConfig"]
