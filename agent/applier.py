@@ -43,7 +43,7 @@ from agent.errors import (
 )
 from agent.keyfile import TsigKey
 from agent.plan import Action, Change, ZonePlan
-from agent.planner import plan_zone
+from agent.planner import DesiredRRsets, desired_rrsets, plan_zone
 from agent.render_plan import change_lines, conflict_line, relative, summary, zone_text
 from agent.update_builder import DEFAULT_MAX_SIZE, build_batches
 from agent.zone_reader import ZoneSnapshot, read_zone
@@ -182,7 +182,14 @@ def read_and_plan(
     return snapshot, make_plan(target, snapshot, options)
 
 
-def make_plan(target: DesiredZone, snapshot: ZoneSnapshot, options: SyncOptions) -> ZonePlan:
+def make_plan(
+    target: DesiredZone,
+    snapshot: ZoneSnapshot,
+    options: SyncOptions,
+    desired: DesiredRRsets | None = None,
+) -> ZonePlan:
+    """The plan for `target` from `snapshot` (`desired`: its records grouped
+    into RRsets, if already done)."""
     return plan_zone(
         target.zone,
         target.records,
@@ -190,6 +197,7 @@ def make_plan(target: DesiredZone, snapshot: ZoneSnapshot, options: SyncOptions)
         target.owner,
         target.default_ttl,
         adopt=options.adopt,
+        desired=desired,
     )
 
 
@@ -262,6 +270,7 @@ def sync_zone(
     """
     run = _Progress(target.zone, options.dry_run)
     zname = zone_text(target.zone)
+    desired: DesiredRRsets | None = None
     if snapshot is None:
         plan = None
     while True:
@@ -271,7 +280,9 @@ def sync_zone(
         if after_read is not None:
             after_read(snapshot, run.attempts)
         if plan is None:
-            plan = make_plan(target, snapshot, options)
+            if desired is None:
+                desired = desired_rrsets(target.records)
+            plan = make_plan(target, snapshot, options, desired)
         if run.first_plan is None:
             run.first_plan, run.serial_before = plan, snapshot.serial
             _log_plan(plan)
@@ -305,7 +316,9 @@ def sync_zone(
             continue
         # Verify: re-read; nothing we sent may still be planned.
         snapshot = _read_checked(target.zone, conn)
-        after = make_plan(target, snapshot, options)
+        if desired is None:
+            desired = desired_rrsets(target.records)
+        after = make_plan(target, snapshot, options, desired)
         sent_keys = {_key(c) for c in sent}
         ignored = [c for c in after.changes if _key(c) in sent_keys]
         if ignored:

@@ -26,6 +26,8 @@ import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
 import dns.rrset
 
 from agent.ownership import Ownership, analyse, marker_name, marker_text
@@ -48,13 +50,37 @@ def to_name(text: str) -> dns.name.Name:
     return dns.name.from_text(text)
 
 
-def desired_rrsets(records: Sequence[Record]) -> dict[RRsetKey, tuple[dns.rrset.RRset, str]]:
+DesiredRRsets = dict[RRsetKey, tuple[dns.rrset.RRset, str]]
+
+
+def canonical_order(name: dns.name.Name) -> tuple[bytes, ...]:
+    """A sort key giving DNSSEC canonical name order (RFC 4034 §6.1), as
+    `dns.name.Name` comparison does, without its per-comparison cost."""
+    return tuple(label.lower() for label in reversed(name.labels))
+
+
+def _rdata(rdtype: dns.rdatatype.RdataType, text: str) -> dns.rdata.Rdata:
+    """RDATA from the checker's presentation text; addresses by their class's
+    constructor (which validates them) instead of the zone-file tokenizer."""
+    if rdtype == dns.rdatatype.A:
+        return dns.rdtypes.IN.A.A(_IN, rdtype, text)  # type: ignore[no-untyped-call]
+    if rdtype == dns.rdatatype.AAAA:
+        return dns.rdtypes.IN.AAAA.AAAA(_IN, rdtype, text)  # type: ignore[no-untyped-call]
+    return dns.rdata.from_text(_IN, rdtype, text)
+
+
+def desired_rrsets(records: Sequence[Record]) -> DesiredRRsets:
     """Group checked records into dnspython RRsets, each with its first source."""
-    grouped: dict[RRsetKey, tuple[dns.rrset.RRset, str]] = {}
+    grouped: DesiredRRsets = {}
+    names: dict[tuple[bytes, ...], dns.name.Name] = {}
     for record in records:
-        name = to_name(record.owner.to_text())
+        labels = record.owner.labels
+        name = names.get(labels)
+        if name is None:
+            absolute = labels if labels[-1:] == (b"",) else (*labels, b"")
+            name = names[labels] = dns.name.Name(absolute)
         rdtype = dns.rdatatype.RdataType.make(str(record.rtype))
-        rdata = dns.rdata.from_text(_IN, rdtype, record.rdata.to_text())
+        rdata = _rdata(rdtype, record.rdata.to_text())
         key = (name, rdtype)
         if key not in grouped:
             rrset = dns.rrset.RRset(name, _IN, rdtype)
@@ -95,10 +121,15 @@ def plan_zone(
     default_ttl: int,
     *,
     adopt: bool = True,
+    desired: DesiredRRsets | None = None,
 ) -> ZonePlan:
-    """Compute the changes that bring the zone to the desired records."""
+    """Compute the changes that bring the zone to the desired records.
+
+    `desired` is ``desired_rrsets(records)`` when the caller already made it
+    (a run plans the same records against several reads)."""
     own = analyse(snapshot, owner)
-    desired = desired_rrsets(records)
+    if desired is None:
+        desired = desired_rrsets(records)
     changes: list[Change] = []
     conflicts: list[Conflict] = []
     warnings: list[str] = []
@@ -139,7 +170,7 @@ def plan_zone(
             and not ((name, t) in own.ours and (name, t) not in desired)
         }
 
-    for key in sorted(desired, key=lambda k: (k[0], int(k[1]))):
+    for key in sorted(desired, key=lambda k: (canonical_order(k[0]), int(k[1]))):
         name, rdtype = key
         want, source = desired[key]
         current = snapshot.get(name, rdtype)
@@ -197,7 +228,7 @@ def plan_zone(
                 )
             )
 
-    for key in sorted(own.ours - desired.keys(), key=lambda k: (k[0], int(k[1]))):
+    for key in sorted(own.ours - desired.keys(), key=lambda k: (canonical_order(k[0]), int(k[1]))):
         name, rdtype = key
         current = snapshot.get(name, rdtype)
         if name == zone and rdtype == _NS and current is not None:
@@ -221,8 +252,10 @@ def plan_zone(
             continue
         changes.append(change(Action.DELETE, key, None, "", remove_marker=True))
 
-    changes.sort(key=lambda c: (c.name, c.action is not Action.DELETE, int(c.rdtype)))
-    conflicts.sort(key=lambda c: (c.name, int(c.rdtype)))
+    changes.sort(
+        key=lambda c: (canonical_order(c.name), c.action is not Action.DELETE, int(c.rdtype))
+    )
+    conflicts.sort(key=lambda c: (canonical_order(c.name), int(c.rdtype)))
     return ZonePlan(
         zone=zone,
         serial=snapshot.serial,

@@ -131,23 +131,26 @@ class ZoneSnapshot:
         transfer would carry it). Raises `ValueError` without an absolute
         origin or an SOA at it."""
         blob = bytearray()
-        by_name: dict[Labels, list[int]] = {}
-        txt: list[Labels] = []
-        dhcid: list[Labels] = []
+        names: array[int] = array("I")
+        headers: array[int] = array("I")
         for (name, rdtype), rrset in rrsets.items():
-            labels = _labels_of(name)
-            owner = dns.name.Name(labels).to_wire() or b""
+            owner = name.to_wire() or b""
             value = int(rdtype)
             for rdata in rrset:
                 data = rdata.to_wire()
+                names.append(len(blob))
                 blob += owner
-                header = len(blob)
+                headers.append(len(blob))
                 blob += _RR_HEADER.pack(value, _CLASS_IN, rrset.ttl, len(data))
                 blob += data
-                _file(by_name, txt, dhcid, labels, header, value)
         if len(blob) >= _MAX_BLOB:
             raise ValueError("too many records for a snapshot built from RRsets")
-        self._setup(origin, serial, [bytes(blob)], by_name, txt, dhcid)
+        index = _Index(origin.canonicalize().labels)
+        try:
+            index.add(bytes(blob), names, headers, len(headers))
+        except _MalformedError as exc:
+            raise ValueError(f"not a zone snapshot: {exc}") from None
+        self._setup(origin, serial, index.wires, index.by_name, index.txt, index.dhcid)
 
     @classmethod
     def _indexed(
@@ -369,25 +372,6 @@ class _RRsetView(Mapping[RRsetKey, dns.rrset.RRset]):
 
     def __repr__(self) -> str:
         return f"<{len(self)} RRsets>"
-
-
-def _file(
-    by_name: dict[Labels, list[int]],
-    txt: list[Labels],
-    dhcid: list[Labels],
-    labels: Labels,
-    packed: int,
-    value: int,
-) -> None:
-    """File one record (already packed with its place) under its owner name."""
-    positions = by_name.get(labels)
-    if positions is None:
-        by_name[labels] = positions = []
-    positions.append(packed << 16 | value)
-    if value == _TYPE_TXT:
-        txt.append(labels)
-    elif value == _TYPE_DHCID:
-        dhcid.append(labels)
 
 
 def read_zone(
@@ -716,10 +700,10 @@ def _raise_for_rcode(rcode: int, tsig_error: int | None, key: TsigKey, zone_text
 # Owner names are decoded here with a per-message cache of compression targets;
 # the common owner -- one label, then a pointer to a name already decoded -- is
 # taken inline. Each record is filed under its owner name as one int (see
-# `_file`); RDATA stays in the message until asked for.
+# `_Index`); RDATA stays in the message until asked for.
 #
-# When an RRset is asked for, A, AAAA, PTR, CNAME and NS -- the bulk of DHCP and
-# ExternalDNS zones -- are built by a fast path that sets the same attributes
+# When an RRset is asked for, A, AAAA, TXT, PTR, CNAME and NS -- the bulk of DHCP
+# and ExternalDNS zones and their markers -- are built by a fast path that sets the same attributes
 # dnspython's constructors would, skipping their re-validation of values that
 # came straight off the wire (dnspython spends ~15 us per record there).
 # `_fast_paths_agree()` checks at first use, against dnspython's own wire
@@ -734,7 +718,7 @@ _RDATA_CLASSES: dict[int, type[dns.rdata.Rdata]] = {
     rdtype: dns.rdata.get_rdata_class(  # type: ignore[no-untyped-call]
         dns.rdataclass.IN, dns.rdatatype.RdataType.make(rdtype)
     )
-    for rdtype in (_TYPE_A, _TYPE_AAAA, *_NAME_TYPES)
+    for rdtype in (_TYPE_A, _TYPE_AAAA, _TYPE_TXT, *_NAME_TYPES)
 }
 _set_attribute = object.__setattr__
 
@@ -783,7 +767,9 @@ def _decode_labels(
 
 
 def _too_long(labels: Labels) -> bool:
-    return sum(len(label) for label in labels) + len(labels) > 255
+    """More than 255 octets in wire form (RFC 1035 §3.1): the labels joined by
+    dots are one octet shorter than that."""
+    return len(b".".join(labels)) > 254
 
 
 def _make_name(labels: tuple[bytes, ...]) -> dns.name.Name:
@@ -813,6 +799,17 @@ def _fast_rdata(
         if rdlength != 16:
             raise _MalformedError("AAAA record of wrong length")
         _set_attribute(rdata, "address", dns.ipv6.inet_ntoa(wire[start:end]))
+    elif rdtype == _TYPE_TXT:
+        strings: list[bytes] = []
+        while start < end:
+            length = wire[start]
+            start += 1 + length
+            if start > end:
+                raise _MalformedError("TXT string longer than its RDATA")
+            strings.append(wire[start - length : start])
+        if not strings:
+            raise _MalformedError("TXT record without a string")
+        _set_attribute(rdata, "strings", tuple(strings))
     else:
         if _skip_name(wire, start) != end:
             raise _MalformedError("name RDATA of wrong length")
@@ -837,6 +834,7 @@ def _fast_paths_agree() -> bool:
     samples = {
         _TYPE_A: bytes([10, 1, 2, 3]),
         _TYPE_AAAA: bytes.fromhex("fd000000000000000000000000000001"),
+        _TYPE_TXT: b'\x03a b\x00\x05q"\\;x',
         **dict.fromkeys(_NAME_TYPES, b"\x03Ns0\x08internal\x00"),
     }
     try:
@@ -884,63 +882,87 @@ def _use_fast_path() -> bool:
     return _fast_path_ok
 
 
+class _Index:
+    """Files the records of one message after another under their owner names.
+
+    `by_name` maps owner labels to one int per record: message number << 40 |
+    offset of its type field << 16 | its type. `txt` and `dhcid` list the
+    owners of TXT and DHCID records (zone-wide facts the ownership analysis
+    needs). Records outside the zone, of a class other than IN or with a bad
+    owner name raise `_MalformedError`; DNSSEC records Knot maintains are
+    counted in `skipped` and left out.
+    """
+
+    def __init__(self, zone: Labels) -> None:
+        self.zone = zone
+        self.wires: list[bytes] = []
+        self.by_name: dict[Labels, list[int]] = {}
+        self.txt: list[Labels] = []
+        self.dhcid: list[Labels] = []
+        self.skipped = 0
+
+    def add(self, wire: bytes, names: array[int], headers: array[int], count: int) -> None:
+        """File the first `count` records of `wire`, whose owner names and type
+        fields start at `names[i]` and `headers[i]`."""
+        by_name, zone, depth = self.by_name, self.zone, len(self.zone)
+        base = len(self.wires) << _OFFSET_BITS
+        self.wires.append(wire)
+        cache: dict[int, Labels] = {}
+        for offset, header in zip(names[:count], headers[:count], strict=True):
+            value = wire[header] << 8 | wire[header + 1]
+            if value in _DNSSEC_VALUES:
+                self.skipped += 1
+                continue
+            if wire[header + 2] or wire[header + 3] != _CLASS_IN:
+                rdclass = wire[header + 2] << 8 | wire[header + 3]
+                raise _MalformedError(f"a record of class {rdclass}, not IN")
+            # the common owner: one label, then a pointer to a name seen before
+            labels: Labels | None = None
+            length = wire[offset]
+            if 0 < length < 64 and wire[offset + 1 + length] >= 0xC0:
+                after = offset + 1 + length
+                target = ((wire[after] & 0x3F) << 8) | wire[after + 1]
+                suffix = cache.get(target) if target < offset else None
+                if suffix is not None:
+                    labels = cache[offset] = (wire[offset + 1 : after].lower(), *suffix)
+            if labels is None:
+                labels = _decode_labels(wire, offset, cache, lower=True)
+            positions = by_name.get(labels)
+            if positions is None:
+                if labels[-depth:] != zone:
+                    raise _MalformedError("a record outside the zone")
+                if len(labels) > 4 and _too_long(labels):  # 3 labels fit anyway
+                    raise _MalformedError("name longer than 255 octets")
+                positions = by_name[labels] = []
+            positions.append((base | header) << 16 | value)
+            if value == _TYPE_TXT:
+                self.txt.append(labels)
+            elif value == _TYPE_DHCID:
+                self.dhcid.append(labels)
+
+
 def _build_snapshot(messages: list[_Message], zone: dns.name.Name, zone_text: str) -> ZoneSnapshot:
     """Index every answer record by owner name; decode only the SOA."""
-    by_name: dict[Labels, list[int]] = {}
-    txt: list[Labels] = []
-    dhcid: list[Labels] = []
     canonical_zone = zone.canonicalize()
-    zone_labels = canonical_zone.labels
-    depth = len(zone_labels)
-    skipped = 0
+    index = _Index(canonical_zone.labels)
     last = len(messages) - 1
     try:
         for number, message in enumerate(messages):
-            wire = message.wire
-            cache: dict[int, tuple[bytes, ...]] = {}
-            names = message.names
-            headers = message.headers
-            base = number << _OFFSET_BITS
-            count = len(headers) - 1 if number == last else len(headers)  # closing SOA
-            for index in range(count):
-                header = headers[index]
-                value = wire[header] << 8 | wire[header + 1]
-                if value in _DNSSEC_VALUES:
-                    skipped += 1
-                    continue
-                if wire[header + 2] != 0 or wire[header + 3] != _CLASS_IN:
-                    rdclass = wire[header + 2] << 8 | wire[header + 3]
-                    raise _MalformedError(f"a record of class {rdclass}, not IN")  # noqa: TRY301
-                offset = names[index]
-                length = wire[offset]
-                labels: Labels | None = None
-                if 0 < length < 64:
-                    after = offset + 1 + length
-                    if wire[after] >= 0xC0:
-                        target = ((wire[after] & 0x3F) << 8) | wire[after + 1]
-                        suffix = cache.get(target) if target < offset else None
-                        if suffix is not None:
-                            labels = (wire[offset + 1 : after].lower(), *suffix)
-                if labels is None:
-                    labels = _decode_labels(wire, offset, cache, lower=True)
-                if labels not in by_name:
-                    if labels[-depth:] != zone_labels:
-                        raise _MalformedError("a record outside the zone")  # noqa: TRY301
-                    if _too_long(labels):
-                        raise _MalformedError("name longer than 255 octets")  # noqa: TRY301
-                _file(by_name, txt, dhcid, labels, base | header, value)
+            count = len(message.headers) - (number == last)  # the closing SOA
+            index.add(message.wire, message.names, message.headers, count)
     except (_MalformedError, IndexError) as exc:
         raise TransferError(
             f"AXFR of {zone_text} holds a record that cannot be decoded ({exc}); "
             "nothing was changed"
         ) from None
-    if skipped:
-        log.debug("AXFR %s: left out %d DNSSEC records Knot maintains", zone_text, skipped)
-    soa_places = [p for p in by_name.get(zone_labels, ()) if p & 0xFFFF == _TYPE_SOA]
+    if index.skipped:
+        log.debug("AXFR %s: left out %d DNSSEC records Knot maintains", zone_text, index.skipped)
+    zone_labels = canonical_zone.labels
+    soa_places = [p for p in index.by_name.get(zone_labels, ()) if p & 0xFFFF == _TYPE_SOA]
     if len(soa_places) != 1:
         raise TransferError(f"AXFR of {zone_text} has no single SOA at the apex")
     snapshot = ZoneSnapshot._indexed(
-        canonical_zone, 0, [m.wire for m in messages], by_name, txt, dhcid
+        canonical_zone, 0, index.wires, index.by_name, index.txt, index.dhcid
     )
     soa = snapshot.get(canonical_zone, dns.rdatatype.SOA)
     assert soa is not None
