@@ -84,6 +84,9 @@ class SyncOptions:
     backoff_base: float = 0.05
     backoff_max: float = 2.0
     max_message_size: int = DEFAULT_MAX_SIZE
+    # how long verification waits for changes to show up in the zone as read
+    # back (a secondary that forwarded our UPDATE shows them after its IXFR)
+    propagation_wait: float = 5.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_delete_fraction <= 1.0:
@@ -315,18 +318,17 @@ def sync_zone(
             sleep(delay)
             continue
         # Verify: re-read; nothing we sent may still be planned.
-        snapshot = _read_checked(target.zone, conn)
         if desired is None:
             desired = desired_rrsets(target.records)
-        after = make_plan(target, snapshot, options, desired)
-        sent_keys = {_key(c) for c in sent}
-        ignored = [c for c in after.changes if _key(c) in sent_keys]
+        snapshot, after, ignored = _read_back(target, conn, options, sent, sleep, desired)
         if ignored:
             lines = "; ".join(line for c in ignored for line in change_lines(c, plan.zone)[:1])
             raise VerificationError(
                 f"zone {zname}: the server answered NOERROR but did not apply "
                 f"{len(ignored)} change(s): {lines} -- Knot silently ignores some updates "
-                "(e.g. data beside a CNAME); check the zone and the server's log"
+                "(e.g. data beside a CNAME), and a secondary that forwarded them shows them "
+                f"only once its primary sends them (waited {options.propagation_wait:g}s); "
+                "check the zone and the server's log, and point --server at the primary"
             )
         if after.in_sync:
             return run.result(after, snapshot.serial)
@@ -339,6 +341,42 @@ def sync_zone(
         # the verification read and its plan.
         log.info("%s: the zone changed meanwhile; planning again", zname)
         plan = after
+
+
+def _read_back(
+    target: DesiredZone,
+    conn: Connection,
+    options: SyncOptions,
+    sent: list[Change],
+    sleep: Callable[[float], None],
+    desired: DesiredRRsets,
+) -> tuple[ZoneSnapshot, ZonePlan, list[Change]]:
+    """Read the zone back until none of `sent` is still planned, for at most
+    ``options.propagation_wait`` seconds. Returns the last read, its plan and
+    the sent changes still planned (empty on success).
+
+    A primary shows an applied UPDATE at once. Knot as a secondary forwards
+    UPDATEs to its primary and answers with the primary's answer, but holds
+    the change only after the primary's NOTIFY and the IXFR that follows.
+    """
+    sent_keys = {_key(c) for c in sent}
+    deadline = time.monotonic() + options.propagation_wait
+    delay = 0.1
+    while True:
+        snapshot = _read_checked(target.zone, conn)
+        after = make_plan(target, snapshot, options, desired)
+        ignored = [c for c in after.changes if _key(c) in sent_keys]
+        left = deadline - time.monotonic()
+        if not ignored or left <= 0:
+            return snapshot, after, ignored
+        log.info(
+            "%s: %d sent change(s) not in the zone yet (serial %d); reading again",
+            zone_text(target.zone),
+            len(ignored),
+            snapshot.serial,
+        )
+        sleep(min(delay, left))
+        delay = min(delay * 2, 1.0)
 
 
 def _log_summary(result: ZoneResult) -> None:
