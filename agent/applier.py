@@ -45,7 +45,7 @@ from agent.keyfile import TsigKey
 from agent.plan import Action, Change, ZonePlan
 from agent.planner import DesiredRRsets, desired_rrsets, plan_zone
 from agent.render_plan import change_lines, conflict_line, relative, summary, zone_text
-from agent.update_builder import DEFAULT_MAX_SIZE, build_batches
+from agent.update_builder import DEFAULT_MAX_SIZE, Batch, build_batches
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.model import Owner, Record
 
@@ -170,6 +170,15 @@ def check_policy(plan: ZonePlan, options: SyncOptions) -> None:
         )
 
 
+def prepare_batches(plan: ZonePlan, conn: Connection, options: SyncOptions) -> list[Batch]:
+    """The UPDATE messages that would carry out `plan` (none for a dry run or
+    a zone in sync). Raises `MessageTooBigError` -- before anything is sent --
+    when the changes at one name do not fit in one message."""
+    if options.dry_run or plan.in_sync:
+        return []
+    return build_batches(plan, conn.key, options.max_message_size)
+
+
 def _read_checked(zone: dns.name.Name, conn: Connection) -> ZoneSnapshot:
     """Read the zone and refuse it if it looks empty (see `check_snapshot`)."""
     snapshot = read_zone(conn.server, conn.port, zone, conn.key, conn.timeout)
@@ -259,6 +268,7 @@ def sync_zone(
     *,
     snapshot: ZoneSnapshot | None = None,
     plan: ZonePlan | None = None,
+    batches: list[Batch] | None = None,
     after_read: AfterRead | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ZoneResult:
@@ -266,8 +276,8 @@ def sync_zone(
 
     `snapshot` is a fresh read to start from (the caller's pre-flight read)
     and `plan` the plan already made from it, if any: every read is planned
-    once. `after_read` is called after every read (tests inject concurrent
-    writes).
+    once; `batches` are `prepare_batches` of that plan. `after_read` is
+    called after every read (tests inject concurrent writes).
     Raises `AgentError` subclasses; `PrerequisiteFailed`/`ServerFailure` only
     once the retries are used up; `MessageTooBigError` before anything is sent.
     """
@@ -276,6 +286,8 @@ def sync_zone(
     desired: DesiredRRsets | None = None
     if snapshot is None:
         plan = None
+    if plan is None:
+        batches = None
     while True:
         run.attempts += 1
         if snapshot is None:
@@ -292,7 +304,8 @@ def sync_zone(
         check_policy(plan, options)
         if plan.in_sync or options.dry_run:
             return run.result(plan, snapshot.serial)
-        batches = build_batches(plan, conn.key, options.max_message_size)
+        if batches is None:
+            batches = prepare_batches(plan, conn, options)
         if options.backup_dir is not None and run.backup is None:
             run.backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
             log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, run.backup)
@@ -314,7 +327,7 @@ def sync_zone(
                 ) from None
             delay = _backoff(run.attempts, options)
             log.warning("%s: %s; re-reading and retrying in %.2fs", zname, exc, delay)
-            snapshot, plan = None, None
+            snapshot, plan, batches = None, None, None
             sleep(delay)
             continue
         # Verify: re-read; nothing we sent may still be planned.
@@ -340,7 +353,7 @@ def sync_zone(
         # New changes appeared (another writer meanwhile): go round again with
         # the verification read and its plan.
         log.info("%s: the zone changed meanwhile; planning again", zname)
-        plan = after
+        plan, batches = after, None
 
 
 def _read_back(

@@ -35,6 +35,7 @@ from agent.applier import (
     SyncOptions,
     ZoneResult,
     check_policy,
+    prepare_batches,
     read_and_plan,
     sync_zone,
 )
@@ -358,19 +359,27 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
     results: dict[dns.name.Name, ZoneResult] = {}
     errors: list[AgentError] = []
     try:
-        # Pre-flight: read and plan every zone, check every policy, before sending
-        # anything anywhere.
+        # Pre-flight: read and plan every zone, check every policy and build every
+        # message (a name too big for one is refused here), before sending anything
+        # anywhere.
         first: dict[dns.name.Name, tuple[ZoneSnapshot, ZonePlan]] = {}
         for target in loaded.targets:
             first[target.zone] = read_and_plan(target, conn, options)
         for target in loaded.targets:
             check_policy(first[target.zone][1], options)
+        batches = {t.zone: prepare_batches(first[t.zone][1], conn, options) for t in loaded.targets}
         for target in loaded.targets:
             started[target.zone] = time.monotonic()
             try:
                 snapshot, plan = first[target.zone]
                 results[target.zone] = sync_zone(
-                    target, conn, options, snapshot=snapshot, plan=plan, after_read=after_read
+                    target,
+                    conn,
+                    options,
+                    snapshot=snapshot,
+                    plan=plan,
+                    batches=batches[target.zone],
+                    after_read=after_read,
                 )
             except AgentError as exc:
                 if len(loaded.targets) == 1:
