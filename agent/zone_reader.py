@@ -241,7 +241,8 @@ class ZoneSnapshot:
         return {self._name(labels) for labels in self._by_name}
 
     def __len__(self) -> int:
-        """Number of RRs (not RRsets) in the zone, SOA included."""
+        """Number of RRs (not RRsets) in the zone as transferred, SOA included
+        (a server sends each RR once)."""
         return sum(len(positions) for positions in self._by_name.values())
 
     # -- the whole zone, decoded ---------------------------------------------
