@@ -14,13 +14,14 @@ APT_NEEDS := knotd:knot kdig:knot-dnsutils knsupdate:knot-dnsutils \
              nsupdate:bind9-dnsutils nix-instantiate:nix-bin \
              kea-dhcp-ddns:kea-dhcp-ddns-server \
              kea-dhcp4:kea-dhcp4-server kea-dhcp6:kea-dhcp6-server \
-             prometheus-node-exporter:prometheus-node-exporter promtool:prometheus
+             prometheus-node-exporter:prometheus-node-exporter promtool:prometheus \
+             kzonecheck:knot-dnssecutils
 
 .PHONY: help deps venv lint typecheck pytest test demo bench clean
 
 help:
 	@echo "make demo   - local Knot on 127.0.0.1 with DHCP/ExternalDNS records, check, plan, apply"
-	@echo "make test   - ruff, mypy --strict and the whole pytest suite (real knotd, nix, kea)"
+	@echo "make test   - ruff, mypy --strict and the whole pytest suite (real knotd, nix, kea; builds and installs the wheel)"
 	@echo "make bench  - speed figures (checker, AXFR reader vs kdig)"
 
 deps:
@@ -53,8 +54,11 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# pytest's exit 5 means it collected no test: a run that tests nothing fails.
 pytest: deps venv
-	PATH="/usr/sbin:$$PATH" DNS_STATIC_REQUIRE_TOOLS=1 $(BIN)/pytest $(PYTEST_ARGS)
+	@rc=0; PATH="/usr/sbin:$$PATH" DNS_STATIC_REQUIRE_TOOLS=1 $(BIN)/pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc = 5 ]; then echo "pytest collected no tests (exit 5); check PYTEST_ARGS='$(PYTEST_ARGS)'" >&2; fi; \
+	exit $$rc
 
 test: deps venv lint typecheck pytest
 

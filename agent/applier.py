@@ -41,10 +41,18 @@ from agent.errors import (
     TransferError,
     UnsafePlan,
 )
+from agent.external_dns import DEFAULT_LAYOUTS, Layout
 from agent.keyfile import TsigKey
 from agent.plan import Action, Change, ZonePlan
 from agent.planner import DesiredRRsets, desired_rrsets, plan_zone
-from agent.render_plan import change_lines, conflict_line, relative, summary, zone_text
+from agent.render_plan import (
+    change_lines,
+    conflict_line,
+    counts_text,
+    relative,
+    summary,
+    zone_text,
+)
 from agent.update_builder import DEFAULT_MAX_SIZE, Batch, build_batches
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.model import Owner, Record
@@ -87,6 +95,8 @@ class SyncOptions:
     # how long verification waits for changes to show up in the zone as read
     # back (a secondary that forwarded our UPDATE shows them after its IXFR)
     propagation_wait: float = 5.0
+    # desired RRsets (absolute name, type) whose hand-made data may be replaced
+    take_over: frozenset[tuple[dns.name.Name, dns.rdatatype.RdataType]] = frozenset()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_delete_fraction <= 1.0:
@@ -103,6 +113,7 @@ class DesiredZone:
     records: tuple[Record, ...]
     owner: Owner
     default_ttl: int
+    layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS  # ExternalDNS registry layouts
 
 
 #: Called after every read with the snapshot and the attempt number (1-based).
@@ -209,6 +220,8 @@ def make_plan(
         target.owner,
         target.default_ttl,
         adopt=options.adopt,
+        layouts=target.layouts,
+        take_over=options.take_over,
         desired=desired,
     )
 
@@ -240,6 +253,7 @@ class _Progress:
     messages_sent: int = 0
     attempts: int = 0
     backup: Path | None = None
+    backup_serial: int | None = None
     first_plan: ZonePlan | None = None
     serial_before: int = 0
 
@@ -306,8 +320,14 @@ def sync_zone(
             return run.result(plan, snapshot.serial)
         if batches is None:
             batches = prepare_batches(plan, conn, options)
-        if options.backup_dir is not None and run.backup is None:
+        # Back up before the first send, and again before a retry that takes
+        # over data read anew: whatever is replaced must be in a backup.
+        takes_over = any(c.action is Action.TAKE_OVER for c in plan.changes)
+        if options.backup_dir is not None and (
+            run.backup is None or (takes_over and run.backup_serial != snapshot.serial)
+        ):
             run.backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
+            run.backup_serial = snapshot.serial
             log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, run.backup)
         sent: list[Change] = []
         try:
@@ -397,7 +417,7 @@ def _log_summary(result: ZoneResult) -> None:
     if result.dry_run:
         log.info("%s: dry run, nothing sent; %s", zname, summary(result.plan))
         return
-    done = ", ".join(f"{result.applied.get(a, 0)} {a}" for a in Action)
+    done = counts_text(result.applied)
     log.info(
         "%s: %s; applied %s in %d message(s), %d attempt(s), serial %d -> %d, %.2fs",
         zname,

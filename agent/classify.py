@@ -7,8 +7,9 @@ Every RRset of a zone is sorted into one category:
 * ``other-owner`` -- marked by another owner: another managed-by id under our
   prefix (when our id is given), or a contract-format nix marker under
   another prefix; and those markers;
-* ``external-dns`` -- names claimed by ExternalDNS markers (old ``k8s.<name>``,
-  current ``k8s.<type>-<name>``, encrypted values) and the markers themselves;
+* ``external-dns`` -- names claimed by ExternalDNS markers under the
+  configured layouts (or, for a marker that fits none, every name it could
+  stand for), encrypted values included, and the markers themselves;
 * ``dhcp`` -- every RRset of a name that holds a DHCID, the DHCID included,
   and (with ``--kea-config``) the unmarked RRsets at names Kea reserves;
 * ``server`` -- SOA and DNSSEC types the server maintains;
@@ -43,6 +44,7 @@ import dns.rdtypes.IN.AAAA
 import dns.rdtypes.IN.SRV
 import dns.rrset
 
+from agent.external_dns import DEFAULT_LAYOUTS, Layout
 from agent.ownership import (
     EXTERNAL_DNS_HERITAGE,
     MARKER_HERITAGE,
@@ -50,6 +52,7 @@ from agent.ownership import (
     Category,
     analyse,
     classify,
+    layout_hint,
     txt_texts,
 )
 from agent.zone_reader import ZoneSnapshot
@@ -71,7 +74,7 @@ SECTION_TITLES: dict[Category, str] = {
     Category.SERVER: "server-managed (never managed by the agent)",
     Category.OURS: "ours (marked under the owner prefix)",
     Category.OTHER_OWNER: "other owners (nix markers of another id or prefix)",
-    Category.EXTERNAL_DNS: "ExternalDNS (claimed by k8s markers)",
+    Category.EXTERNAL_DNS: "ExternalDNS (claimed by registry TXT markers)",
     Category.DHCP: "DHCP (names with a DHCID, or reserved in the Kea configuration)",
     Category.STATIC_CANDIDATE: "static candidates (no marker, no DHCID: review, then add to Nix)",
 }
@@ -116,6 +119,7 @@ def classify_snapshot(
     owner_prefix: str,
     managed_by: str | None = None,
     reserved: Mapping[dns.name.Name, str] | None = None,
+    layouts: Sequence[Layout] = DEFAULT_LAYOUTS,
 ) -> list[Entry]:
     """Every RRset of `snapshot` with its category and a detail, in canonical
     name order. Markers are filed under the owner they speak for.
@@ -125,15 +129,16 @@ def classify_snapshot(
     `reserved` (name -> why, from `agent.kea_config`) files the unmarked
     RRsets at names a DHCP server reserves under DHCP.
     """
-    owner = Owner(prefix=owner_prefix, managed_by=managed_by or _ANY_ID)
-    ownership = analyse(snapshot, owner)
+    owner = Owner(prefix=owner_prefix.lower(), managed_by=managed_by or _ANY_ID)
+    ownership = analyse(snapshot, owner, layouts)
     prefix = owner.prefix_label.lower()
+    unfit = frozenset(ownership.unfit_markers)
     claims_by_marker: dict[dns.name.Name, list[dns.name.Name]] = {}
     for claimed, marker in ownership.external_dns.items():
         claims_by_marker.setdefault(marker, []).append(claimed)
 
     entries: list[Entry] = []
-    for item in classify(snapshot, owner):
+    for item in classify(snapshot, owner, layouts):
         rrset = item.rrset
         key = (rrset.name, rrset.rdtype)
         category, detail = item.category, item.detail
@@ -147,6 +152,8 @@ def classify_snapshot(
             category, detail = _marker_category(
                 rrset, prefix, managed_by, claims_by_marker.get(rrset.name, []), snapshot
             )
+            if rrset.name in unfit:
+                detail += " (fits no configured ExternalDNS layout: a fail-safe guess)"
         elif category == Category.STATIC_CANDIDATE and reserved and rrset.name in reserved:
             category, detail = Category.DHCP, reserved[rrset.name]
         entries.append(Entry(rrset, category, detail))
@@ -209,15 +216,19 @@ def render_classification(
     managed_by: str | None = None,
     default_ttl: int = DEFAULT_TTL,
     reserved: Mapping[dns.name.Name, str] | None = None,
+    layouts: Sequence[Layout] = DEFAULT_LAYOUTS,
 ) -> str:
     """The classification of `snapshot` as ``text`` (sections with counts),
     ``json`` (a list of ``{name, type, ttl, data, category, detail}``) or
     ``nix`` (the static candidates as a dns.nix-shaped zone for
     ``services.dnsStaticRecords.zones."<zone>"``; TTLs equal to
-    `default_ttl` are left out). `reserved` as for `classify_snapshot`."""
-    entries = classify_snapshot(snapshot, owner_prefix, managed_by, reserved)
+    `default_ttl` are left out). `reserved` as for `classify_snapshot`;
+    `layouts` are ExternalDNS's registry layouts (`agent.external_dns`)."""
+    entries = classify_snapshot(snapshot, owner_prefix, managed_by, reserved, layouts)
     if fmt == "text":
-        return _render_text(snapshot, owner_prefix, entries)
+        hint = classification_hint(snapshot, owner_prefix, layouts)
+        text = _render_text(snapshot, owner_prefix.lower(), entries)
+        return text + (f"note: {hint}\n" if hint else "")
     if fmt == "json":
         return _render_json(entries)
     if fmt == "nix":
@@ -225,6 +236,14 @@ def render_classification(
             snapshot, [e for e in entries if e.category == Category.STATIC_CANDIDATE], default_ttl
         )
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def classification_hint(
+    snapshot: ZoneSnapshot, owner_prefix: str, layouts: Sequence[Layout] = DEFAULT_LAYOUTS
+) -> str | None:
+    """The hint to configure the ExternalDNS layout, when markers fit none."""
+    own = analyse(snapshot, Owner(prefix=owner_prefix.lower(), managed_by=_ANY_ID), layouts)
+    return layout_hint(own, layouts)
 
 
 def _rdata_texts(rrset: dns.rrset.RRset) -> list[str]:

@@ -39,13 +39,16 @@ from agent.applier import (
     read_and_plan,
     sync_zone,
 )
-from agent.classify import render_classification
+from agent.classify import classification_hint, render_classification
 from agent.errors import AgentError, InputError, UsageError
+from agent.external_dns import Layout, layouts_of
 from agent.kea_config import read_reservations, reserved_names
 from agent.keyfile import TsigKey, load_key_file
 from agent.metrics import ZoneMetrics, write_metrics
 from agent.plan import Action, ZonePlan
-from agent.render_plan import plan_json, plan_lines, zone_text
+from agent.planner import desired_rrsets
+from agent.render_plan import counts_text, plan_json, plan_lines, zone_text
+from agent.take_over import RRsetKey, parse_take_over, require_backup
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.check import check_documents
 from checker.document import InputError as DocumentInputError
@@ -94,6 +97,14 @@ def _timeout(text: str) -> float:
     return value
 
 
+def _owner_prefix(text: str) -> str:
+    """Owner prefixes are lower-case DNS labels; DNS names compare case-insensitively."""
+    value = text.strip().lower()
+    if not value or not value.isascii() or "." in value:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a single ASCII DNS label")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--server", required=True, help="DNS server address (Knot)")
@@ -118,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
             "--zone", action="append", default=[], help="limit to this zone (repeatable)"
         )
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument(
+            "--take-over",
+            action="append",
+            default=[],
+            metavar="NAME/TYPE",
+            help="replace this hand-made RRset's data with the declared data and mark it "
+            "ours (absolute name, e.g. internal/NS; repeatable; never DHCP, ExternalDNS "
+            "or another owner's)",
+        )
     apply.add_argument("--dry-run", action="store_true", help="plan only; send no UPDATE")
     apply.add_argument(
         "--on-conflict",
@@ -140,9 +160,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     classify = sub.add_parser("classify", parents=[common], help="sort a zone's records")
     classify.add_argument("--zone", required=True, help="the zone to classify")
-    classify.add_argument("--owner-prefix", default="nix", help="marker prefix (default nix)")
+    classify.add_argument(
+        "--owner-prefix", type=_owner_prefix, default="nix", help="marker prefix (default nix)"
+    )
     classify.add_argument("--managed-by", default=None, help="our managed-by id (optional)")
     classify.add_argument("--format", choices=("text", "json", "nix"), default="text")
+    classify.add_argument(
+        "--txt-prefix", default="", help="ExternalDNS's --txt-prefix (default: none)"
+    )
+    classify.add_argument(
+        "--txt-suffix", default="", help="ExternalDNS's --txt-suffix (default: none)"
+    )
+    classify.add_argument(
+        "--txt-wildcard-replacement",
+        default="",
+        help="ExternalDNS's --txt-wildcard-replacement (default: none)",
+    )
     classify.add_argument(
         "--kea-config",
         action="append",
@@ -211,6 +244,7 @@ def _parse_zone(text: str) -> dns.name.Name:
 class _Loaded:
     targets: list[DesiredZone]
     key: TsigKey
+    take_over: frozenset[RRsetKey]
 
 
 def _load(args: argparse.Namespace) -> _Loaded:
@@ -246,10 +280,16 @@ def _load(args: argparse.Namespace) -> _Loaded:
             records=tuple(desired.records_in(in_doc[zone])),
             owner=desired.owner,
             default_ttl=desired.default_ttl,
+            layouts=layouts_of(document),
         )
         for zone in selected
     ]
-    return _Loaded(targets, load_key_file(args.key_file))
+    take_over = (
+        parse_take_over(args.take_over, desired_rrsets(desired.records))
+        if args.take_over
+        else frozenset()
+    )
+    return _Loaded(targets, load_key_file(args.key_file), take_over)
 
 
 def _connection(args: argparse.Namespace, key: TsigKey) -> Connection:
@@ -266,7 +306,7 @@ def _print_plan(plan: ZonePlan) -> None:
 def cmd_plan(args: argparse.Namespace) -> int:
     loaded = _load(args)
     conn = _connection(args, loaded.key)
-    options = SyncOptions(dry_run=True)
+    options = SyncOptions(dry_run=True, take_over=loaded.take_over)
     plans: list[ZonePlan] = []
     for target in loaded.targets:
         _, plan = read_and_plan(target, conn, options)
@@ -280,8 +320,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_PENDING if any(not p.in_sync for p in plans) else EXIT_OK
 
 
-def _options(args: argparse.Namespace) -> SyncOptions:
+def _options(args: argparse.Namespace, take_over: frozenset[RRsetKey]) -> SyncOptions:
     return SyncOptions(
+        take_over=take_over,
         on_conflict=ConflictPolicy(args.on_conflict),
         adopt=not args.no_adopt,
         dry_run=args.dry_run,
@@ -351,9 +392,10 @@ def _write_metrics(
 
 
 def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
+    require_backup(args.take_over, args.dry_run, args.backup_dir)
     loaded = _load(args)
     conn = _connection(args, loaded.key)
-    options = _options(args)
+    options = _options(args, loaded.take_over)
     t0 = time.monotonic()
     started = {t.zone: t0 for t in loaded.targets}
     results: dict[dns.name.Name, ZoneResult] = {}
@@ -433,7 +475,7 @@ def _safe_metrics(
 def _print_result(result: ZoneResult) -> None:
     plan = result.plan
     lines = plan_lines(plan)[:-1]  # changes, conflicts, warnings without the plan summary
-    done = ", ".join(f"{result.applied.get(a, 0)} {a}" for a in Action)
+    done = counts_text(result.applied)
     if result.messages_sent:
         lines.append(
             f"zone {zone_text(result.zone)}: applied ({done}) in {result.messages_sent} "
@@ -453,11 +495,23 @@ def cmd_classify(args: argparse.Namespace) -> int:
     zone = _parse_zone(args.zone)
     reserved = reserved_names(read_reservations(args.kea_config))
     conn = _connection(args, key)
+    if args.txt_prefix and args.txt_suffix:
+        raise UsageError("--txt-prefix and --txt-suffix exclude each other (as in ExternalDNS)")
+    layouts = (Layout.of(args.txt_prefix, args.txt_suffix, args.txt_wildcard_replacement),)
     snapshot = read_zone(conn.server, conn.port, zone, conn.key, conn.timeout)
     text = render_classification(
-        snapshot, args.owner_prefix, args.format, managed_by=args.managed_by, reserved=reserved
+        snapshot,
+        args.owner_prefix,
+        args.format,
+        managed_by=args.managed_by,
+        reserved=reserved,
+        layouts=layouts,
     )
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if args.format != "text":
+        hint = classification_hint(snapshot, args.owner_prefix, layouts)
+        if hint is not None:
+            logging.getLogger(__name__).warning("%s", hint)
     return EXIT_OK
 
 

@@ -24,7 +24,8 @@ Series per zone (``zone`` is the zone name without its trailing dot):
   across runs (read back from the file), starts at 0.
 * ``dns_static_records_conflicts`` -- conflicts found in this run.
 * ``dns_static_records_changes{action=...}`` -- changes of this run per
-  action; all four actions (add, delete, update, adopt) are always present.
+  action; all five actions (add, delete, update, adopt, take-over) are always
+  present.
 * ``dns_static_records_sync_duration_seconds`` -- wall time of this run.
 """
 
@@ -47,7 +48,7 @@ from agent.errors import AgentError
 log = logging.getLogger(__name__)
 
 PREFIX = "dns_static_records_"
-ACTIONS: tuple[str, ...] = ("add", "delete", "update", "adopt")
+ACTIONS: tuple[str, ...] = ("add", "delete", "update", "adopt", "take-over")
 FILE_MODE = 0o644
 LOCK_TIMEOUT = 30.0
 
@@ -195,6 +196,8 @@ def _read_existing(path: Path) -> _Existing:
         log.warning("cannot read metrics file %s (%s); rewriting it from scratch", path, exc)
         return existing
     bad = 0
+    foreign_comments: list[tuple[str, str]] = []  # (family, line)
+    foreign_families: set[str] = set()
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
@@ -202,6 +205,7 @@ def _read_existing(path: Path) -> _Existing:
         if line.startswith("#"):
             comment = _COMMENT.match(line)
             if comment is not None and comment.group(2) not in FAMILIES:
+                foreign_comments.append((comment.group(2), line))
                 existing.foreign.append(line)
             continue  # our own HELP/TYPE lines are regenerated; other comments dropped
         sample = parse_sample(line)
@@ -214,7 +218,16 @@ def _read_existing(path: Path) -> _Existing:
                 continue
             existing.ours.append(sample)
         else:
+            foreign_families.add(sample.name)
             existing.foreign.append(line)
+    # HELP/TYPE of a family without samples (e.g. a line cut short) go too; a
+    # histogram's or summary's samples carry suffixes (_bucket, _sum, _count)
+    orphans = {
+        line
+        for family, line in foreign_comments
+        if not any(name == family or name.startswith(family + "_") for name in foreign_families)
+    }
+    existing.foreign = [line for line in existing.foreign if line not in orphans]
     if bad:
         log.warning(
             "metrics file %s holds %d unparsable line(s); dropping them and rewriting the file",

@@ -3,9 +3,9 @@
 Contract §3: we own an RRset (N, T) only if the TXT RRset at ``<prefix>.N``
 holds the exact text ``heritage=nix,managed-by=<id>,type=<T>``. Everything
 else is foreign: names with a DHCID (Kea DHCP-DDNS), names claimed by
-ExternalDNS markers (old ``k8s.<name>`` and current ``k8s.<type>-<name>``
-formats, plain or encrypted), RRsets marked by another managed-by id, and
-hand-made records.
+ExternalDNS registry markers (plain or encrypted; which name a marker claims
+follows the configured ExternalDNS layouts, `agent.external_dns`), RRsets
+marked by another managed-by id, and hand-made records.
 
 When in doubt a name is *claimed*: a spurious claim only produces a reported
 conflict, while a missed claim could let us overwrite another writer.
@@ -16,14 +16,16 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+import dns.exception
 import dns.name
 import dns.rdatatype
 import dns.rrset
 
+from agent.external_dns import DEFAULT_LAYOUTS, Layout, any_readings, readings
 from agent.zone_reader import ZoneSnapshot
 from checker.model import Owner
 
@@ -31,8 +33,6 @@ MARKER_HERITAGE = "heritage=nix"
 EXTERNAL_DNS_HERITAGE = "heritage=external-dns"
 #: The contract's marker text; group 1 is the managed-by id, group 2 the type.
 NIX_MARKER = re.compile(r"^heritage=nix,managed-by=([^,]+),type=([A-Za-z0-9]+)$")
-# ExternalDNS puts the record type in front of the name: k8s.a-forge, k8s.cname-www.
-_EXTERNAL_DNS_TYPED = re.compile(rb"^(a|aaaa|cname|ns|mx|srv|txt|ptr|caa|naptr)-(.+)$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]{38,}={0,2}$")
 # Types the server maintains (SOA, DNSSEC); never static candidates.
 SERVER_TYPES = frozenset(
@@ -76,23 +76,13 @@ class Ownership:
     external_dns: dict[dns.name.Name, dns.name.Name]  # claimed name -> marker name
     dhcp: frozenset[dns.name.Name]  # names holding a DHCID
     markers: frozenset[RRsetKey]  # TXT RRsets that are someone's markers
+    # claimed names whose only claims come from markers fitting no configured layout
+    external_dns_guessed: frozenset[dns.name.Name] = frozenset()
+    # ExternalDNS markers that fit no configured layout (their claims are guesses)
+    unfit_markers: tuple[dns.name.Name, ...] = ()
 
     def is_ours(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> bool:
         return (name, rdtype) in self.ours
-
-
-def _external_dns_claims(marker: dns.name.Name) -> Iterable[dns.name.Name]:
-    """Names an ExternalDNS marker at ``marker`` may claim (old and new formats)."""
-    labels = marker.labels
-    if len(labels) < 3:  # a marker at <prefix>.<tld> claims nothing we can name
-        return
-    yield dns.name.Name(labels[1:])  # old format: k8s.forge.internal -> forge.internal
-    typed = _EXTERNAL_DNS_TYPED.match(labels[1].lower())
-    if typed:  # current format: k8s.a-forge.internal -> forge.internal
-        yield dns.name.Name((typed.group(2), *labels[2:]))
-    typed_first = _EXTERNAL_DNS_TYPED.match(labels[0].lower())
-    if typed_first:  # prefix without a dot: a-forge.internal style
-        yield dns.name.Name((typed_first.group(2), *labels[1:]))
 
 
 def _looks_encrypted(text: str) -> bool:
@@ -105,6 +95,117 @@ def _looks_encrypted(text: str) -> bool:
         return False
 
 
+def _lower_text(name: dns.name.Name) -> str:
+    return name.to_text(omit_final_dot=True).lower()
+
+
+class _ZoneNames:
+    """Facts about names given as lower-case text without the final dot (as
+    ExternalDNS markers are read), looked up in the snapshot's index on demand
+    instead of listing the zone: the names of interest are the names in the
+    zone and the desired names; a name holds data if it holds an RRset that is
+    no marker, no registry TXT and not the server's."""
+
+    def __init__(
+        self,
+        snapshot: ZoneSnapshot,
+        desired: Iterable[dns.name.Name],
+        registry: set[dns.name.Name],
+        markers: set[RRsetKey],
+    ) -> None:
+        self._snapshot = snapshot
+        self._desired = {_lower_text(name): name for name in desired}
+        self._registry = registry
+        self._markers = markers
+        self._in_zone: dict[str, dns.name.Name | None] = {}
+        self._wildcards: bool | None = None
+
+    def _zone_name(self, text: str) -> dns.name.Name | None:
+        if text in self._in_zone:
+            return self._in_zone[text]
+        try:
+            name = dns.name.from_text(text)
+        except dns.exception.DNSException:
+            name = None
+        if name is not None and not self._snapshot.types_at(name):
+            name = None
+        self._in_zone[text] = name
+        return name
+
+    def get(self, text: str) -> dns.name.Name | None:
+        """The name of interest spelt `text`, if there is one."""
+        return self._zone_name(text) or self._desired.get(text)
+
+    def with_data(self, text: str) -> bool:
+        name = self._zone_name(text)
+        if name is None:
+            return False
+        return any(
+            rdtype not in SERVER_TYPES
+            and not (rdtype == dns.rdatatype.TXT and name in self._registry)
+            and (name, rdtype) not in self._markers
+            for rdtype in self._snapshot.types_at(name)
+        )
+
+    def wildcards(self) -> bool:
+        """Whether any name of interest is a wildcard."""
+        if self._wildcards is None:
+            self._wildcards = self._snapshot.has_wildcards() or any(
+                text.startswith("*") for text in self._desired
+            )
+        return self._wildcards
+
+
+@dataclass
+class _ExternalDnsClaims:
+    """Collects the names ExternalDNS markers claim (mutable, local to `analyse`)."""
+
+    zone: str
+    layouts: tuple[Layout, ...]
+    names: _ZoneNames
+    claims: dict[dns.name.Name, dns.name.Name] = field(default_factory=dict)
+    guessed: set[dns.name.Name] = field(default_factory=set)  # claimed only by unfit markers
+    unfit: list[dns.name.Name] = field(default_factory=list)
+
+    def fitting(self, marker_text: str) -> set[str]:
+        """Names the marker claims under the configured layouts; empty if it
+        fits none (no reading names a name that holds data)."""
+        found: set[str] = set()
+        fits = False
+        for layout in self.layouts:
+            names = {name for name, _ in readings(layout, marker_text, self.zone)}
+            if any(self.names.with_data(n) for n in names):
+                fits = True
+                found |= names
+        return found if fits else set()
+
+    def add(self, marker: dns.name.Name, data_only: bool = False) -> bool:
+        """Record the claims of the marker at `marker`; True if it claims any name."""
+        text = _lower_text(marker)
+        names = self.fitting(text)
+        guessed = not names
+        if guessed:
+            names = any_readings(text, self.zone, self.names.wildcards())
+        hits = [
+            name
+            for n in sorted(names)
+            if (name := self.names.get(n)) is not None
+            and (not data_only or self.names.with_data(n))
+        ]
+        if data_only and not hits:
+            return False
+        if guessed:
+            self.unfit.append(marker)
+        for name in hits:
+            if name not in self.claims:
+                self.claims[name] = marker
+                if guessed:
+                    self.guessed.add(name)
+            elif not guessed:
+                self.guessed.discard(name)
+        return True
+
+
 def _may_be_marker(rdata: bytes) -> bool:
     """Whether a TXT RR (RDATA in wire form) may hold a marker: its text
     contains ``heritage=``, or it could be an encrypted ExternalDNS value
@@ -113,19 +214,29 @@ def _may_be_marker(rdata: bytes) -> bool:
     return b"heritage=" in rdata or len(rdata) >= 39 or rdata[:1] != bytes([len(rdata) - 1])
 
 
-def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
-    """Find every claim in the zone: ours, other owners', ExternalDNS, DHCP."""
-    prefix = owner.prefix_label
+def analyse(
+    snapshot: ZoneSnapshot,
+    owner: Owner,
+    layouts: Sequence[Layout] = DEFAULT_LAYOUTS,
+    desired_names: Iterable[dns.name.Name] = (),
+) -> Ownership:
+    """Find every claim in the zone: ours, other owners', ExternalDNS, DHCP.
+
+    `layouts` are the ExternalDNS registry layouts configured for the zone;
+    `desired_names` are names the caller may write (they can be claimed by a
+    marker although nothing is there yet). Time grows with the markers in the
+    zone and the names they may claim, not with the zone: DHCID names, TXT
+    RRsets and the types at a name come from the snapshot's index.
+    """
+    prefix = owner.prefix_label.lower()
     ours: set[RRsetKey] = set()
     others: dict[RRsetKey, str] = {}
     other_prefix: dict[RRsetKey, tuple[str, str]] = {}
-    external: dict[dns.name.Name, dns.name.Name] = {}
     dhcp: set[dns.name.Name] = set()
     markers: set[RRsetKey] = set()
+    heritage: list[dns.name.Name] = []
+    encrypted: list[dns.name.Name] = []
     rdtype = dns.rdatatype.TXT
-
-    def has_data(name: dns.name.Name) -> bool:
-        return any(t != dns.rdatatype.TXT for t in snapshot.types_at(name))
 
     dhcp.update(snapshot.dhcid_names())
     # Markers are found through the snapshot's index: only TXT RRsets that may
@@ -139,8 +250,7 @@ def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
         for text in txt_texts(rrset):
             if text.startswith(EXTERNAL_DNS_HERITAGE):
                 markers.add((name, rdtype))
-                for claimed in _external_dns_claims(name):
-                    external.setdefault(claimed, name)
+                heritage.append(name)
                 continue
             mine = NIX_MARKER.match(text)
             if mine:
@@ -163,19 +273,54 @@ def analyse(snapshot: ZoneSnapshot, owner: Owner) -> Ownership:
                 markers.add((name, rdtype))  # a nix marker we cannot map: leave it alone
                 continue
             if _looks_encrypted(text):
-                hidden = [n for n in _external_dns_claims(name) if has_data(n)]
-                if hidden:
-                    markers.add((name, rdtype))
-                    for n in hidden:
-                        external.setdefault(n, name)
+                encrypted.append(name)
+
+    names = _ZoneNames(snapshot, desired_names, set(heritage) | set(encrypted), markers)
+    external = _ExternalDnsClaims(_lower_text(snapshot.origin), tuple(layouts), names)
+    if heritage or encrypted:
+        for marker in dict.fromkeys(heritage):
+            external.add(marker)
+        for marker in dict.fromkeys(encrypted):
+            if external.add(marker, data_only=True):
+                markers.add((marker, dns.rdatatype.TXT))
     return Ownership(
         ours=frozenset(ours),
         other_owners=others,
         other_prefix=other_prefix,
-        external_dns=external,
+        external_dns=external.claims,
+        external_dns_guessed=frozenset(external.guessed),
+        unfit_markers=tuple(external.unfit),
         dhcp=frozenset(dhcp),
         markers=frozenset(markers),
     )
+
+
+def layout_hint(own: Ownership, layouts: Sequence[Layout]) -> str | None:
+    """One line about ExternalDNS markers that fit no configured layout, or None."""
+    if not own.unfit_markers:
+        return None
+    shown = ", ".join(m.to_text() for m in own.unfit_markers[:3])
+    more = f" and {len(own.unfit_markers) - 3} more" if len(own.unfit_markers) > 3 else ""
+    configured = "; ".join(layout.describe() for layout in layouts) or "none"
+    return (
+        f"{len(own.unfit_markers)} ExternalDNS marker(s) fit no configured ExternalDNS layout "
+        f"({configured}): {shown}{more}; each is taken to claim every name it could stand "
+        "for. Configure the layout ExternalDNS runs with (its --txt-prefix, --txt-suffix, "
+        "--txt-wildcard-replacement) in the document's externalDns.layouts "
+        "(NixOS: services.dnsStaticRecords.externalDns.layouts)"
+    )
+
+
+def external_dns_marker(own: Ownership, name: dns.name.Name) -> str:
+    """``marker <name>`` of the marker claiming `name`, saying so when the claim
+    is the fail-safe guess of a marker that fits no configured layout."""
+    marker = own.external_dns[name].to_text()
+    if name in own.external_dns_guessed:
+        return (
+            f"marker {marker}, which fits no configured ExternalDNS layout and so is taken "
+            "to claim every name it could stand for; configure externalDns.layouts"
+        )
+    return f"marker {marker}"
 
 
 class Category(StrEnum):
@@ -197,14 +342,16 @@ class Classified:
     detail: str
 
 
-def classify(snapshot: ZoneSnapshot, owner: Owner) -> list[Classified]:
+def classify(
+    snapshot: ZoneSnapshot, owner: Owner, layouts: Sequence[Layout] = DEFAULT_LAYOUTS
+) -> list[Classified]:
     """Sort every RRset of the zone into a category, in canonical name order.
 
     Markers are reported as MARKER unless they belong to a DHCP name. RRsets
     marked by any nix owner are OURS when ``owner.managed_by`` wrote them,
     else OTHER_OWNER.
     """
-    own = analyse(snapshot, owner)
+    own = analyse(snapshot, owner, layouts)
     out: list[Classified] = []
     for key in sorted(snapshot.rrsets, key=lambda k: (k[0], int(k[1]))):
         name, rdtype = key
@@ -231,10 +378,8 @@ def classify(snapshot: ZoneSnapshot, owner: Owner) -> list[Classified]:
                 )
             )
         elif name in own.external_dns:
-            marker = own.external_dns[name]
-            out.append(
-                Classified(rrset, Category.EXTERNAL_DNS, f"claimed by marker {marker.to_text()}")
-            )
+            detail = f"claimed by {external_dns_marker(own, name)}"
+            out.append(Classified(rrset, Category.EXTERNAL_DNS, detail))
         else:
             out.append(Classified(rrset, Category.STATIC_CANDIDATE, "no marker, no DHCID"))
     return out

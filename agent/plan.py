@@ -25,6 +25,9 @@ class Action(StrEnum):
     DELETE = "delete"  # remove an owned RRset and its marker
     UPDATE = "update"  # replace the data or TTL of an owned RRset
     ADOPT = "adopt"  # mark an existing unmarked RRset with exactly the desired data
+    # replace a hand-made (unmarked, unclaimed) RRset's other data and mark it;
+    # only when asked for that RRset by name (--take-over)
+    TAKE_OVER = "take-over"
 
 
 class ConflictKind(StrEnum):
@@ -93,7 +96,13 @@ class ZonePlan:
     @property
     def owned_after(self) -> int:
         """RRsets we will own once every change is applied."""
-        delta = {Action.ADD: 1, Action.ADOPT: 1, Action.DELETE: -1, Action.UPDATE: 0}
+        delta = {
+            Action.ADD: 1,
+            Action.ADOPT: 1,
+            Action.TAKE_OVER: 1,
+            Action.DELETE: -1,
+            Action.UPDATE: 0,
+        }
         return self.owned_before + sum(delta[c.action] for c in self.changes)
 
     def counts(self) -> dict[Action, int]:

@@ -8,7 +8,10 @@ For every desired RRset the decision is, in order:
    marker claims the name), another owner's marker on this RRset, a CNAME
    that would share a name with foreign data;
 3. an unmarked RRset with exactly the desired data -> adopt (add our marker,
-   fix the TTL); with other data -> conflict; with adoption off -> conflict;
+   fix the TTL); with adoption off -> conflict; with other data -> conflict,
+   unless the user named this RRset for take-over: then replace its data and
+   mark it (only here: a name DHCP, ExternalDNS or another owner claims is
+   decided in step 2 and can never be taken over);
 4. nothing there -> add it with its marker.
 
 Every RRset we own that is no longer desired is deleted with its marker; a
@@ -20,7 +23,7 @@ deleted: then we only drop our marker (release).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import dns.name
 import dns.rdata
@@ -30,7 +33,17 @@ import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.rrset
 
-from agent.ownership import Ownership, analyse, marker_name, marker_text
+from agent.external_dns import DEFAULT_LAYOUTS, Layout
+from agent.ownership import (
+    NIX_MARKER,
+    Ownership,
+    analyse,
+    external_dns_marker,
+    layout_hint,
+    marker_name,
+    marker_text,
+    txt_texts,
+)
 from agent.plan import Action, Change, Conflict, ConflictKind, ZonePlan
 from agent.zone_reader import ZoneSnapshot
 from checker.model import Owner, Record
@@ -121,18 +134,29 @@ def plan_zone(
     default_ttl: int,
     *,
     adopt: bool = True,
+    layouts: Sequence[Layout] = DEFAULT_LAYOUTS,
+    take_over: Collection[RRsetKey] = (),
     desired: DesiredRRsets | None = None,
 ) -> ZonePlan:
     """Compute the changes that bring the zone to the desired records.
 
-    `desired` is ``desired_rrsets(records)`` when the caller already made it
-    (a run plans the same records against several reads)."""
-    own = analyse(snapshot, owner)
+    `layouts` are the ExternalDNS registry layouts that write the zone
+    (`agent.external_dns`); markers that fit none claim every name they could
+    stand for, and the plan carries a warning saying so. `take_over` names the
+    desired RRsets (absolute name, type) whose hand-made data may be replaced
+    (`Action.TAKE_OVER`). `desired` is ``desired_rrsets(records)`` when the
+    caller already made it (a run plans the same records against several reads).
+    """
     if desired is None:
         desired = desired_rrsets(records)
+    own = analyse(snapshot, owner, layouts, (name for name, _ in desired))
     changes: list[Change] = []
     conflicts: list[Conflict] = []
     warnings: list[str] = []
+    hint = layout_hint(own, layouts)
+    if hint is not None:
+        warnings.append(hint)
+    stale_markers = _stale_marker_ttls(snapshot, owner, own, default_ttl, warnings)
 
     def change(
         action: Action,
@@ -146,6 +170,9 @@ def plan_zone(
     ) -> Change:
         name, rdtype = key
         mname = marker_name(owner.prefix, name)
+        if name in stale_markers and not release_only and action is not Action.DELETE:
+            # re-write our marker with defaults.ttl (contract §3): delete + add
+            add_marker = remove_marker = True
         return Change(
             action=action,
             name=name,
@@ -175,7 +202,8 @@ def plan_zone(
         want, source = desired[key]
         current = snapshot.get(name, rdtype)
         if own.is_ours(name, rdtype):
-            if current is not None and _same_data(current, want) and current.ttl == want.ttl:
+            in_sync = current is not None and _same_data(current, want) and current.ttl == want.ttl
+            if in_sync and name not in stale_markers:
                 continue
             taken = _taken_over(key, own)
             if taken is not None:
@@ -187,12 +215,15 @@ def plan_zone(
                 changes.append(change(Action.ADD, key, want, source))
             else:
                 want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
-                if not _same_data(current, want) or current.ttl != want.ttl:
+                differs = not _same_data(current, want) or current.ttl != want.ttl
+                if differs or name in stale_markers:
                     changes.append(change(Action.UPDATE, key, want, source))
             continue
         conflict = _foreign_claim(zone, key, own, foreign_types(name), current)
         if conflict is not None:
             kind, detail = conflict
+            if key in take_over:
+                detail += f"; take-over refused: a {kind} conflict is never taken over"
             conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
             continue
         if current is None:
@@ -214,6 +245,9 @@ def plan_zone(
                 continue
             want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
             changes.append(change(Action.ADOPT, key, want, source, add_marker=True))
+        elif key in take_over:
+            want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
+            changes.append(change(Action.TAKE_OVER, key, want, source, add_marker=True))
         else:
             conflicts.append(
                 Conflict(
@@ -223,7 +257,9 @@ def plan_zone(
                     current,
                     want,
                     f"an unmarked RRset holds other data: {_describe(current)} "
-                    f"(desired {_describe(want)}); remove it by hand or change the declaration",
+                    f"(desired {_describe(want)}); change the declaration, or replace it with "
+                    f"--take-over {name.to_text(omit_final_dot=True)}/"
+                    f"{dns.rdatatype.to_text(rdtype)}",
                     source,
                 )
             )
@@ -285,6 +321,35 @@ def _keep_apex_ns_ttl(
     return dns.rrset.from_rdata_list(name, current.ttl, list(want))
 
 
+def _stale_marker_ttls(
+    snapshot: ZoneSnapshot,
+    owner: Owner,
+    own: Ownership,
+    default_ttl: int,
+    warnings: list[str],
+) -> frozenset[dns.name.Name]:
+    """Names whose marker TXT RRset (ours alone) has another TTL than
+    ``defaults.ttl``; a marker RRset shared with another owner's markers is
+    left as it is, with a warning (its TTL is theirs too)."""
+    stale: set[dns.name.Name] = set()
+    for name in {name for name, _ in own.ours}:
+        mname = marker_name(owner.prefix, name)
+        rrset = snapshot.get(mname, _TXT)
+        if rrset is None or rrset.ttl == default_ttl:
+            continue
+        texts = txt_texts(rrset)
+        if all(
+            (m := NIX_MARKER.match(t)) is not None and m.group(1) == owner.managed_by for t in texts
+        ):
+            stale.add(name)
+        else:
+            warnings.append(
+                f"the marker TXT RRset {mname.to_text()} has TTL {rrset.ttl}, not "
+                f"defaults.ttl {default_ttl}, and holds other owners' markers too; left as it is"
+            )
+    return frozenset(stale)
+
+
 def _taken_over(key: RRsetKey, own: Ownership) -> tuple[ConflictKind, str] | None:
     """Whether DHCP, ExternalDNS or another owner now claims what we marked."""
     name, _ = key
@@ -294,10 +359,9 @@ def _taken_over(key: RRsetKey, own: Ownership) -> tuple[ConflictKind, str] | Non
             "the name now holds a DHCID: Kea DHCP-DDNS manages it (our marker is stale)",
         )
     if name in own.external_dns:
-        marker = own.external_dns[name]
         return (
             ConflictKind.EXTERNAL_DNS,
-            f"ExternalDNS now claims the name (marker {marker.to_text()}; ours is stale)",
+            f"ExternalDNS now claims the name ({external_dns_marker(own, name)}; ours is stale)",
         )
     other = own.other_owners.get(key) or own.other_prefix.get(key, ("",))[0]
     if other:
@@ -320,10 +384,9 @@ def _foreign_claim(
     if name in own.dhcp:
         return ConflictKind.DHCP, "the name holds a DHCID: Kea DHCP-DDNS manages it"
     if name in own.external_dns:
-        marker = own.external_dns[name]
         return (
             ConflictKind.EXTERNAL_DNS,
-            f"ExternalDNS claims the name (marker {marker.to_text()})",
+            f"ExternalDNS claims the name ({external_dns_marker(own, name)})",
         )
     if key in own.other_owners:
         return (

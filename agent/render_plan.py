@@ -6,14 +6,16 @@ Text lines (names relative to the zone, ``@`` for the apex)::
     - old A 300 10.0.0.9
     ~ www A 300 10.0.0.80 → 60 10.0.0.80  (zones.internal.subdomains.www.A)
     = ns1 A 300 10.1.0.53 adopt  (zones.internal.subdomains.ns1.A)
+    ^ @ NS 3600 ns0.internal. → 3600 ns0.internal. | ns1.internal. take-over  (zones.internal.NS)
     - @ NS release: ownership marker removed, records kept
     ! forge A skipped: external-dns: ExternalDNS claims the name ...  (source)
 
-Ownership markers are not shown: every + and = brings one, every - takes one.
+Ownership markers are not shown: every +, = and ^ brings one, every - takes one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypedDict
 
 import dns.name
@@ -114,7 +116,15 @@ def change_lines(change: Change, zone: dns.name.Name) -> list[str]:
                 f"{_rrset_text(change.desired)} adopt{src}"
             )
         return lines
+    if (
+        change.current is not None
+        and change.desired is not None
+        and _rrset_text(change.current) == _rrset_text(change.desired)
+    ):
+        return [f"~ {name} {rtype} ownership marker TTL {ARROW} {change.marker.ttl}{src}"]
     before = _rrset_text(change.current) if change.current is not None else "nothing"
+    if change.action is Action.TAKE_OVER and change.desired is not None:
+        return [f"^ {name} {rtype} {before} {ARROW} {_rrset_text(change.desired)} take-over{src}"]
     after = _rrset_text(change.desired) if change.desired is not None else "nothing"
     return [f"~ {name} {rtype} {before} {ARROW} {after}{src}"]
 
@@ -125,9 +135,16 @@ def conflict_line(conflict: Conflict, zone: dns.name.Name) -> str:
     return f"! {name} {rtype} skipped: {conflict.kind}: {conflict.detail}{_source(conflict.source)}"
 
 
+def counts_text(counts: Mapping[Action, int]) -> str:
+    """``"2 add, 0 delete, 0 update, 1 adopt"``; take-overs only when there are
+    some (they are rare and explicit)."""
+    return ", ".join(
+        f"{counts.get(a, 0)} {a}" for a in Action if a is not Action.TAKE_OVER or counts.get(a, 0)
+    )
+
+
 def summary(plan: ZonePlan) -> str:
-    counts = plan.counts()
-    parts = ", ".join(f"{counts[a]} {a}" for a in Action)
+    parts = counts_text(plan.counts())
     state = "in sync" if plan.in_sync else f"{len(plan.changes)} change(s) pending"
     return (
         f"zone {zone_text(plan.zone)} (serial {plan.serial}): {state} ({parts}); "

@@ -236,6 +236,10 @@ class ZoneSnapshot:
         """Every owner name holding a DHCID RRset (Kea DHCP-DDNS); nothing decoded."""
         return [self._name(labels) for labels in dict.fromkeys(self._dhcid)]
 
+    def has_wildcards(self) -> bool:
+        """Whether any owner name is a wildcard (first label ``*``); nothing decoded."""
+        return any(labels[0] == b"*" for labels in self._by_name)
+
     def names(self) -> set[dns.name.Name]:
         """Every owner name that holds at least one RRset."""
         return {self._name(labels) for labels in self._by_name}

@@ -36,10 +36,23 @@ class DefaultsJSON(TypedDict, total=False):
     ttl: int
 
 
+class ExternalDnsLayoutJSON(TypedDict, total=False):
+    """One ExternalDNS instance's TXT registry flags (all default to "")."""
+
+    prefix: str  # --txt-prefix
+    suffix: str  # --txt-suffix
+    wildcardReplacement: str  # --txt-wildcard-replacement
+
+
+class ExternalDnsJSON(TypedDict):
+    layouts: list[ExternalDnsLayoutJSON]
+
+
 class DocumentJSON(TypedDict):
     version: int
     owner: OwnerJSON
     defaults: NotRequired[DefaultsJSON]
+    externalDns: NotRequired[ExternalDnsJSON]
     zones: dict[str, ZoneJSON]
 
 
@@ -71,6 +84,8 @@ def validate_shape(data: Any, where: str) -> DocumentJSON:
         _shape(isinstance(owner.get(key), str), where, f'"owner.{key}" must be a string')
     defaults = data.get("defaults", {})
     _shape(isinstance(defaults, dict), where, '"defaults" must be an object')
+    if "externalDns" in data:
+        _external_dns_shape(data["externalDns"], where)
     zones = data.get("zones")
     _shape(isinstance(zones, dict), where, '"zones" must be an object keyed by zone origin')
     for zone, body in zones.items():
@@ -80,6 +95,36 @@ def validate_shape(data: Any, where: str) -> DocumentJSON:
             f'zone "{zone}" must be an object with a "records" list',
         )
     return cast(DocumentJSON, data)
+
+
+_LAYOUT_KEYS = ("prefix", "suffix", "wildcardReplacement")
+
+
+def _external_dns_shape(value: Any, where: str) -> None:
+    """``externalDns``: ``{"layouts": [{"prefix"?, "suffix"?, "wildcardReplacement"?}]}``,
+    strings only, prefix and suffix not both set (ExternalDNS refuses that too)."""
+    shaped = isinstance(value, dict) and set(value) == {"layouts"}
+    _shape(
+        shaped and isinstance(value["layouts"], list),
+        where,
+        '"externalDns" must be an object {"layouts": [...]}',
+    )
+    for index, layout in enumerate(value["layouts"]):
+        at = f"externalDns.layouts[{index}]"
+        _shape(isinstance(layout, dict), where, f"{at} must be an object")
+        unknown = sorted(set(layout) - set(_LAYOUT_KEYS))
+        _shape(
+            not unknown,
+            where,
+            f"{at} has unknown key(s) {', '.join(unknown)}; known: {', '.join(_LAYOUT_KEYS)}",
+        )
+        for key in _LAYOUT_KEYS:
+            _shape(isinstance(layout.get(key, ""), str), where, f"{at}.{key} must be a string")
+        _shape(
+            not (layout.get("prefix") and layout.get("suffix")),
+            where,
+            f"{at} sets both prefix and suffix; ExternalDNS accepts only one of them",
+        )
 
 
 def load_document(path: str) -> DocumentJSON:

@@ -5,8 +5,11 @@
    it is installed, else the same A + PTR + DHCID records by knsupdate) and an
    ExternalDNS endpoint with its ``k8s.a-forge`` marker;
 3. show the zone, check examples/routy.json, classify the zone (text and Nix),
-   plan, apply, plan again (in sync), show the zone with our markers;
-4. stop every server it started, by PID, also on errors and Ctrl-C.
+   plan: the zone's hand-made apex NS (``ns0`` only) differs from the declared
+   ``ns0 ns1 ns2``, a conflict; review the take-over of it, apply with the
+   take-over (backup first), plan again: in sync, no conflict left;
+4. show the metrics as a real node-exporter serves them (when installed);
+5. stop every server it started, by PID, also on errors and Ctrl-C.
 
 Run it with ``make demo`` (or ``.venv/bin/python examples/demo.py``).
 """
@@ -30,8 +33,12 @@ sys.path.insert(0, str(REPO))
 # The test fixtures double as plain helpers: start/stop knotd and Kea by PID.
 from tests.fixtures.kea import KeaDdns  # noqa: E402
 from tests.fixtures.knot import KnotServer, find_tool  # noqa: E402
+from tests.fixtures.node_exporter import NodeExporter  # noqa: E402
 
 DESIRED = REPO / "examples" / "routy.json"
+ZONES = ("internal", "10.in-addr.arpa", "s3.garage.internal")
+# each zone's hand-made apex NS, replaced on purpose (reviewed in the plan first)
+TAKE_OVER = [arg for zone in ZONES for arg in ("--take-over", f"{zone}/NS")]
 BOLD = "\033[1m" if sys.stdout.isatty() else ""
 DIM = "\033[2m" if sys.stdout.isatty() else ""
 RESET = "\033[0m" if sys.stdout.isatty() else ""
@@ -57,17 +64,27 @@ def note(text: str) -> None:
     print(textwrap.fill(text, width=90, initial_indent="    ", subsequent_indent="    "))
 
 
-def run(argv: list[str], expect: tuple[int, ...] = (0,), agent_exit: bool = False) -> int:
+def run(
+    argv: list[str],
+    expect: tuple[int, ...] = (0,),
+    agent_exit: bool = False,
+    capture: bool = False,
+) -> subprocess.CompletedProcess[str]:
     """Run one command, show it and its output, check its exit code."""
     shown = " ".join(Path(a).name if a == argv[0] else _short(a) for a in argv)
     print(f"{DIM}$ {shown}{RESET}", flush=True)
     env = dict(os.environ, PATH=f"/usr/sbin:{os.environ.get('PATH', '')}")
-    result = subprocess.run(argv, cwd=REPO, env=env, check=False, timeout=120)
+    result = subprocess.run(
+        argv, cwd=REPO, env=env, check=False, timeout=120, capture_output=capture, text=True
+    )
+    if capture:
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
     meaning = EXIT_MEANING.get(result.returncode, "") if agent_exit else ""
     print(f"{DIM}(exit {result.returncode}{': ' + meaning if meaning else ''}){RESET}")
     if result.returncode not in expect:
         raise DemoError(f"{shown} exited {result.returncode}, expected {expect}")
-    return result.returncode
+    return result
 
 
 def _short(arg: str) -> str:
@@ -142,24 +159,30 @@ def demo(base: Path) -> None:
     step("... and the static candidates as a Nix snippet to paste")
     run([*agent, "classify", *server, "--zone", "internal", "--format", "nix"])
 
+    desired = ["--desired", str(DESIRED), *server]
     step("Plan (nothing is sent)")
     note(
-        "ns0's A record exists unmarked with the desired data, so it is adopted; the apex NS "
-        "exists with other data, so it is a conflict and left alone."
+        "ns0's A record exists unmarked with the desired data, so it is adopted. Each zone's "
+        "apex NS was made by hand with only ns0, while ns0 ns1 ns2 are declared: a conflict, "
+        "left alone (the '!' lines), until we take it over on purpose."
     )
-    run([*agent, "plan", "--desired", str(DESIRED), *server], expect=(0, 4), agent_exit=True)
+    run([*agent, "plan", *desired], expect=(0, 4), agent_exit=True)
 
-    step("Apply (backup first, metrics after)")
-    metrics = base / "metrics" / "dns_static_records.prom"
-    metrics.parent.mkdir()
+    step("Review the take-over of the hand-made apex NS (nothing is sent)")
+    note("'^' shows the RRset as read -> as declared; our marker comes with it.")
+    run([*agent, "plan", *desired, *TAKE_OVER], expect=(4,), agent_exit=True)
+
+    step("Apply with the take-over (backup first, metrics after)")
+    metrics_dir = base / "textfile"
+    metrics_dir.mkdir()
+    metrics = metrics_dir / "dns_static_records.prom"
     backups = base / "backups"
     run(
         [
             *agent,
             "apply",
-            "--desired",
-            str(DESIRED),
-            *server,
+            *desired,
+            *TAKE_OVER,
             "--metrics-file",
             str(metrics),
             "--backup-dir",
@@ -168,8 +191,11 @@ def demo(base: Path) -> None:
         agent_exit=True,
     )
 
-    step("Plan again: in sync (exit 0)")
-    run([*agent, "plan", "--desired", str(DESIRED), *server], agent_exit=True)
+    step("Plan again, without any flag: in sync (exit 0), no conflict left")
+    result = run([*agent, "plan", *desired], agent_exit=True, capture=True)
+    left = [line for line in result.stdout.splitlines() if line.startswith("! ")]
+    if left:
+        raise DemoError(f"{len(left)} conflict(s) left after the take-over: {left}")
 
     step("Zone 'internal' now: ours with nix.* markers, DHCP and ExternalDNS untouched")
     show_zone(knot, "internal")
@@ -177,9 +203,23 @@ def demo(base: Path) -> None:
     step("Backups written before the change")
     for path in sorted(backups.iterdir()):
         print(f"    {path.relative_to(REPO)}")
-    step(f"Metrics ({metrics.relative_to(REPO)})")
-    for line in metrics.read_text().splitlines():
-        if not line.startswith("#"):
+    show_metrics(base, metrics)
+
+
+def show_metrics(base: Path, metrics: Path) -> None:
+    """The metrics as Prometheus would scrape them from node-exporter."""
+    if not find_tool("prometheus-node-exporter"):
+        step(f"Metrics file ({metrics.relative_to(REPO)}; node-exporter not installed)")
+        for line in metrics.read_text().splitlines():
+            if not line.startswith("#"):
+                print(f"    {line}")
+        return
+    exporter = NodeExporter(textfile_dir=metrics.parent, log_path=base / "node-exporter.log")
+    exporter.start()
+    stoppers.append(exporter.stop)
+    step(f"Metrics as node-exporter serves them ({exporter.url}, pid {exporter.process_id})")
+    for line in exporter.scrape().splitlines():
+        if line.startswith(("dns_static_records_", "node_textfile_scrape_error")):
             print(f"    {line}")
 
 

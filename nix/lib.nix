@@ -3,7 +3,8 @@
 # Plain Nix builtins only: `import ./nix/lib.nix` works with any
 # nix-instantiate, without nixpkgs and without network.
 #
-#   render { zones, managedBy, ownerPrefix ? "nix", ttl ? 300, autoPtr ? false }
+#   render { zones, managedBy, ownerPrefix ? "nix", ttl ? 300, autoPtr ? false,
+#            externalDnsLayouts ? null }
 #     -> the desired-state document (contract §2) as an attrset
 #   check { document, python, strict ? false, name ? ..., system ? ... }
 #     -> a derivation whose output is the document's JSON, built only if
@@ -651,6 +652,7 @@ let
       ownerPrefix ? "nix",
       ttl ? 300,
       autoPtr ? false,
+      externalDnsLayouts ? null,
     }:
     let
       document = {
@@ -663,9 +665,26 @@ let
           inherit ttl;
         };
         zones = builtins.mapAttrs (zone: node: { records = renderZone zone node; }) zones;
-      };
+      }
+      // externalDnsSection externalDnsLayouts;
     in
     if autoPtr then addAutoPtr document else document;
+
+  # ExternalDNS's TXT registry layouts (its --txt-prefix, --txt-suffix and
+  # --txt-wildcard-replacement per instance) as the document's `externalDns`;
+  # null leaves the key out (the agent then assumes ExternalDNS's defaults).
+  externalDnsSection =
+    layouts:
+    if layouts == null then
+      { }
+    else
+      {
+        externalDns.layouts = map (layout: {
+          prefix = layout.prefix or "";
+          suffix = layout.suffix or "";
+          wildcardReplacement = layout.wildcardReplacement or "";
+        }) layouts;
+      };
 
   # The checker package as a store path holding only its Python files.
   checkerSource = builtins.path {
@@ -723,6 +742,10 @@ let
       outputs = [ "out" ];
       __structuredAttrs = false;
       builder = python;
+      # nixpkgs' testers.testBuildFailure swaps the builder for bash and runs
+      # `realBuilder` (else stdenv's shell) with our `args`: without this,
+      # bash would run the Python script.
+      realBuilder = python;
       interpreter = python;
       args = [
         "-c"

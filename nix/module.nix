@@ -51,6 +51,7 @@ let
   document = staticLib.render {
     inherit (cfg) zones managedBy ownerPrefix autoPtr;
     inherit (cfg) ttl;
+    externalDnsLayouts = cfg.externalDns.layouts;
   };
   checkedDocument = staticLib.check {
     inherit document;
@@ -77,6 +78,12 @@ let
     else
       "\"${lib.escape [ "\\" "\"" ] s}\"";
 
+  # --take-over NAME/TYPE for every RRset listed in takeOver
+  takeOverArgs = lib.concatMap (rrset: [
+    "--take-over"
+    rrset
+  ]) cfg.takeOver;
+
   agentArgs =
     zone:
     let
@@ -92,7 +99,7 @@ let
       ];
     in
     if cfg.dryRun then
-      [ "plan" ] ++ common
+      [ "plan" ] ++ common ++ takeOverArgs
     else
       [ "apply" ]
       ++ common
@@ -100,6 +107,7 @@ let
         "--on-conflict"
         cfg.onConflict
       ]
+      ++ takeOverArgs
       ++ lib.optional (!cfg.adopt) "--no-adopt"
       ++ lib.optionals (cfg.maxDeleteFraction != null) [
         "--max-delete-fraction"
@@ -322,6 +330,58 @@ in
       };
     };
 
+    takeOver = mkOption {
+      type = types.listOf (types.strMatching "[^/ ]+/[A-Za-z0-9]+");
+      default = [ ];
+      example = [
+        "internal/NS"
+        "ns0.internal/A"
+      ];
+      description = ''
+        Hand-made RRsets (absolute name `/` type) whose data the agent may
+        replace with the declared data and then own (`--take-over`): for a
+        migration, when the zone holds an unmarked RRset that differs from
+        the declaration. Shown in the plan as `^ old → new take-over`, backed
+        up first (needs `backupDir`). Names DHCP, ExternalDNS or another
+        owner claim are never taken over. Once taken over the RRset carries
+        our marker, so the entry can be removed again.
+      '';
+    };
+
+    # ExternalDNS's registry layouts (issue 9): which TXT names claim which records.
+    externalDns.layouts = mkOption {
+      type = types.listOf (
+        types.submodule {
+          options = {
+            prefix = mkOption {
+              type = types.str;
+              default = "";
+              description = "ExternalDNS's `--txt-prefix` (may hold `%{record_type}` and dots).";
+            };
+            suffix = mkOption {
+              type = types.str;
+              default = "";
+              description = "ExternalDNS's `--txt-suffix` (may hold `%{record_type}` and dots).";
+            };
+            wildcardReplacement = mkOption {
+              type = types.str;
+              default = "";
+              description = "ExternalDNS's `--txt-wildcard-replacement`.";
+            };
+          };
+        }
+      );
+      default = [ { } ];
+      example = literalExpression ''[ { prefix = "k8s."; } { suffix = "-edns"; } ]'';
+      description = ''
+        The TXT registry settings of every ExternalDNS instance writing these
+        zones, one entry per instance; the default is ExternalDNS's own
+        default (no prefix, no suffix). A registry record that fits none of
+        them is taken to claim every name it could stand for, and the
+        agent's log says so: configure the layout to make claims exact.
+      '';
+    };
+
     autoPtr = mkOption {
       type = types.bool;
       default = false;
@@ -372,6 +432,14 @@ in
       {
         assertion = !lib.hasPrefix "${builtins.storeDir}/" cfg.tsigKeyFile;
         message = "services.dnsStaticRecords.tsigKeyFile (${cfg.tsigKeyFile}) is in the Nix store, which is world-readable: point it at a secret outside the store.";
+      }
+      {
+        assertion = cfg.takeOver == [ ] || cfg.backupDir != null;
+        message = "services.dnsStaticRecords.takeOver replaces hand-made records and needs a backup first: set backupDir (it is null).";
+      }
+      {
+        assertion = builtins.all (l: l.prefix == "" || l.suffix == "") cfg.externalDns.layouts;
+        message = "services.dnsStaticRecords.externalDns.layouts: an entry sets both prefix and suffix; ExternalDNS accepts only one of them.";
       }
       {
         assertion = isLabel cfg.ownerPrefix;

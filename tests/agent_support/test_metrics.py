@@ -177,6 +177,23 @@ def test_garbled_file_is_rewritten_with_a_warning(
     assert comments == {name: ["HELP", "TYPE"] for name in FAMILIES}
 
 
+def test_foreign_help_without_samples_is_dropped_histograms_kept(tmp_path: Path) -> None:
+    path = tmp_path / "m.prom"
+    path.write_text(
+        "# HELP node_cut\n"
+        "# HELP other_seconds A histogram of someone else.\n"
+        "# TYPE other_seconds histogram\n"
+        'other_seconds_bucket{le="+Inf"} 1\n'
+        "other_seconds_sum 0.5\n"
+        "other_seconds_count 1\n"
+    )
+    write_metrics(path, [result("internal")])
+    text = path.read_text()
+    assert "node_cut" not in text
+    assert "# TYPE other_seconds histogram" in text
+    assert 'other_seconds_bucket{le="+Inf"} 1' in text
+
+
 def test_binary_garbage_does_not_crash(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "m.prom"
     path.write_bytes(b"\xff\xfe\x00garbage")

@@ -27,6 +27,15 @@ NIX_BUILD = shutil.which("nix-build")
 # Debian's interpreter: what the check derivation runs the checker with here.
 HOST_PYTHON = "/usr/bin/python3"
 
+#: What every test build needs, whatever /etc/nix/nix.conf says. Nix's stock
+#: settings (Debian's nix-bin ships no nix.conf) are `sandbox = true`, where
+#: the host's /usr/bin/python3 does not exist, and `build-users-group =
+#: nixbld`, a group a fresh machine does not have ("the group 'nixbld'
+#: specified in 'build-users-group' does not exist"). Command-line options
+#: win over nix.conf and NIX_CONFIG, so the machine's configuration is left
+#: alone.
+NIX_BUILD_OPTIONS = ("--option", "sandbox", "false", "--option", "build-users-group", "")
+
 requires_nix = pytest.mark.skipif(
     NIX_INSTANTIATE is None or NIX_BUILD is None,
     reason="nix-instantiate/nix-build not on PATH (Debian package nix-bin)",
@@ -92,7 +101,7 @@ def nix_build(expr: str) -> BuildResult:
     """Build `expr` (no result symlink); `log` is nix-build's stderr."""
     assert NIX_BUILD is not None
     proc = subprocess.run(
-        [NIX_BUILD, "--no-out-link", "--expr", expr],
+        [NIX_BUILD, *NIX_BUILD_OPTIONS, "--no-out-link", "--expr", expr],
         capture_output=True,
         text=True,
         check=False,

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.nix.nixrun import HOST_PYTHON, lib_expr, nix_build, nix_eval, nix_str, requires_nix
+from tests.nix.nixrun import (
+    HOST_PYTHON,
+    lib_expr,
+    nix_build,
+    nix_eval,
+    nix_path,
+    nix_str,
+    requires_nix,
+)
 
 pytestmark = [
     pytest.mark.nix,
@@ -116,3 +124,39 @@ def test_checker_source_holds_only_python_files() -> None:
     assert (path / "__main__.py").is_file()
     assert files
     assert all(p.suffix == ".py" or p.name == "py.typed" for p in files)
+
+
+# ---- under nixpkgs' testers.testBuildFailure (the flake's check-rejects-bad) ----
+
+EXPECT_FAILURE = Path(__file__).with_name("expect-failure.sh")
+
+
+def _under_test_build_failure(zones: str) -> str:
+    """`lib.check` wrapped the way testBuildFailure wraps a derivation: builder
+    bash, `args = [ script (realBuilder or stdenv.shell) ] ++ args`."""
+    return lib_expr(
+        f"let checked = lib.check {{ python = {nix_str(HOST_PYTHON)}; "
+        f'document = lib.render {{ managedBy = "routy"; zones = {zones}; }}; }}; '
+        "in checked.overrideAttrs (orig: { "
+        '  builder = "/bin/bash"; '
+        f'  args = [ {nix_path(EXPECT_FAILURE)} (orig.realBuilder or "/bin/bash") ] ++ orig.args; '
+        "})"
+    )
+
+
+def test_bad_document_fails_under_test_build_failure_with_the_rule_id() -> None:
+    zones = '{ internal.NS = [ "ns0.internal" ]; internal.subdomains.ns0.A = [ "10.0.0.53" ]; }'
+    result = nix_build(_under_test_build_failure(zones))
+    assert result.returncode == 0, result.log
+    out = Path(result.out_path)
+    log = (out / "testBuildFailure.log").read_text()
+    assert "error[trailing-dot]" in log, log
+    assert "zones.internal.NS" in log, log
+    # the checker's "invalid records" exit (contract §4), not a shell's
+    assert (out / "testBuildFailure.exit").read_text().strip() == "1", log
+
+
+def test_good_document_fails_test_build_failure() -> None:
+    result = nix_build(_under_test_build_failure(GOOD))
+    assert result.returncode != 0
+    assert "the builder did not fail" in result.log, result.log

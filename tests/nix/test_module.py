@@ -232,6 +232,28 @@ def test_alert_rules_go_to_prometheus_only_when_asked(module: Module) -> None:
     )
 
 
+def test_take_over_reaches_apply_and_plan(module: Module) -> None:
+    settings = 'takeOver = [ "internal/NS" "ns0.internal/A" ];'
+    words = _exec(module.eval(_config(settings))["services"]["dns-static-sync-internal"])
+    assert [words[i + 1] for i, w in enumerate(words) if w == "--take-over"] == [
+        "internal/NS",
+        "ns0.internal/A",
+    ]
+    words = _exec(
+        module.eval(_config(settings + " dryRun = true;"))["services"]["dns-static-sync-internal"]
+    )
+    assert words[1] == "plan"
+    assert "--take-over" in words
+    assert "--take-over" not in _exec(
+        module.eval(_config())["services"]["dns-static-sync-internal"]
+    )
+
+
+def test_take_over_needs_a_backup_dir(module: Module) -> None:
+    result = module.eval(_config('takeOver = [ "internal/NS" ]; backupDir = null;'))
+    assert any("takeOver" in m and "backupDir" in m for m in result["failedAssertions"])
+
+
 def test_backup_dir_outside_state_directory(module: Module) -> None:
     result = module.eval(_config('backupDir = "/srv/dns-backups";'))
     sc = result["services"]["dns-static-sync-internal"]["serviceConfig"]
@@ -246,6 +268,7 @@ def test_backup_dir_outside_state_directory(module: Module) -> None:
         ('ownerPrefix = "nix.static";', "ownerPrefix"),
         ('managedBy = "routy,evil";', "managedBy"),
         ('managedBy = "";', "managedBy"),
+        ('externalDns.layouts = [ { prefix = "a."; suffix = "-b"; } ];', "externalDns.layouts"),
     ],
 )
 def test_assertions(module: Module, settings: str, message: str) -> None:
@@ -301,6 +324,18 @@ def test_checked_document_from_dns_nix_types(module: Module) -> None:
     assert doc["zones"]["10.in-addr.arpa."]["records"][1]["source"] == (
         'zones."10.in-addr.arpa.".subdomains."53.0.0".PTR'
     )
+
+
+def test_external_dns_layouts_reach_the_checked_document(module: Module) -> None:
+    rc, out, log = _build_checked(module, _config())
+    assert rc == 0, log
+    layouts = json.loads(Path(out).read_text())["externalDns"]["layouts"]
+    assert layouts == [{"prefix": "", "suffix": "", "wildcardReplacement": ""}]
+    settings = 'externalDns.layouts = [ { prefix = "k8s."; } ];'
+    rc, out, log = _build_checked(module, _config(settings))
+    assert rc == 0, log
+    layouts = json.loads(Path(out).read_text())["externalDns"]["layouts"]
+    assert layouts == [{"prefix": "k8s.", "suffix": "", "wildcardReplacement": ""}]
 
 
 def test_bad_records_fail_the_checked_document(module: Module) -> None:

@@ -422,3 +422,20 @@ def test_auto_ptr_is_off_by_default() -> None:
 )
 def test_reverse_name(address: str, name: str | None) -> None:
     assert nix_eval(lib_expr(f"lib.reverseName {json.dumps(address)}")) == name
+
+
+def test_external_dns_layouts_rendered_for_the_agent() -> None:
+    """Issue 9: ExternalDNS's registry settings reach the document; absent, the
+    key is left out (the agent assumes ExternalDNS's defaults)."""
+    assert "externalDns" not in render("{ }")
+    doc = render(
+        "{ }",
+        'externalDnsLayouts = [ { prefix = "k8s."; } '
+        '{ suffix = "-%{record_type}"; wildcardReplacement = "any"; } ];',
+    )
+    assert doc["externalDns"] == {
+        "layouts": [
+            {"prefix": "k8s.", "suffix": "", "wildcardReplacement": ""},
+            {"prefix": "", "suffix": "-%{record_type}", "wildcardReplacement": "any"},
+        ]
+    }

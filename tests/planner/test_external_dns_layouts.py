@@ -1,0 +1,148 @@
+"""ExternalDNS registry names, inverted (agent.external_dns): table and property
+tests against the forward mapping `RegistryLayout.txt_name` (after ExternalDNS's
+``AffixNameMapper.ToTXTName``)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent.external_dns import Layout, any_readings, layouts_of, readings
+from checker.document import InputError, validate_shape
+from tests.fixtures.writers import RegistryLayout
+
+ZONE = "lan.test"
+TYPES = ["A", "AAAA", "CNAME", "MX", "SRV", "TXT", "NS"]
+
+label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+names = st.one_of(
+    st.just("@"),
+    st.lists(label, min_size=1, max_size=3).map(".".join),
+    st.lists(label, min_size=1, max_size=2).map(lambda ls: "*." + ".".join(ls)),
+)
+affix = st.sampled_from(
+    ["", "k8s.", "edns-", "%{record_type}-", "%{record_type}-abc-.", "k8s.%{record_type}.", "x"]
+)
+suffix = st.sampled_from(["-edns", "-.%{record_type}", "%{record_type}", "-x.y"])
+
+
+@st.composite
+def layouts(draw: st.DrawFn) -> RegistryLayout:
+    if draw(st.booleans()):
+        return RegistryLayout(
+            prefix=draw(affix),
+            wildcard_replacement=draw(st.sampled_from(["", "any", "wild"])),
+        )
+    return RegistryLayout(
+        suffix=draw(suffix),
+        wildcard_replacement=draw(st.sampled_from(["", "any"])),
+        zone_aware=draw(st.booleans()),
+    )
+
+
+def absolute(name: str) -> str:
+    return ZONE if name == "@" else f"{name}.{ZONE}"
+
+
+def marker_abs(txt: str) -> str:
+    return ZONE if txt == "@" else txt.rstrip(".") if txt.endswith(".") else f"{txt}.{ZONE}"
+
+
+@settings(max_examples=400, deadline=None)
+@given(layouts(), names, st.sampled_from(TYPES), st.booleans())
+def test_configured_layout_reads_back_the_name(
+    layout: RegistryLayout, name: str, rtype: str, legacy: bool
+) -> None:
+    txt = layout.txt_name(name, None if legacy else rtype, ZONE)
+    if txt.endswith("."):
+        return  # outside the zone (e.g. the apex without a dotted prefix): not in our AXFR
+    mine = Layout.of(layout.prefix, layout.suffix, layout.wildcard_replacement)
+    claimed = {n for n, _ in readings(mine, marker_abs(txt), ZONE)}
+    assert absolute(name) in claimed, (txt, claimed)
+
+
+@settings(max_examples=400, deadline=None)
+@given(layouts(), names, st.sampled_from(TYPES), st.booleans())
+def test_fail_safe_covers_every_layout_but_never_the_apex(
+    layout: RegistryLayout, name: str, rtype: str, legacy: bool
+) -> None:
+    txt = layout.txt_name(name, None if legacy else rtype, ZONE)
+    if txt.endswith("."):
+        return
+    guessed = any_readings(marker_abs(txt), ZONE)
+    assert ZONE not in guessed
+    if name != "@":
+        assert absolute(name) in guessed, (txt, sorted(guessed))
+
+
+@pytest.mark.parametrize(
+    ("layout", "marker", "claimed"),
+    [
+        (Layout(), "a-forge.lan.test", {"forge.lan.test", "a-forge.lan.test"}),
+        (Layout(), "forge.lan.test", {"forge.lan.test"}),
+        (Layout.of(prefix="k8s."), "k8s.a-forge.lan.test", {"forge.lan.test", "a-forge.lan.test"}),
+        (Layout.of(prefix="K8S."), "k8s.forge.lan.test", {"forge.lan.test"}),
+        (Layout.of(prefix="k8s."), "k8s.lan.test", {"lan.test"}),  # legacy apex marker
+        (Layout.of(prefix="%{record_type}-abc-."), "cname-abc-.www.lan.test", {"www.lan.test"}),
+        (
+            Layout.of(suffix="-edns"),
+            "a-forge-edns.lan.test",
+            {"forge.lan.test", "a-forge.lan.test"},
+        ),
+        (Layout.of(suffix="-.%{record_type}"), "www-.cname.lan.test", {"www.lan.test"}),
+        (
+            Layout.of(prefix="k8s.", wildcard_replacement="any"),
+            "k8s.a-any.apps.lan.test",
+            {"any.apps.lan.test", "a-any.apps.lan.test", "*.apps.lan.test"},
+        ),
+        (Layout.of(prefix="k8s."), "a-forge.lan.test", set()),  # not this layout's
+    ],
+)
+def test_readings_table(layout: Layout, marker: str, claimed: set[str]) -> None:
+    assert {n for n, _ in readings(layout, marker, ZONE)} == claimed
+
+
+def test_fail_safe_never_claims_the_apex_by_stripping_a_label() -> None:
+    for marker in ("a-forge.lan.test", "k8s.lan.test", "forge.lan.test", "x.y.lan.test"):
+        assert ZONE not in any_readings(marker, ZONE)
+    assert "y.lan.test" in any_readings("x.y.lan.test", ZONE)
+
+
+def test_layout_refuses_prefix_and_suffix() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        Layout("a", "b")
+
+
+def _doc(external: object) -> dict[str, object]:
+    return {
+        "version": 1,
+        "owner": {"prefix": "nix", "managedBy": "routy"},
+        "externalDns": external,
+        "zones": {},
+    }
+
+
+def test_document_layouts() -> None:
+    shaped = validate_shape(
+        _doc({"layouts": [{"prefix": "K8S."}, {"suffix": "-e", "wildcardReplacement": "any"}]}),
+        "d.json",
+    )
+    assert layouts_of(shaped) == (Layout("k8s."), Layout("", "-e", "any"))
+    del shaped["externalDns"]
+    assert layouts_of(shaped) == (Layout(),)
+
+
+@pytest.mark.parametrize(
+    ("external", "message"),
+    [
+        ([], "must be an object"),
+        ({"layouts": {}}, "must be an object"),
+        ({"layouts": [{"prefx": "k8s."}]}, "unknown key"),
+        ({"layouts": [{"prefix": 1}]}, "must be a string"),
+        ({"layouts": [{"prefix": "a", "suffix": "b"}]}, "only one of them"),
+    ],
+)
+def test_document_layouts_rejected(external: object, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        validate_shape(_doc(external), "d.json")
