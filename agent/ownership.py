@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import dns.exception
 import dns.name
 import dns.rdatatype
 import dns.rrset
@@ -110,26 +109,21 @@ class _ZoneNames:
         self,
         snapshot: ZoneSnapshot,
         desired: Iterable[dns.name.Name],
-        registry: set[dns.name.Name],
-        markers: set[RRsetKey],
+        registry: Iterable[dns.name.Name],
+        markers: Iterable[RRsetKey],
     ) -> None:
         self._snapshot = snapshot
         self._desired = {_lower_text(name): name for name in desired}
-        self._registry = registry
-        self._markers = markers
+        # TXT RRsets that are markers or registry records hold no data
+        self._not_data = {_lower_text(name) for name in registry}
+        self._not_data.update(_lower_text(name) for name, _ in markers)
         self._in_zone: dict[str, dns.name.Name | None] = {}
         self._wildcards: bool | None = None
 
     def _zone_name(self, text: str) -> dns.name.Name | None:
         if text in self._in_zone:
             return self._in_zone[text]
-        try:
-            name = dns.name.from_text(text)
-        except dns.exception.DNSException:
-            name = None
-        if name is not None and not self._snapshot.types_at(name):
-            name = None
-        self._in_zone[text] = name
+        name = self._in_zone[text] = self._snapshot.lookup(text)
         return name
 
     def get(self, text: str) -> dns.name.Name | None:
@@ -140,10 +134,9 @@ class _ZoneNames:
         name = self._zone_name(text)
         if name is None:
             return False
+        txt_is_data = text not in self._not_data
         return any(
-            rdtype not in SERVER_TYPES
-            and not (rdtype == dns.rdatatype.TXT and name in self._registry)
-            and (name, rdtype) not in self._markers
+            rdtype not in SERVER_TYPES and (txt_is_data or rdtype != dns.rdatatype.TXT)
             for rdtype in self._snapshot.types_at(name)
         )
 
@@ -275,7 +268,7 @@ def analyse(
             if _looks_encrypted(text):
                 encrypted.append(name)
 
-    names = _ZoneNames(snapshot, desired_names, set(heritage) | set(encrypted), markers)
+    names = _ZoneNames(snapshot, desired_names, [*heritage, *encrypted], markers)
     external = _ExternalDnsClaims(_lower_text(snapshot.origin), tuple(layouts), names)
     if heritage or encrypted:
         for marker in dict.fromkeys(heritage):

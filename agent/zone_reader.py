@@ -236,6 +236,18 @@ class ZoneSnapshot:
         """Every owner name holding a DHCID RRset (Kea DHCP-DDNS); nothing decoded."""
         return [self._name(labels) for labels in dict.fromkeys(self._dhcid)]
 
+    def lookup(self, text: str) -> dns.name.Name | None:
+        """The owner name spelt `text` (absolute; final dot optional; any case;
+        escapes allowed) if it holds an RRset, else None; nothing decoded."""
+        if "\\" in text:
+            try:
+                labels = _labels_of(dns.name.from_text(text))
+            except dns.exception.DNSException:
+                return None
+        else:
+            labels = (*text.lower().encode().rstrip(b".").split(b"."), b"")
+        return self._name(labels) if labels in self._by_name else None
+
     def has_wildcards(self) -> bool:
         """Whether any owner name is a wildcard (first label ``*``); nothing decoded."""
         return any(labels[0] == b"*" for labels in self._by_name)

@@ -7,7 +7,7 @@ interleaved and repeated; medians are printed with the ratios.
 
 1. **No-op plan**: a zone of N records (25k/50k/100k by default) holding
    1,000 of ours (A + marker), DHCP names (A + DHCID), ExternalDNS names
-   (A + ``k8s.a-`` marker) and plain A records; `dns-static-agent plan`
+   (A + ``a-`` marker, its default layout) and plain A records; `dns-static-agent plan`
    finds it in sync. Reference: `kdig AXFR` of the same zone. `read_zone` is
    also timed in-process: what the plan costs beyond it should stay flat as
    the zone grows.
@@ -75,7 +75,7 @@ def zone_records(total: int) -> list[str]:
     for i in range(pairs):
         lines += [f"dhcp{i} 300 A {_address(i, 2)}", f"dhcp{i} 300 DHCID {DHCID}"]
         lines += [f"ext{i} 300 A {_address(i, 3)}"]
-        lines += [f"k8s.a-ext{i} 300 TXT " + EXTERNAL.format(f"ext{i}")]
+        lines += [f"a-ext{i} 300 TXT " + EXTERNAL.format(f"ext{i}")]  # its default layout
     plain = 0
     while len(lines) < total:
         lines.append(f"h{plain} 300 A {_address(plain, 4 + (plain >> 16))}")

@@ -191,6 +191,9 @@ def _assert_same(snapshot: ZoneSnapshot, expected: dict[RRsetKey, dns.rrset.RRse
         assert [rd.to_wire() for rd in got] == [rd.to_wire() for rd in rrset]
     for name in {rrset.name for rrset in expected.values()}:
         assert snapshot.types_at(name) == {r.rdtype for r in expected.values() if r.name == name}
+        assert snapshot.lookup(name.to_text().upper()) == name
+    assert snapshot.lookup("absent.internal") is None
+    assert snapshot.has_wildcards() == any(r.name.is_wild() for r in expected.values())
     txt, dhcid = dns.rdatatype.TXT, dns.rdatatype.DHCID
     assert set(snapshot.txt_names()) == {r.name for r in expected.values() if r.rdtype == txt}
     assert set(snapshot.dhcid_names()) == {r.name for r in expected.values() if r.rdtype == dhcid}
