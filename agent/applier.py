@@ -114,6 +114,11 @@ class DesiredZone:
     owner: Owner
     default_ttl: int
     layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS  # ExternalDNS registry layouts
+    #: the records grouped into RRsets, made once for every plan of the run
+    rrsets: DesiredRRsets = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rrsets", desired_rrsets(self.records))
 
 
 #: Called after every read with the snapshot and the attempt number (1-based).
@@ -205,14 +210,8 @@ def read_and_plan(
     return snapshot, make_plan(target, snapshot, options)
 
 
-def make_plan(
-    target: DesiredZone,
-    snapshot: ZoneSnapshot,
-    options: SyncOptions,
-    desired: DesiredRRsets | None = None,
-) -> ZonePlan:
-    """The plan for `target` from `snapshot` (`desired`: its records grouped
-    into RRsets, if already done)."""
+def make_plan(target: DesiredZone, snapshot: ZoneSnapshot, options: SyncOptions) -> ZonePlan:
+    """The plan for `target` from `snapshot`."""
     return plan_zone(
         target.zone,
         target.records,
@@ -222,7 +221,7 @@ def make_plan(
         adopt=options.adopt,
         layouts=target.layouts,
         take_over=options.take_over,
-        desired=desired,
+        desired=target.rrsets,
     )
 
 
@@ -297,7 +296,6 @@ def sync_zone(
     """
     run = _Progress(target.zone, options.dry_run)
     zname = zone_text(target.zone)
-    desired: DesiredRRsets | None = None
     if snapshot is None:
         plan = None
     if plan is None:
@@ -309,9 +307,7 @@ def sync_zone(
         if after_read is not None:
             after_read(snapshot, run.attempts)
         if plan is None:
-            if desired is None:
-                desired = desired_rrsets(target.records)
-            plan = make_plan(target, snapshot, options, desired)
+            plan = make_plan(target, snapshot, options)
         if run.first_plan is None:
             run.first_plan, run.serial_before = plan, snapshot.serial
             _log_plan(plan)
@@ -351,9 +347,7 @@ def sync_zone(
             sleep(delay)
             continue
         # Verify: re-read; nothing we sent may still be planned.
-        if desired is None:
-            desired = desired_rrsets(target.records)
-        snapshot, after, ignored = _read_back(target, conn, options, sent, sleep, desired)
+        snapshot, after, ignored = _read_back(target, conn, options, sent, sleep)
         if ignored:
             lines = "; ".join(line for c in ignored for line in change_lines(c, plan.zone)[:1])
             raise VerificationError(
@@ -382,7 +376,6 @@ def _read_back(
     options: SyncOptions,
     sent: list[Change],
     sleep: Callable[[float], None],
-    desired: DesiredRRsets,
 ) -> tuple[ZoneSnapshot, ZonePlan, list[Change]]:
     """Read the zone back until none of `sent` is still planned, for at most
     ``options.propagation_wait`` seconds. Returns the last read, its plan and
@@ -397,7 +390,7 @@ def _read_back(
     delay = 0.1
     while True:
         snapshot = _read_checked(target.zone, conn)
-        after = make_plan(target, snapshot, options, desired)
+        after = make_plan(target, snapshot, options)
         ignored = [c for c in after.changes if _key(c) in sent_keys]
         left = deadline - time.monotonic()
         if not ignored or left <= 0:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -103,7 +104,8 @@ class _ZoneNames:
     ExternalDNS markers are read), looked up in the snapshot's index on demand
     instead of listing the zone: the names of interest are the names in the
     zone and the desired names; a name holds data if it holds an RRset that is
-    no marker, no registry TXT and not the server's."""
+    no marker, no registry TXT and not the server's. Nothing is computed
+    before a marker asks."""
 
     def __init__(
         self,
@@ -113,12 +115,22 @@ class _ZoneNames:
         markers: Iterable[RRsetKey],
     ) -> None:
         self._snapshot = snapshot
-        self._desired = {_lower_text(name): name for name in desired}
-        # TXT RRsets that are markers or registry records hold no data
-        self._not_data = {_lower_text(name) for name in registry}
-        self._not_data.update(_lower_text(name) for name, _ in markers)
+        self._desired_names = desired
+        self._registry = registry
+        self._markers = markers
         self._in_zone: dict[str, dns.name.Name | None] = {}
         self._wildcards: bool | None = None
+
+    @functools.cached_property
+    def _desired(self) -> dict[str, dns.name.Name]:
+        return {_lower_text(name): name for name in self._desired_names}
+
+    @functools.cached_property
+    def _not_data(self) -> set[str]:
+        """Names whose TXT RRset is a marker or a registry record: no data."""
+        names = {_lower_text(name) for name in self._registry}
+        names.update(_lower_text(name) for name, _ in self._markers)
+        return names
 
     def _zone_name(self, text: str) -> dns.name.Name | None:
         if text in self._in_zone:
