@@ -150,39 +150,23 @@ class ZoneSnapshot:
             index.add(bytes(blob), names, headers, len(headers))
         except _MalformedError as exc:
             raise ValueError(f"not a zone snapshot: {exc}") from None
-        self._setup(origin, serial, index.wires, index.by_name, index.txt, index.dhcid)
+        self._setup(origin, serial, index)
 
     @classmethod
-    def _indexed(
-        cls,
-        origin: dns.name.Name,
-        serial: int,
-        wires: list[bytes],
-        by_name: dict[Labels, list[int]],
-        txt: list[Labels],
-        dhcid: list[Labels],
-    ) -> ZoneSnapshot:
+    def _indexed(cls, origin: dns.name.Name, serial: int, index: _Index) -> ZoneSnapshot:
         snapshot = cls.__new__(cls)
-        snapshot._setup(origin, serial, wires, by_name, txt, dhcid)
+        snapshot._setup(origin, serial, index)
         return snapshot
 
-    def _setup(
-        self,
-        origin: dns.name.Name,
-        serial: int,
-        wires: list[bytes],
-        by_name: dict[Labels, list[int]],
-        txt: list[Labels],
-        dhcid: list[Labels],
-    ) -> None:
+    def _setup(self, origin: dns.name.Name, serial: int, index: _Index) -> None:
         if not origin.is_absolute():
             raise ValueError("zone origin must be absolute")
         self.origin = origin
         self.serial = serial
-        self._wires = wires
-        self._by_name = by_name
-        self._txt = txt
-        self._dhcid = dhcid
+        self._wires = index.wires
+        self._by_name = index.by_name
+        self._txt = index.txt
+        self._dhcid = index.dhcid
         self._decoded = {}
         self._names = {}
         self._rrset_count = None
@@ -978,9 +962,7 @@ def _build_snapshot(messages: list[_Message], zone: dns.name.Name, zone_text: st
     soa_places = [p for p in index.by_name.get(zone_labels, ()) if p & 0xFFFF == _TYPE_SOA]
     if len(soa_places) != 1:
         raise TransferError(f"AXFR of {zone_text} has no single SOA at the apex")
-    snapshot = ZoneSnapshot._indexed(
-        canonical_zone, 0, index.wires, index.by_name, index.txt, index.dhcid
-    )
+    snapshot = ZoneSnapshot._indexed(canonical_zone, 0, index)
     soa = snapshot.get(canonical_zone, dns.rdatatype.SOA)
     assert soa is not None
     soa_rdata = soa[0]

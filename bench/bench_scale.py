@@ -171,23 +171,9 @@ def record(
 
 
 def agent_argv(command: str, knot: KnotServer, desired: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "agent",
-        command,
-        "--desired",
-        str(desired),
-        "--server",
-        knot.server,
-        "--port",
-        str(knot.port),
-        "--key-file",
-        str(knot.key_file("keymgr")),
-        "--zone",
-        ZONE,
-        *extra,
-    ]
+    """`python -m agent COMMAND` for zone `ZONE` of `desired` against `knot`."""
+    head = [sys.executable, "-m", "agent", command, "--desired", str(desired)]
+    return [*head, *knot.agent_options(), "--zone", ZONE, *extra]
 
 
 def bench_noop_plan(size: int, repeat: int, kdig: str, work: Path) -> dict[str, Figures]:
