@@ -261,16 +261,13 @@ class ZoneSnapshot:
         assert soa is not None
         lines = [f"$ORIGIN {self.origin.to_text()}", soa.to_text()]
         apex = _labels_of(self.origin)
+        # canonical name order (RFC 4034 §6.1): labels compared from the root
         others = sorted(
-            (
-                (self._name(labels), value)
-                for labels, value in self._keys()
-                if (labels, value) != (apex, _TYPE_SOA)
-            ),
-            key=lambda key: (key[0], key[1]),
+            (key for key in self._keys() if key != (apex, _TYPE_SOA)),
+            key=lambda key: (key[0][::-1], key[1]),
         )
-        for name, value in others:
-            rrset = self._rrset(_labels_of(name), value)
+        for labels, value in others:
+            rrset = self._rrset(labels, value)
             assert rrset is not None
             lines.append(rrset.to_text())
         return "\n".join(lines) + "\n"
