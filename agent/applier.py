@@ -242,19 +242,60 @@ def _log_plan(plan: ZonePlan) -> None:
 
 
 @dataclass
+class SentLog:
+    """What a run sent and the server acknowledged (mutable, owned by the
+    caller, so it tells the truth after any failure or interruption)."""
+
+    applied: dict[Action, int] = field(default_factory=lambda: dict.fromkeys(Action, 0))
+    messages: int = 0
+    in_flight: bool = False  # a message is sent and its answer not read yet
+
+    def text(self) -> str:
+        """E.g. ``3 add, 0 delete, 1 update, 0 adopt in 2 message(s)``."""
+        done = ", ".join(f"{self.applied.get(a, 0)} {a}" for a in Action)
+        text = f"{done} in {self.messages} message(s)"
+        if self.in_flight:
+            text += " (and one more message, whose answer never came, may have been applied)"
+        return text
+
+
+class PartialApplyError(AgentError):
+    """A run failed after the server had acknowledged some of its UPDATEs:
+    the zone is partly changed. Carries what was sent (`sent`)."""
+
+    def __init__(self, zone: dns.name.Name, cause: AgentError, sent: SentLog) -> None:
+        # the reader speaks of its own read; what was sent before it is said here
+        reason = str(cause).replace("; nothing was changed", "").rstrip(". ")
+        super().__init__(
+            f"{reason}. Before this, the server had acknowledged {sent.text()} for zone "
+            f"{zone_text(zone)}: the zone is partly changed; run again to finish (plan shows "
+            "what is left)"
+        )
+        self.sent = sent
+
+
+@dataclass
 class _Progress:
     """What one `sync_zone` run has done so far (mutable, local to the run)."""
 
     zone: dns.name.Name
     dry_run: bool
+    sent: SentLog = field(default_factory=SentLog)
     started: float = field(default_factory=time.monotonic)
-    applied: dict[Action, int] = field(default_factory=lambda: dict.fromkeys(Action, 0))
-    messages_sent: int = 0
     attempts: int = 0
     backup: Path | None = None
     backup_serial: int | None = None
     first_plan: ZonePlan | None = None
     serial_before: int = 0
+    ignored: set[tuple[dns.name.Name, int]] = field(default_factory=set)  # retried once
+
+    @property
+    def applied(self) -> dict[Action, int]:
+        return self.sent.applied
+
+    @property
+    def messages_sent(self) -> int:
+        return self.sent.messages
 
     def result(self, final: ZonePlan, serial_after: int) -> ZoneResult:
         result = ZoneResult(
@@ -284,18 +325,44 @@ def sync_zone(
     batches: list[Batch] | None = None,
     after_read: AfterRead | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    sent: SentLog | None = None,
 ) -> ZoneResult:
     """Converge one zone (or, with ``dry_run``, only plan it).
 
     `snapshot` is a fresh read to start from (the caller's pre-flight read)
     and `plan` the plan already made from it, if any: every read is planned
     once; `batches` are `prepare_batches` of that plan. `after_read` is
-    called after every read (tests inject concurrent writes).
+    called after every read (tests inject concurrent writes); `sent` is
+    updated after every acknowledged message.
     Raises `AgentError` subclasses; `PrerequisiteFailed`/`ServerFailure` only
-    once the retries are used up; `MessageTooBigError` before anything is sent.
+    once the retries are used up; `MessageTooBigError` before anything is
+    sent; `PartialApplyError` for any failure after the server acknowledged a
+    message.
     """
-    run = _Progress(target.zone, options.dry_run)
+    run = _Progress(target.zone, options.dry_run, sent if sent is not None else SentLog())
+    try:
+        return _converge(run, target, conn, options, (snapshot, plan, batches), after_read, sleep)
+    except AgentError as exc:
+        if (run.messages_sent == 0 and not run.sent.in_flight) or isinstance(
+            exc, PartialApplyError
+        ):
+            raise
+        raise PartialApplyError(target.zone, exc, run.sent) from exc
+
+
+def _converge(
+    run: _Progress,
+    target: DesiredZone,
+    conn: Connection,
+    options: SyncOptions,
+    start: tuple[ZoneSnapshot | None, ZonePlan | None, list[Batch] | None],
+    after_read: AfterRead | None,
+    sleep: Callable[[float], None],
+) -> ZoneResult:
+    """`sync_zone`'s loop; `start` is its snapshot, the plan made from it and
+    that plan's messages, as far as the caller has them."""
     zname = zone_text(target.zone)
+    snapshot, plan, batches = start
     if snapshot is None:
         plan = None
     if plan is None:
@@ -328,14 +395,17 @@ def sync_zone(
         sent: list[Change] = []
         try:
             for batch in batches:
+                run.sent.in_flight = True
                 send_update(conn.server, conn.port, batch.message, conn.timeout)
-                run.messages_sent += 1
+                run.sent.in_flight = False
+                run.sent.messages += 1
                 for change in batch.changes:
                     sent.append(change)
-                    run.applied[change.action] += 1
+                    run.sent.applied[change.action] += 1
                     for line in change_lines(change, plan.zone):
                         log.info("%s: %s", zname, line)
         except (PrerequisiteFailed, ServerFailure) as exc:
+            run.sent.in_flight = False  # answered: nothing of that message was applied
             if run.attempts >= options.max_attempts:
                 raise type(exc)(
                     f"{exc} (gave up after {run.attempts} attempts; another writer keeps "
@@ -350,6 +420,22 @@ def sync_zone(
         snapshot, after, ignored = _read_back(target, conn, options, sent, sleep)
         if ignored:
             lines = "; ".join(line for c in ignored for line in change_lines(c, plan.zone)[:1])
+            keys = {_key(c) for c in ignored}
+            partly = snapshot.serial != plan.serial  # the server applied something
+            if partly and run.attempts < options.max_attempts and not keys <= run.ignored:
+                # Knot acknowledged all but applied only part; plan again from the
+                # zone as it is now: the next message has another shape (e.g. the
+                # CNAME alone at a name its old data has left)
+                run.ignored |= keys
+                plan, batches = after, None
+                log.warning(
+                    "%s: the server answered NOERROR but did not apply %d change(s) (%s); "
+                    "planning again from the zone as it is now",
+                    zname,
+                    len(ignored),
+                    lines,
+                )
+                continue
             raise VerificationError(
                 f"zone {zname}: the server answered NOERROR but did not apply "
                 f"{len(ignored)} change(s): {lines} -- Knot silently ignores some updates "

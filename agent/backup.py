@@ -119,7 +119,9 @@ def write_backup(
 
     temp: Path | None = None
     try:
-        fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{stem}.", suffix=".tmp")
+        fd, temp_name = tempfile.mkstemp(
+            dir=directory, prefix=f".{stem}.{os.getpid()}.", suffix=".tmp"
+        )
         temp = Path(temp_name)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
@@ -141,6 +143,41 @@ def write_backup(
     log.debug("backup of zone %s (serial %d) written to %s", zone_text, snapshot.serial, target)
     _prune(directory, stem, keep)
     return target
+
+
+#: ``.<stem>.<pid>.<random>.tmp``: a backup being written by process <pid>.
+_TEMP = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+\.tmp$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def check_backup_dir(directory: Path) -> None:
+    """Raise `BackupError` unless backups can be written to `directory`
+    (created if missing); remove temp files left by killed runs. Called before
+    a run sends anything."""
+    try:
+        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        for entry in directory.iterdir():
+            match = _TEMP.match(entry.name)
+            if match is not None and not _alive(int(match["pid"])):
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
+                    log.info("removed stale temp file %s", entry)
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".check.", suffix=".probe")
+        os.close(fd)
+        Path(name).unlink()
+    except OSError as exc:
+        raise BackupError(
+            f"cannot write backups to {directory}: {_reason(exc)}; nothing was sent"
+        ) from None
 
 
 def _link_unique(temp: Path, directory: Path, stem: str, stamp: str, serial: int) -> Path:

@@ -46,12 +46,12 @@ import dns.rrset
 
 from agent.external_dns import DEFAULT_LAYOUTS, Layout
 from agent.ownership import (
-    EXTERNAL_DNS_HERITAGE,
     MARKER_HERITAGE,
     NIX_MARKER,
     Category,
     analyse,
     classify,
+    is_external_dns,
     layout_hint,
     txt_texts,
 )
@@ -168,10 +168,10 @@ def _marker_category(
     snapshot: ZoneSnapshot,
 ) -> tuple[Category, str]:
     texts = txt_texts(rrset)
-    if any(text.startswith(EXTERNAL_DNS_HERITAGE) for text in texts) or not any(
+    if any(is_external_dns(text) for text in texts) or not any(
         text.startswith(MARKER_HERITAGE + ",") for text in texts
     ):
-        kind = "" if any(t.startswith(EXTERNAL_DNS_HERITAGE) for t in texts) else "encrypted "
+        kind = "" if any(is_external_dns(t) for t in texts) else "encrypted "
         # the marker's name is read both ways (old and current format); show the
         # readings that name existing data, if any
         with_data = snapshot.names()

@@ -1,4 +1,4 @@
-"""dns-static-agent: plan, apply and classify (contract §5).
+"""dns-static-agent: plan, apply, classify and publish (contract §5).
 
 The only module that prints. Plans and results go to stdout, diagnostics and
 logs to stderr. `main` is the single exit point: every `AgentError` becomes
@@ -16,13 +16,15 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
+from types import FrameType, MappingProxyType
 from typing import Any, Final, NoReturn
 
 import dns.name
@@ -32,6 +34,7 @@ from agent.applier import (
     ConflictPolicy,
     Connection,
     DesiredZone,
+    SentLog,
     SyncOptions,
     ZoneResult,
     check_policy,
@@ -39,14 +42,16 @@ from agent.applier import (
     read_and_plan,
     sync_zone,
 )
+from agent.backup import check_backup_dir
 from agent.classify import classification_hint, render_classification
 from agent.errors import AgentError, InputError, UsageError
 from agent.external_dns import Layout, layouts_of
 from agent.kea_config import read_reservations, reserved_names
 from agent.keyfile import TsigKey, load_key_file
-from agent.metrics import ZoneMetrics, write_metrics
+from agent.metrics import ZoneMetrics, check_metrics_writable, write_metrics
 from agent.plan import Action, ZonePlan
 from agent.planner import desired_rrsets
+from agent.publish import publish
 from agent.render_plan import counts_text, plan_json, plan_lines, zone_text
 from agent.take_over import RRsetKey, parse_take_over, require_backup
 from agent.zone_reader import ZoneSnapshot, read_zone
@@ -60,6 +65,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CONFLICTS = 3
 EXIT_PENDING = 4
+EXIT_TERMINATED = 143
 
 
 class _Parser(argparse.ArgumentParser):
@@ -157,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--force", action="store_true", help="apply even an unsafe plan")
     apply.add_argument("--metrics-file", type=Path, help="node-exporter textfile to update")
     apply.add_argument("--backup-dir", type=Path, help="write the zone here before changing it")
+    apply.add_argument(
+        "--metrics-owner",
+        action="store_true",
+        help='label the metrics series owner="<managed-by>" (several owners in one zone)',
+    )
+    add_publish_parser(sub, common)
 
     classify = sub.add_parser("classify", parents=[common], help="sort a zone's records")
     classify.add_argument("--zone", required=True, help="the zone to classify")
@@ -356,6 +368,8 @@ def _write_metrics(
     results: dict[dns.name.Name, ZoneResult],
     started: dict[dns.name.Name, float],
     failed: bool,
+    sent: Mapping[dns.name.Name, SentLog],
+    label_owner: bool = False,
 ) -> None:
     if path is None:
         return
@@ -374,6 +388,7 @@ def _write_metrics(
                     changes={str(a): counts.get(a, 0) for a in Action},
                     duration_seconds=result.duration,
                     timestamp=now,
+                    owner=target.owner.managed_by if label_owner else None,
                 )
             )
         elif failed:
@@ -383,9 +398,13 @@ def _write_metrics(
                     success=False,
                     managed_count=0,
                     conflicts=0,
-                    changes=dict.fromkeys((str(a) for a in Action), 0),
+                    # what the server acknowledged before the failure
+                    changes={str(a): sent[target.zone].applied.get(a, 0) for a in Action}
+                    if target.zone in sent
+                    else dict.fromkeys((str(a) for a in Action), 0),
                     duration_seconds=time.monotonic() - started.get(target.zone, time.monotonic()),
                     timestamp=now,
+                    owner=target.owner.managed_by if label_owner else None,
                 )
             )
     write_metrics(path, out)
@@ -400,6 +419,13 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
     started = {t.zone: t0 for t in loaded.targets}
     results: dict[dns.name.Name, ZoneResult] = {}
     errors: list[AgentError] = []
+    sent = {t.zone: SentLog() for t in loaded.targets}
+    # Before anything is read or sent: the files written after the changes
+    # must be writable, or a run would change the zone and then fail.
+    if args.metrics_file is not None:
+        check_metrics_writable(args.metrics_file)
+    if options.backup_dir is not None and not options.dry_run:
+        check_backup_dir(options.backup_dir)
     try:
         # Pre-flight: read and plan every zone, check every policy and build every
         # message (a name too big for one is refused here), before sending anything
@@ -422,6 +448,7 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
                     plan=plan,
                     batches=batches[target.zone],
                     after_read=after_read,
+                    sent=sent[target.zone],
                 )
             except AgentError as exc:
                 if len(loaded.targets) == 1:
@@ -429,9 +456,40 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
                 _error(str(exc))
                 errors.append(exc)
     except AgentError:
-        _safe_metrics(args.metrics_file, loaded.targets, results, started)
+        _safe_metrics(
+            args.metrics_file,
+            loaded.targets,
+            results,
+            started,
+            sent,
+            label_owner=args.metrics_owner,
+        )
         raise
-    _safe_metrics(args.metrics_file, loaded.targets, results, started, failed=bool(errors))
+    except KeyboardInterrupt:  # SIGINT, or SIGTERM (`Terminated`)
+        _safe_metrics(
+            args.metrics_file,
+            loaded.targets,
+            results,
+            started,
+            sent,
+            label_owner=args.metrics_owner,
+        )
+        for zone, log_ in sent.items():
+            if (log_.messages or log_.in_flight) and zone not in results:
+                _error(
+                    f"zone {zone_text(zone)}: interrupted after the server had acknowledged "
+                    f"{log_.text()}: the zone is partly changed; run again to finish"
+                )
+        raise
+    _safe_metrics(
+        args.metrics_file,
+        loaded.targets,
+        results,
+        started,
+        sent,
+        failed=bool(errors),
+        label_owner=args.metrics_owner,
+    )
 
     ordered = [results[t.zone] for t in loaded.targets if t.zone in results]
     if args.json:
@@ -460,12 +518,14 @@ def _safe_metrics(
     targets: Sequence[DesiredZone],
     results: dict[dns.name.Name, ZoneResult],
     started: dict[dns.name.Name, float],
+    sent: Mapping[dns.name.Name, SentLog],
     failed: bool = True,
+    label_owner: bool = False,
 ) -> None:
     """Write metrics; on the error path a metrics failure must not hide the
     original error, so it is only logged."""
     try:
-        _write_metrics(path, targets, results, started, failed)
+        _write_metrics(path, targets, results, started, failed, sent, label_owner)
     except AgentError as exc:
         if not failed:
             raise
@@ -515,6 +575,58 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_publish_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``publish``: its own options; every other word is an ``apply`` option."""
+    publish = sub.add_parser(
+        "publish",
+        help="apply several owners' documents; remove the records of owners that left",
+        usage="dns-static-agent publish [--desired F]... --state-file F "
+        "APPLY-OPTIONS (--server, --key-file, ...)",
+    )
+    publish.add_argument(
+        "--desired",
+        action="append",
+        default=[],
+        type=Path,
+        help="one owner's document (repeatable; none: only remove the owners that left)",
+    )
+    publish.add_argument(
+        "--state-file", required=True, type=Path, help="records the owners published"
+    )
+    publish.add_argument("--debug", action="store_true", help="debug logs and tracebacks")
+    del common  # the common options reach each apply run as they are
+
+
+def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRead | None) -> int:
+    apply_args = [*extra, *(["--debug"] if args.debug else [])]
+    # usage errors of the apply options now, before any I/O
+    options = build_parser().parse_args(["apply", "--desired", "-", *apply_args])
+    # a publish run covers every zone of every document, in plain text
+    # (--take-over names one owner's RRsets: it belongs to that owner's own apply)
+    for given, flag in (
+        (options.zone, "--zone"),
+        (options.json, "--json"),
+        (options.take_over, "--take-over"),
+    ):
+        if given:
+            raise UsageError(f"publish: {flag} is not accepted here")
+    if options.metrics_owner:
+        raise UsageError("publish: --metrics-owner is implied (each owner's series are labelled)")
+
+    def run_apply(argv: list[str]) -> int:
+        return cmd_apply(build_parser().parse_args(argv), after_read)
+
+    return publish(
+        args.desired,
+        args.state_file,
+        apply_args,
+        run_apply,
+        _error,
+        dry_run=options.dry_run,
+        metrics_file=options.metrics_file,
+    )
+
+
 # -- entry points ----------------------------------------------------------------------
 
 
@@ -524,8 +636,14 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_wanted(argv)
     handler = _configure_logging(debug)
+    previous = _handle_sigterm()
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if args.command == "publish":
+            return cmd_publish(args, extra, after_read)
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.command == "plan":
             return cmd_plan(args)
         if args.command == "apply":
@@ -536,6 +654,9 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
             traceback.print_exc(file=sys.stderr)
         _error(str(exc))
         return exc.exit_code
+    except Terminated:
+        _error("terminated (SIGTERM)")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
@@ -552,7 +673,27 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         _error(f"unexpected {type(exc).__name__}: {exc}{hint}")
         return EXIT_ERROR
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         logging.getLogger().removeHandler(handler)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (systemd stopping the unit, or its timeout): unwound like
+    Ctrl-C, so temp files are removed, metrics record the failure and the run
+    says what it had sent; exit 143 (128 + 15), as a shell reports it."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    raise Terminated
+
+
+def _handle_sigterm() -> signal.Handlers | Callable[[int, FrameType | None], Any] | int | None:
+    """Install the SIGTERM handler (main thread only); returns the previous one."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def main_entry() -> None:

@@ -7,7 +7,12 @@ replaced, every other zone's series are kept as they were, and the new file
 replaces the old one atomically (temp file in the same directory, fsync,
 rename), so node-exporter never sees half a file.
 
-Series per zone (``zone`` is the zone name without its trailing dot):
+Series per zone (``zone`` is the zone name without its trailing dot), and per
+owner where several owners publish into one zone: a run given an owner id
+(``dns-static-agent publish``, ``apply --metrics-owner``) labels its series
+``owner="<managed-by>"`` as well, so each owner's series are its own. A series
+is keyed by zone and owner; series without ``owner`` are those of the
+single-owner units and keep their old shape.
 
 * ``dns_static_records_last_sync_timestamp`` -- Unix time of the last
   **successful** sync. A failed run keeps the previous value, so the
@@ -39,7 +44,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +92,7 @@ class ZoneMetrics:
     changes: Mapping[str, int]  # action ("add", "delete", "update", "adopt") -> count
     duration_seconds: float
     timestamp: float  # unix time of this run
+    owner: str | None = None  # managed-by id for the owner label; None: no label
 
     def __post_init__(self) -> None:
         unknown = set(self.changes) - set(ACTIONS)
@@ -240,13 +246,25 @@ def _read_existing(path: Path) -> _Existing:
 # -- rendering -----------------------------------------------------------------------
 
 
-def _zone_label(zone: str) -> str:
-    return f'zone="{escape_label_value(zone)}"'
+#: A series' identity in the file: (zone, owner id or None).
+SeriesKey = tuple[str, str | None]
 
 
-def _previous(existing: _Existing, name: str, zone: str) -> float | None:
+def _key_of(sample: Sample) -> SeriesKey:
+    zone = sample.label("zone")
+    assert zone is not None
+    return zone, sample.label("owner")
+
+
+def _labels(key: SeriesKey) -> str:
+    zone, owner = key
+    text = f'zone="{escape_label_value(zone)}"'
+    return text if owner is None else f'{text},owner="{escape_label_value(owner)}"'
+
+
+def _previous(existing: _Existing, name: str, key: SeriesKey) -> float | None:
     for sample in existing.ours:
-        if sample.name == name and sample.label("zone") == zone:
+        if sample.name == name and _key_of(sample) == key:
             value = sample.value
             if math.isfinite(value) and value >= 0:
                 return value
@@ -255,16 +273,17 @@ def _previous(existing: _Existing, name: str, zone: str) -> float | None:
 
 def _series_for(result: ZoneMetrics, existing: _Existing) -> dict[str, list[str]]:
     """The sample lines of one zone, per family."""
-    zone = _zone_label(result.zone)
-    previous_errors = _previous(existing, ERRORS, result.zone) or 0
+    key = (result.zone, result.owner)
+    zone = _labels(key)
+    previous_errors = _previous(existing, ERRORS, key) or 0
     errors = previous_errors if result.success else previous_errors + 1
     if result.success:
         last_sync: float = int(result.timestamp)
     else:
-        last_sync = _previous(existing, LAST_SYNC, result.zone) or 0
+        last_sync = _previous(existing, LAST_SYNC, key) or 0
     managed: float = result.managed_count
     if not result.success:
-        previous_managed = _previous(existing, MANAGED, result.zone)
+        previous_managed = _previous(existing, MANAGED, key)
         if previous_managed is not None:
             managed = previous_managed
     return {
@@ -281,25 +300,28 @@ def _series_for(result: ZoneMetrics, existing: _Existing) -> dict[str, list[str]
     }
 
 
-def render_metrics(existing: _Existing, results: Sequence[ZoneMetrics]) -> str:
-    """The whole new file: our families (this run's zones replaced, others kept,
-    zones sorted), then any foreign lines as they were."""
-    replaced = {result.zone for result in results}
-    by_zone: dict[str, dict[str, list[str]]] = {}
+def render_metrics(
+    existing: _Existing, results: Sequence[ZoneMetrics], drop: Iterable[SeriesKey] = ()
+) -> str:
+    """The whole new file: our families (this run's series replaced, the
+    `drop` keys removed, others kept; sorted by zone, then owner), then any
+    foreign lines as they were."""
+    replaced = {(result.zone, result.owner) for result in results} | set(drop)
+    by_key: dict[SeriesKey, dict[str, list[str]]] = {}
     for sample in existing.ours:
-        zone = sample.label("zone")
-        assert zone is not None
-        if zone in replaced:
+        key = _key_of(sample)
+        if key in replaced:
             continue
-        by_zone.setdefault(zone, {}).setdefault(sample.name, []).append(sample.line)
+        by_key.setdefault(key, {}).setdefault(sample.name, []).append(sample.line)
     for result in results:
-        by_zone[result.zone] = _series_for(result, existing)
+        by_key[(result.zone, result.owner)] = _series_for(result, existing)
+    order = sorted(by_key, key=lambda k: (k[0], k[1] is not None, k[1] or ""))
     out: list[str] = []
     for name, (kind, help_text) in FAMILIES.items():
         out.append(f"# HELP {name} {help_text}")
         out.append(f"# TYPE {name} {kind}")
-        for zone in sorted(by_zone):
-            out.extend(by_zone[zone].get(name, []))
+        for key in order:
+            out.extend(by_key[key].get(name, []))
     out.extend(existing.foreign)
     return "\n".join(out) + "\n"
 
@@ -363,20 +385,63 @@ def _atomic_write(path: Path, text: str) -> None:
             os.close(dir_fd)
 
 
-def write_metrics(path: Path, results: Sequence[ZoneMetrics]) -> None:
-    """Replace the series of `results`' zones in the metrics file at `path`,
-    keeping every other zone's series; create the file if missing.
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temp files of ours left by a killed writer (SIGKILL, power loss).
+    Called under the lock: a live writer creates its temp file only while
+    holding it, so every temp file seen now is stale."""
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[^/]+\.tmp$")
+    for entry in path.parent.iterdir():
+        if pattern.match(entry.name):
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                log.info("removed stale temp file %s", entry)
+
+
+def check_metrics_writable(path: Path) -> None:
+    """Raise `MetricsError` unless the metrics file at `path` can be written:
+    its directory exists and takes our lock and temp files. Called before a
+    run sends anything, so an unwritable path is found before the zone changes.
+    Also removes stale temp files of ours."""
+    if path.is_dir():
+        raise MetricsError(
+            f"metrics file {path} is a directory; give a file name in it, e.g. "
+            f"{path / 'dns_static_records.prom'}; nothing was sent"
+        )
+    try:
+        with _locked(path, LOCK_TIMEOUT):
+            _remove_stale_temps(path)
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(fd)
+            Path(name).unlink()
+    except MetricsError as exc:
+        raise MetricsError(f"{exc}; nothing was sent") from None
+    except OSError as exc:
+        raise MetricsError(
+            f"cannot write metrics file {path}: {exc.strerror or exc}; check that its "
+            "directory exists and is writable by the agent; nothing was sent"
+        ) from None
+
+
+def write_metrics(
+    path: Path, results: Sequence[ZoneMetrics], drop: Sequence[SeriesKey] = ()
+) -> None:
+    """Replace the series of `results`' zones (and owners) in the metrics file
+    at `path`, remove the series keyed (zone, owner) in `drop` (an owner that
+    no longer publishes there), keep every other series; create the file if
+    missing.
 
     Raises `MetricsError` if the file cannot be written. A garbled existing
     file is not an error: its unparsable lines are dropped with a warning.
     """
-    zones = [result.zone for result in results]
-    if len(set(zones)) != len(zones):
-        raise ValueError("write_metrics got the same zone twice")
+    keys = [(result.zone, result.owner) for result in results]
+    if len(set(keys)) != len(keys):
+        raise ValueError("write_metrics got the same zone and owner twice")
+    zones = [zone if owner is None else f"{zone} ({owner})" for zone, owner in keys]
     try:
         with _locked(path, LOCK_TIMEOUT):
+            _remove_stale_temps(path)
             existing = _read_existing(path)
-            _atomic_write(path, render_metrics(existing, results))
+            _atomic_write(path, render_metrics(existing, results, drop))
     except OSError as exc:
         raise MetricsError(
             f"cannot write metrics file {path}: {exc.strerror or exc}; check that its "

@@ -51,6 +51,13 @@ SERVER_TYPES = frozenset(
 RRsetKey = tuple[dns.name.Name, dns.rdatatype.RdataType]
 
 
+def is_external_dns(text: str) -> bool:
+    """Whether a TXT text is an ExternalDNS registry record: ``heritage=external-dns``
+    first, as ExternalDNS reads it (quotes around it, as some providers keep
+    them, and the case do not matter)."""
+    return text.strip().strip('"').lower().startswith(EXTERNAL_DNS_HERITAGE)
+
+
 def marker_text(managed_by: str, rdtype: dns.rdatatype.RdataType) -> str:
     """The exact text of our marker for an RRset of ``rdtype``."""
     return f"heritage=nix,managed-by={managed_by},type={dns.rdatatype.to_text(rdtype)}"
@@ -99,6 +106,10 @@ def _lower_text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
 
 
+def _lower_labels(name: dns.name.Name) -> tuple[bytes, ...]:
+    return tuple(label.lower() for label in name.labels)
+
+
 class _ZoneNames:
     """Facts about names given as lower-case text without the final dot (as
     ExternalDNS markers are read), looked up in the snapshot's index on demand
@@ -126,10 +137,11 @@ class _ZoneNames:
         return {_lower_text(name): name for name in self._desired_names}
 
     @functools.cached_property
-    def _not_data(self) -> set[str]:
-        """Names whose TXT RRset is a marker or a registry record: no data."""
-        names = {_lower_text(name) for name in self._registry}
-        names.update(_lower_text(name) for name, _ in self._markers)
+    def _not_data(self) -> set[tuple[bytes, ...]]:
+        """Names (lower-case labels) whose TXT RRset is a marker or a registry
+        record: no data."""
+        names = {_lower_labels(name) for name in self._registry}
+        names.update(_lower_labels(name) for name, _ in self._markers)
         return names
 
     def _zone_name(self, text: str) -> dns.name.Name | None:
@@ -146,7 +158,7 @@ class _ZoneNames:
         name = self._zone_name(text)
         if name is None:
             return False
-        txt_is_data = text not in self._not_data
+        txt_is_data = _lower_labels(name) not in self._not_data
         return any(
             rdtype not in SERVER_TYPES and (txt_is_data or rdtype != dns.rdatatype.TXT)
             for rdtype in self._snapshot.types_at(name)
@@ -211,14 +223,6 @@ class _ExternalDnsClaims:
         return True
 
 
-def _may_be_marker(rdata: bytes) -> bool:
-    """Whether a TXT RR (RDATA in wire form) may hold a marker: its text
-    contains ``heritage=``, or it could be an encrypted ExternalDNS value
-    (38+ characters), or it is split into several strings (which could hide
-    either). Cheap, and never false for a marker."""
-    return b"heritage=" in rdata or len(rdata) >= 39 or rdata[:1] != bytes([len(rdata) - 1])
-
-
 def analyse(
     snapshot: ZoneSnapshot,
     owner: Owner,
@@ -244,16 +248,13 @@ def analyse(
     rdtype = dns.rdatatype.TXT
 
     dhcp.update(snapshot.dhcid_names())
-    # Markers are found through the snapshot's index: only TXT RRsets that may
-    # hold one are decoded, never the rest of the zone.
+    # Markers are found through the snapshot's index: the texts of the TXT
+    # RRsets are read from it, nothing else of the zone is decoded.
     for name in snapshot.txt_names():
-        if not any(_may_be_marker(raw) for raw in snapshot.raw_rdatas(name, rdtype)):
-            continue
-        rrset = snapshot.get(name, rdtype)
-        assert rrset is not None
         at_our_prefix = bool(name.labels) and name.labels[0].lower() == prefix
-        for text in txt_texts(rrset):
-            if text.startswith(EXTERNAL_DNS_HERITAGE):
+        for data in snapshot.txt_data(name):
+            text = data.decode("utf-8", "replace")
+            if is_external_dns(text):
                 markers.add((name, rdtype))
                 heritage.append(name)
                 continue

@@ -88,6 +88,7 @@ class ZonePlan:
     conflicts: tuple[Conflict, ...]
     owned_before: int  # RRsets carrying our marker in the snapshot
     warnings: tuple[str, ...] = ()
+    signed: bool = False  # the zone is DNSSEC-signed by the server (a DNSKEY at its apex)
 
     @property
     def in_sync(self) -> bool:

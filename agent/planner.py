@@ -299,6 +299,7 @@ def plan_zone(
         conflicts=tuple(conflicts),
         owned_before=len(own.ours),
         warnings=tuple(warnings),
+        signed=snapshot.get(zone, dns.rdatatype.DNSKEY) is not None,
     )
 
 

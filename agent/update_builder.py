@@ -21,6 +21,12 @@ Update order within a group: RRset deletes first (so a CNAME can replace
 owned data), then adds, then deletes of individual surplus RRs (so an
 RRset such as the apex NS is never empty in between).
 
+In a zone Knot signs itself, a CNAME that replaces data (or data that
+replaces a CNAME) in one message is silently dropped: the name still holds
+the RRSIG and NSEC of what was deleted. There the group also deletes the
+name's RRSIG and NSEC RRsets before the adds; Knot then re-signs the name
+(measured with NSEC and NSEC3 on Knot 3.2).
+
 Packing: a message over TCP holds at most 65,535 bytes, TSIG included
 (RFC 1035 §4.2.2). Each group's records are written out once as the
 entries dnspython will render; their size is measured with a model of the
@@ -61,6 +67,7 @@ DEFAULT_MAX_SIZE = 65_535
 
 _CNAME = dns.rdatatype.CNAME
 _TXT = dns.rdatatype.TXT
+_SIGNATURES = (dns.rdatatype.RRSIG, dns.rdatatype.NSEC)
 _ANY = dns.rdatatype.ANY
 #: Types whose RDATA name dnspython compresses (RFC 3597 §4: only the
 #: well-known types of RFC 1035 may be compressed; dnspython does NS, CNAME,
@@ -171,7 +178,20 @@ def _prerequisites(group: NameGroup) -> list[_Entry]:
     return out
 
 
-def _updates(group: NameGroup) -> list[_Entry]:
+def swaps_cname(group: NameGroup) -> bool:
+    """Whether the group replaces data by a CNAME, or a CNAME by data."""
+    added = {c.rdtype for c in group.changes if _adds_data(c)}
+    deleted = {
+        c.rdtype
+        for c in group.changes
+        if c.action is Action.DELETE and c.current is not None and not c.release_only
+    }
+    return (_CNAME in added and bool(deleted - {_CNAME})) or (
+        _CNAME in deleted and bool(added - {_CNAME})
+    )
+
+
+def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
     out: list[_Entry] = []
     # 1. whole-RRset deletes and our markers going away
     for change in group.changes:
@@ -182,6 +202,9 @@ def _updates(group: NameGroup) -> list[_Entry]:
         deleted = change.action is Action.DELETE and change.current is not None
         if deleted or (change.desired is not None and change.replaces_whole_rrset):
             out.append(_Entry(_Kind.DELETE_RRSET, change.name, change.rdtype))
+    if signed and swaps_cname(group):
+        for rdtype in _SIGNATURES:  # what still ties the name to its old type
+            out.append(_Entry(_Kind.DELETE_RRSET, group.name, rdtype))
     # 2. adds: new RRsets, missing RRs, re-added RRsets, our new markers
     for change in group.changes:
         if change.release_only:
@@ -208,8 +231,8 @@ def _updates(group: NameGroup) -> list[_Entry]:
     return out
 
 
-def _group_records(group: NameGroup) -> _GroupRecords:
-    return _GroupRecords(group, tuple(_prerequisites(group)), tuple(_updates(group)))
+def _group_records(group: NameGroup, signed: bool = False) -> _GroupRecords:
+    return _GroupRecords(group, tuple(_prerequisites(group)), tuple(_updates(group, signed)))
 
 
 _IN = dns.rdataclass.IN
@@ -268,10 +291,14 @@ def _message(
 
 
 def build_group_message(
-    zone: dns.name.Name, groups: Iterable[NameGroup], key: TsigKey | None
+    zone: dns.name.Name,
+    groups: Iterable[NameGroup],
+    key: TsigKey | None,
+    signed: bool = False,
 ) -> dns.update.UpdateMessage:
-    """One UPDATE carrying `groups`: all prerequisites first, then all updates."""
-    return _message(zone, (_group_records(group) for group in groups), key)
+    """One UPDATE carrying `groups`: all prerequisites first, then all updates.
+    `signed`: the zone is DNSSEC-signed by the server (see the module notes)."""
+    return _message(zone, (_group_records(group, signed) for group in groups), key)
 
 
 # -- the size model --------------------------------------------------------------
@@ -448,7 +475,7 @@ def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
         )
 
     for group in group_changes(plan.changes):
-        part = _group_records(group)
+        part = _group_records(group, plan.signed)
         if model.add(part, limit):
             parts.append(part)
             continue

@@ -196,17 +196,23 @@ class ZoneSnapshot:
         """The types of the RRsets at `name` (empty if it holds none); nothing decoded."""
         return frozenset(_rdatatype(value) for value in self._types(_labels_of(name)))
 
-    def raw_rdatas(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> list[bytes]:
-        """The RDATA of each RR of (`name`, `rdtype`) in wire form, undecoded
-        (names in it may be compressed: only meaningful for types without names,
-        such as TXT)."""
-        value = int(rdtype)
+    def txt_data(self, name: dns.name.Name) -> list[bytes]:
+        """The text of each TXT RR at `name`, its character-strings joined, as
+        sent (no RRset is built: cheap enough to read every marker of a zone).
+        Raises `TransferError` for TXT RDATA that cannot be decoded."""
         out: list[bytes] = []
         for packed in self._by_name.get(_labels_of(name), ()):
-            if packed & 0xFFFF == value:
+            if packed & 0xFFFF == _TYPE_TXT:
                 wire, header = self._place(packed)
                 _ttl, rdlength = _TTL_RDLENGTH.unpack_from(wire, header + 4)
-                out.append(wire[header + 10 : header + 10 + rdlength])
+                try:
+                    strings = _txt_strings(wire, header + 10, header + 10 + rdlength)
+                except (_MalformedError, IndexError) as exc:
+                    raise TransferError(
+                        f"zone {self.origin.to_text()} holds a record that cannot be decoded "
+                        f"at {name.to_text()} TXT ({exc}); nothing was changed"
+                    ) from None
+                out.append(b"".join(strings))
         return out
 
     # -- zone-wide facts kept by the index -----------------------------------
@@ -798,22 +804,27 @@ def _fast_rdata(
             raise _MalformedError("AAAA record of wrong length")
         _set_attribute(rdata, "address", dns.ipv6.inet_ntoa(wire[start:end]))
     elif rdtype == _TYPE_TXT:
-        strings: list[bytes] = []
-        while start < end:
-            length = wire[start]
-            start += 1 + length
-            if start > end:
-                raise _MalformedError("TXT string longer than its RDATA")
-            strings.append(wire[start - length : start])
-        if not strings:
-            raise _MalformedError("TXT record without a string")
-        _set_attribute(rdata, "strings", tuple(strings))
+        _set_attribute(rdata, "strings", _txt_strings(wire, start, end))
     else:
         if _skip_name(wire, start) != end:
             raise _MalformedError("name RDATA of wrong length")
         target = _make_name(_decode_labels(wire, start, name_cache, lower=False))
         _set_attribute(rdata, "target", target)
     return rdata
+
+
+def _txt_strings(wire: bytes, start: int, end: int) -> tuple[bytes, ...]:
+    """The character-strings of the TXT RDATA in ``wire[start:end]`` (RFC 1035 §3.3.14)."""
+    strings: list[bytes] = []
+    while start < end:
+        length = wire[start]
+        start += 1 + length
+        if start > end:
+            raise _MalformedError("TXT string longer than its RDATA")
+        strings.append(wire[start - length : start])
+    if not strings:
+        raise _MalformedError("TXT record without a string")
+    return tuple(strings)
 
 
 _RDATA_TYPES: dict[int, dns.rdatatype.RdataType] = {}

@@ -11,6 +11,8 @@
 #        `python -m checker` accepts it
 #   addAutoPtr document -> document with generated PTRs (see below)
 #   escapeTxt, reverseName, checkerSource, supportedTypes: small helpers
+#   collectContributions, contributedDocuments, checkTogether: several
+#     hosts' records in one zone (nix/contributions.nix)
 let
   inherit (builtins)
     attrNames
@@ -720,14 +722,59 @@ let
   '';
 
   # builtins.derivation plus the `overrideAttrs` that nixpkgs' testers
-  # (testBuildFailure) expect.
+  # (testBuildFailure) expect. testBuildFailure sets `builder` to a package
+  # (`buildPackages.bash`, a directory): stdenv.mkDerivation never executes
+  # `builder` itself, but a plain derivation would, so a package given as
+  # builder is run through its main program, as `lib.getExe` would.
+  packageExe =
+    builder:
+    if builtins.isAttrs builder && builder ? outPath then
+      "${builder}/bin/${builder.meta.mainProgram or (builder.pname or "bash")}"
+    else
+      builder;
   mkDerivation =
     attrs:
-    builtins.derivation attrs
+    builtins.derivation (attrs // { builder = packageExe attrs.builder; })
     // {
       overrideAttrs =
         f: mkDerivation (attrs // (if builtins.isFunction f then f attrs else f));
     };
+
+  # A derivation running the Python `script` with the checker package beside
+  # it; `attrs` adds the script's inputs. Shared by `check` and
+  # contributions.nix's `checkTogether`.
+  checkerDerivation =
+    {
+      name,
+      python,
+      script,
+      strict ? false,
+      system ? builtins.currentSystem,
+      attrs ? { },
+    }:
+    mkDerivation (
+      {
+        inherit name system;
+        outputs = [ "out" ];
+        __structuredAttrs = false;
+        builder = python;
+        # nixpkgs' testers.testBuildFailure swaps the builder for bash and runs
+        # `realBuilder` (else stdenv's shell) with our `args`: without this,
+        # bash would run the Python script.
+        realBuilder = python;
+        interpreter = python;
+        args = [
+          "-c"
+          script
+        ];
+        checker = checkerSource;
+        strict = if strict then "1" else "";
+        PYTHONDONTWRITEBYTECODE = "1";
+        preferLocalBuild = true;
+        allowSubstitutes = false;
+      }
+      // attrs
+    );
 
   check =
     {
@@ -737,28 +784,19 @@ let
       name ? "dns-static-records-desired.json",
       system ? builtins.currentSystem,
     }:
-    mkDerivation {
-      inherit name system;
-      outputs = [ "out" ];
-      __structuredAttrs = false;
-      builder = python;
-      # nixpkgs' testers.testBuildFailure swaps the builder for bash and runs
-      # `realBuilder` (else stdenv's shell) with our `args`: without this,
-      # bash would run the Python script.
-      realBuilder = python;
-      interpreter = python;
-      args = [
-        "-c"
-        checkScript
-      ];
-      checker = checkerSource;
-      document = if isString document then document else toJSON document;
-      documentName = name;
-      passAsFile = [ "document" ];
-      strict = if strict then "1" else "";
-      PYTHONDONTWRITEBYTECODE = "1";
-      preferLocalBuild = true;
-      allowSubstitutes = false;
+    checkerDerivation {
+      inherit
+        name
+        python
+        strict
+        system
+        ;
+      script = checkScript;
+      attrs = {
+        document = if isString document then document else toJSON document;
+        documentName = name;
+        passAsFile = [ "document" ];
+      };
     };
 in
 {
@@ -769,8 +807,11 @@ in
     escapeTxt
     reverseName
     checkerSource
+    checkerDerivation
     supportedTypes
     ;
   # builtins.toJSON of render's result, for writing the document to a file
   renderJSON = args: toJSON (render args);
 }
+# records contributed by several hosts: collectContributions, contributedDocuments, checkTogether
+// import ./contributions.nix

@@ -101,38 +101,42 @@ let
     if cfg.dryRun then
       [ "plan" ] ++ common ++ takeOverArgs
     else
-      [ "apply" ]
-      ++ common
-      ++ [
-        "--on-conflict"
-        cfg.onConflict
-      ]
-      ++ takeOverArgs
-      ++ lib.optional (!cfg.adopt) "--no-adopt"
-      ++ lib.optionals (cfg.maxDeleteFraction != null) [
-        "--max-delete-fraction"
-        (toString cfg.maxDeleteFraction)
-      ]
-      ++ lib.optionals cfg.metrics.enable [
-        "--metrics-file"
-        cfg.metrics.path
-      ]
-      ++ lib.optionals (cfg.backupDir != null) [
-        "--backup-dir"
-        cfg.backupDir
-      ];
+      [ "apply" ] ++ common ++ takeOverArgs ++ applyOptions;
 
-  execStart =
-    zone:
+  # `apply`'s options from the settings (publish.nix passes them on too)
+  applyOptions =
+    [
+      "--on-conflict"
+      cfg.onConflict
+    ]
+    ++ lib.optional (!cfg.adopt) "--no-adopt"
+    ++ lib.optionals (cfg.maxDeleteFraction != null) [
+      "--max-delete-fraction"
+      (toString cfg.maxDeleteFraction)
+    ]
+    ++ lib.optionals cfg.metrics.enable [
+      "--metrics-file"
+      cfg.metrics.path
+    ]
+    ++ lib.optionals (cfg.backupDir != null) [
+      "--backup-dir"
+      cfg.backupDir
+    ];
+
+  # The ExecStart line running the agent with `args`.
+  agentCommand =
+    args:
     lib.concatStringsSep " " (
       [ "${cfg.package}/bin/dns-static-agent" ]
-      ++ map execArg (agentArgs zone)
+      ++ map execArg args
       # %d is the credentials directory; left unescaped on purpose
       ++ [
         "--key-file"
         "%d/key"
       ]
     );
+
+  execStart = zone: agentCommand (agentArgs zone);
 
   knotLocal = config.services.knot.enable or false;
 
@@ -199,7 +203,20 @@ let
       types.attrsOf dnsLib.types.subzone;
 in
 {
-  imports = [ ./alerts.nix ];
+  imports = [
+    ./alerts.nix
+    # contributions from other hosts, and their publishing unit
+    (import ./publisher.nix {
+      inherit
+        zonesType
+        serviceConfig
+        dependencies
+        applyOptions
+        agentCommand
+        ;
+      ownDocument = document;
+    })
+  ];
 
   options.services.dnsStaticRecords = {
     enable = mkEnableOption "declarative static DNS records synchronised into Knot by RFC 2136 updates";

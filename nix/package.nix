@@ -40,6 +40,7 @@ python3Packages.buildPythonApplication {
       ../tests
       # files the tests read (tests/nix/test_package.py keeps this list whole)
       ../alerts
+      ../docs
       ../examples
       ../nix
       ../nixos-tests

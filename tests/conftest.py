@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.kea",
     "tests.fixtures.writers",
     "tests.fixtures.node_exporter",
+    "tests.fixtures.relay",
 ]
 
 #: tool -> Debian package; every one is used by some test against a real peer.

@@ -195,6 +195,10 @@ def _assert_same(snapshot: ZoneSnapshot, expected: dict[RRsetKey, dns.rrset.RRse
     assert snapshot.lookup("absent.internal") is None
     assert snapshot.has_wildcards() == any(r.name.is_wild() for r in expected.values())
     txt, dhcid = dns.rdatatype.TXT, dns.rdatatype.DHCID
+    for rrset in expected.values():
+        if rrset.rdtype == txt:
+            texts = {b"".join(rd.strings) for rd in rrset}
+            assert set(snapshot.txt_data(rrset.name)) == texts
     assert set(snapshot.txt_names()) == {r.name for r in expected.values() if r.rdtype == txt}
     assert set(snapshot.dhcid_names()) == {r.name for r in expected.values() if r.rdtype == dhcid}
 

@@ -97,6 +97,27 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
+def _copy_source(dest: Path) -> None:
+    """Copy what a clone of the repository would hold to `dest`.
+
+    In a git checkout that is the tracked files (as in the working tree), so a
+    module that was never `git add`-ed is missing here as it would be for
+    users; elsewhere (an unpacked sdist) the whole tree without caches.
+    """
+    listed = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, check=False
+    )
+    if listed.returncode != 0:
+        shutil.copytree(REPO, dest, ignore=_NOT_SOURCE, symlinks=True)
+        return
+    for name in listed.stdout.decode().split("\0"):
+        path = REPO / name
+        if not name or not path.is_file():  # deleted in the working tree
+            continue
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, dest / name)
+
+
 @dataclass(frozen=True)
 class Installed:
     wheel: Path
@@ -109,7 +130,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """The wheel, built and installed into its own virtualenv."""
     base = tmp_path_factory.mktemp("wheel")
     source = base / "source"
-    shutil.copytree(REPO, source, ignore=_NOT_SOURCE, symlinks=True)
+    _copy_source(source)
     with (REPO / "pyproject.toml").open("rb") as f:
         requires = tomllib.load(f)["build-system"]["requires"]
     constraints = base / "build-constraints.txt"
@@ -153,6 +174,7 @@ def test_wheel_holds_every_package_of_the_source(installed: Installed) -> None:
         missing = {m for m in modules if f"{package}/{m}" not in names}
         assert not missing, f"the wheel lacks {package}/{sorted(missing)}"
     assert {"checker/py.typed", "agent/py.typed"} <= names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), "no license text"
 
 
 def test_installed_copy_is_not_the_repository(installed: Installed) -> None:

@@ -131,14 +131,25 @@ def test_checker_source_holds_only_python_files() -> None:
 EXPECT_FAILURE = Path(__file__).with_name("expect-failure.sh")
 
 
+#: A stand-in for nixpkgs' `buildPackages.bash`: a package (its output a
+#: directory holding bin/bash), which is what testBuildFailure puts in
+#: `builder` -- not an executable path.
+BASH_PACKAGE = (
+    '(derivation { name = "bash-standin"; system = builtins.currentSystem; '
+    'builder = "/bin/sh"; '
+    'args = [ "-c" "/bin/mkdir -p $out/bin && /bin/ln -s /bin/bash $out/bin/bash" ]; }'
+    ' // { meta.mainProgram = "bash"; })'
+)
+
+
 def _under_test_build_failure(zones: str) -> str:
     """`lib.check` wrapped the way testBuildFailure wraps a derivation: builder
-    bash, `args = [ script (realBuilder or stdenv.shell) ] ++ args`."""
+    the bash package, `args = [ script (realBuilder or stdenv.shell) ] ++ args`."""
     return lib_expr(
         f"let checked = lib.check {{ python = {nix_str(HOST_PYTHON)}; "
         f'document = lib.render {{ managedBy = "routy"; zones = {zones}; }}; }}; '
         "in checked.overrideAttrs (orig: { "
-        '  builder = "/bin/bash"; '
+        f"  builder = {BASH_PACKAGE}; "
         f'  args = [ {nix_path(EXPECT_FAILURE)} (orig.realBuilder or "/bin/bash") ] ++ orig.args; '
         "})"
     )

@@ -9,7 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.external_dns import Layout, any_readings, layouts_of, readings
+from agent.ownership import analyse, is_external_dns
 from checker.document import InputError, validate_shape
+from checker.model import Owner
+from tests.agent.helpers import snapshot
 from tests.fixtures.writers import RegistryLayout
 
 ZONE = "lan.test"
@@ -146,3 +149,34 @@ def test_document_layouts() -> None:
 def test_document_layouts_rejected(external: object, message: str) -> None:
     with pytest.raises(InputError, match=message):
         validate_shape(_doc(external), "d.json")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "heritage=external-dns,external-dns/owner=a",
+        '"heritage=external-dns,external-dns/owner=a"',
+        "Heritage=External-DNS,external-dns/owner=a",
+    ],
+)
+def test_registry_text_is_read_as_external_dns_reads_it(text: str) -> None:
+    assert is_external_dns(text)
+
+
+def test_two_instances_with_their_own_layouts() -> None:
+    zone_snapshot = snapshot(
+        "lan.test.",
+        "forge 300 A 10.0.0.40\n"
+        'k8s.a-forge 300 TXT "heritage=external-dns,external-dns/owner=a"\n'
+        "www 300 CNAME forge.lan.test.\n"
+        'cname-www-edns 300 TXT "heritage=external-dns,external-dns/owner=b"\n'
+        "mine 300 A 10.0.0.7\n",
+    )
+    layouts = (Layout("k8s."), Layout(suffix="-edns"))
+    own = analyse(zone_snapshot, Owner("nix", "routy"), layouts)
+    assert {n.to_text() for n in own.external_dns} >= {"forge.lan.test.", "www.lan.test."}
+    assert "mine.lan.test." not in {n.to_text() for n in own.external_dns}
+    assert own.unfit_markers == ()
+    own = analyse(zone_snapshot, Owner("nix", "routy"), (Layout("k8s."),))
+    assert [m.to_text() for m in own.unfit_markers] == ["cname-www-edns.lan.test."]
+    assert "www.lan.test." in {n.to_text() for n in own.external_dns}
