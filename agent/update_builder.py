@@ -487,12 +487,12 @@ def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
                 continue
         alone = _WireModel(zone)
         alone.add(part, 1 << 30)
+        size = alone.size + tsig_size(key)
         raise MessageTooBigError(
-            f"the changes at {group.name.to_text()} need about "
-            f"{alone.size + tsig_size(key):,} bytes, more than one UPDATE message may "
-            f"carry ({max_size:,}), and the changes at one name are never split "
-            "(each message is all-or-nothing); nothing was sent. Declare fewer or "
-            "shorter records at that name"
+            f"the changes at {group.name.to_text()} need about {size:,} bytes, "
+            f"more than one UPDATE message may carry ({max_size:,}), and the changes at "
+            "one name are never split (each message is all-or-nothing); nothing was sent. "
+            "Split the RRset or declare fewer records at that name"
         )
     if parts:
         close()
