@@ -15,6 +15,7 @@ APT_NEEDS := knotd:knot kdig:knot-dnsutils knsupdate:knot-dnsutils \
              kea-dhcp-ddns:kea-dhcp-ddns-server \
              kea-dhcp4:kea-dhcp4-server kea-dhcp6:kea-dhcp6-server \
              prometheus-node-exporter:prometheus-node-exporter promtool:prometheus \
+             systemd-analyze:systemd \
              kzonecheck:knot-dnssecutils
 
 .PHONY: help deps venv lint typecheck pytest test demo bench clean

@@ -102,11 +102,12 @@
             pkgs.ruff
             pkgs.knot-dns
             pkgs.kea
-            pkgs.nixfmt-rfc-style
+            pkgs.nixfmt
           ];
         };
       });
 
-      formatter = forAllSystems (pkgs: pkgs.nixfmt-rfc-style);
+      # `nix fmt` formats the whole tree with nixfmt (RFC 166 style)
+      formatter = forAllSystems (pkgs: pkgs.nixfmt-tree);
     };
 }

@@ -44,6 +44,7 @@ from agent.applier import (
 )
 from agent.backup import check_backup_dir
 from agent.classify import classification_hint, render_classification
+from agent.deadline import run_deadline
 from agent.errors import AgentError, InputError, UsageError
 from agent.external_dns import Layout, layouts_of
 from agent.kea_config import read_reservations, reserved_names
@@ -66,6 +67,10 @@ EXIT_USAGE = 2
 EXIT_CONFLICTS = 3
 EXIT_PENDING = 4
 EXIT_TERMINATED = 143
+
+#: Seconds one run may take as a whole (``--deadline``), however slowly the
+#: server answers; ``--timeout`` bounds each network operation.
+DEFAULT_DEADLINE = 600.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--key-file", required=True, type=Path, help="TSIG key file")
     common.add_argument(
         "--timeout", type=_timeout, default=10.0, help="seconds per network operation"
+    )
+    common.add_argument(
+        "--deadline",
+        type=_timeout,
+        default=DEFAULT_DEADLINE,
+        help=f"seconds for the whole run (default {DEFAULT_DEADLINE:g})",
     )
     common.add_argument("--debug", action="store_true", help="debug logs and tracebacks")
 
@@ -594,6 +605,12 @@ def add_publish_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--state-file", required=True, type=Path, help="records the owners published"
     )
     publish.add_argument("--debug", action="store_true", help="debug logs and tracebacks")
+    publish.add_argument(
+        "--deadline",
+        type=_timeout,
+        default=DEFAULT_DEADLINE,
+        help=f"seconds for the whole publish run (default {DEFAULT_DEADLINE:g})",
+    )
     del common  # the common options reach each apply run as they are
 
 
@@ -640,15 +657,16 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
-        if args.command == "publish":
-            return cmd_publish(args, extra, after_read)
-        if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        if args.command == "plan":
-            return cmd_plan(args)
-        if args.command == "apply":
-            return cmd_apply(args, after_read)
-        return cmd_classify(args)
+        with run_deadline(args.deadline):
+            if args.command == "publish":
+                return cmd_publish(args, extra, after_read)
+            if extra:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            if args.command == "plan":
+                return cmd_plan(args)
+            if args.command == "apply":
+                return cmd_apply(args, after_read)
+            return cmd_classify(args)
     except AgentError as exc:
         if debug:
             traceback.print_exc(file=sys.stderr)

@@ -8,6 +8,10 @@
 # `dns` is the dns.nix source (the flake input, or a checkout path). When it
 # is null, `zones` is an untyped attrset of the same shape and the build-time
 # check (dns-static-check) is the only validation.
+#
+# Layout: `let` holds the pieces (zone type, unit names, agent command line,
+# unit settings, Knot side, checks); `options` and `config` follow, each in
+# blocks by topic, so further options slot in beside their peers.
 {
   dns ? null,
 }:
@@ -15,6 +19,7 @@
   config,
   lib,
   pkgs,
+  utils,
   ...
 }:
 let
@@ -27,26 +32,95 @@ let
     ;
 
   cfg = config.services.dnsStaticRecords;
+  staticLib = import ./lib.nix;
+
+  # The units' static system user and group. Static, not DynamicUser: the
+  # units write outside their StateDirectory (metrics, an external
+  # backupDir), and files a dynamic user leaves there keep a UID systemd
+  # may hand to another unit later (as nixpkgs' exporters do when sharing
+  # files with another daemon).
+  user = "dns-static-records";
+  stateRoot = "/var/lib/dns-static-records";
+
+  label = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
+  isLabel = s: builtins.match label s != null;
+
+  # -- zones: dns.nix's record types, plus a node-level `ttl` ----------------
+
+  ttlType = types.ints.between 0 2147483647;
+
   dnsLib =
     if dns == null then
       null
     else
       import (if builtins.isPath dns then dns + "/dns" else "${dns}/dns") { inherit lib; };
-  staticLib = import ./lib.nix;
 
-  # Static group for the directories node-exporter reads and the units
-  # (running as the shared dynamic user `dns-static-records`) write.
-  filesGroup = "dns-static-records-files";
-  stateRoot = "/var/lib/dns-static-records";
+  # dns.nix's `subzone` has no `ttl`, so a node is rebuilt from its record
+  # types: the same record lists (every type but SOA), `subdomains` of the
+  # same node type, and `ttl` for the node and its subdomains.
+  zoneNode =
+    let
+      recordTypes = removeAttrs dnsLib.types.records [ "SOA" ];
+      node = types.submodule {
+        options = lib.mapAttrs (
+          name: rtype:
+          mkOption {
+            type = types.listOf (dnsLib.types.record.recordType rtype);
+            default = [ ];
+            description = "${name} records of this node.";
+          }
+        ) recordTypes
+        // {
+          ttl = mkOption {
+            type = types.nullOr ttlType;
+            default = null;
+            description = "TTL of this node's and its subdomains' records that set none.";
+          };
+          subdomains = mkOption {
+            type = types.attrsOf node;
+            default = { };
+            description = "Child nodes; a key may hold dots (`\"53.0.0\"`).";
+          };
+        };
+      };
+    in
+    node;
 
-  label = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
-  isLabel = s: builtins.match label s != null;
+  zonesType = if dnsLib == null then types.attrsOf types.anything else types.attrsOf zoneNode;
+
+  # -- unit names --------------------------------------------------------------
 
   # Unit name for a zone: the zone as written, without a trailing dot
   # ("internal." and "internal" both give dns-static-sync-internal).
   unitZone = zone: lib.removeSuffix "." zone;
   syncUnit = zone: "dns-static-sync-${unitZone zone}";
   reconcileUnit = zone: "dns-static-reconcile-${unitZone zone}";
+  # What the checker and Knot see as one zone.
+  zoneKey = zone: lib.toLower (unitZone zone);
+
+  zoneNames = builtins.attrNames cfg.zones;
+  # One zone per unit name: the first spelling wins, the others are reported
+  # by an assertion (defining both would be a "conflicting definition" error
+  # that names neither zone). Zones whose name makes no unit name get no
+  # unit, only an assertion.
+  zonesByKey = lib.groupBy zoneKey (lib.subtractLists badZoneNames zoneNames);
+  unitZones = map builtins.head (builtins.attrValues zonesByKey);
+  clashes = lib.filter (zs: builtins.length zs > 1) (builtins.attrValues zonesByKey);
+
+  # systemd's unit name rules (nixpkgs' unitNameType; at most 255 bytes)
+  validUnitName =
+    n:
+    builtins.match "[a-zA-Z0-9@%:_.\\-]+[.](service|socket|device|mount|automount|swap|target|path|timer|scope|slice)" n
+    != null
+    && builtins.stringLength n <= 255;
+  badZoneNames = lib.filter (
+    z:
+    unitZone z == ""
+    || builtins.match "[A-Za-z0-9_.-]+" z == null
+    || !validUnitName "${reconcileUnit z}.service"
+  ) zoneNames;
+
+  # -- the checked document --------------------------------------------------
 
   document = staticLib.render {
     inherit (cfg) zones managedBy ownerPrefix autoPtr;
@@ -61,22 +135,7 @@ let
     name = "dns-static-records-${if isLabel cfg.managedBy then cfg.managedBy else "invalid-owner"}.json";
   };
 
-  metricsDir = if cfg.metrics.enable then dirOf cfg.metrics.path else null;
-  backupInState = cfg.backupDir != null && lib.hasPrefix "${stateRoot}/" "${cfg.backupDir}/";
-  extraDirs =
-    lib.optional (metricsDir != null) metricsDir
-    ++ lib.optional (cfg.backupDir != null && !backupInState) cfg.backupDir;
-
-  # One ExecStart word: systemd specifiers (%) escaped, quoted when needed.
-  execArg =
-    a:
-    let
-      s = lib.replaceStrings [ "%" ] [ "%%" ] (toString a);
-    in
-    if builtins.match "[A-Za-z0-9_./:@=+,-]+" s != null then
-      s
-    else
-      "\"${lib.escape [ "\\" "\"" ] s}\"";
+  # -- the agent's command line ------------------------------------------------
 
   # --take-over NAME/TYPE for every RRset listed in takeOver
   takeOverArgs = lib.concatMap (rrset: [
@@ -93,7 +152,7 @@ let
         "--server"
         cfg.dnsServer
         "--port"
-        (toString cfg.port)
+        cfg.port
         "--zone"
         zone
       ];
@@ -103,104 +162,203 @@ let
     else
       [ "apply" ] ++ common ++ takeOverArgs ++ applyOptions;
 
-  # `apply`'s options from the settings (publish.nix passes them on too)
-  applyOptions =
-    [
-      "--on-conflict"
-      cfg.onConflict
-    ]
-    ++ lib.optional (!cfg.adopt) "--no-adopt"
-    ++ lib.optionals (cfg.maxDeleteFraction != null) [
-      "--max-delete-fraction"
-      (toString cfg.maxDeleteFraction)
-    ]
-    ++ lib.optionals cfg.metrics.enable [
-      "--metrics-file"
-      cfg.metrics.path
-    ]
-    ++ lib.optionals (cfg.backupDir != null) [
-      "--backup-dir"
-      cfg.backupDir
-    ];
+  # `apply`'s options from the settings (publisher.nix passes them on too)
+  applyOptions = [
+    "--on-conflict"
+    cfg.onConflict
+  ]
+  ++ lib.optional (!cfg.adopt) "--no-adopt"
+  ++ lib.optionals (cfg.maxDeleteFraction != null) [
+    "--max-delete-fraction"
+    (toString cfg.maxDeleteFraction)
+  ]
+  ++ lib.optionals cfg.metrics.enable [
+    "--metrics-file"
+    cfg.metrics.path
+  ]
+  ++ lib.optionals (cfg.backupDir != null) [
+    "--backup-dir"
+    cfg.backupDir
+  ];
 
-  # The ExecStart line running the agent with `args`.
+  # The ExecStart line running the agent with `args`, bounded by `timeout`.
+  # Every word quoted with `%` and `$` escaped (systemd expands both), as
+  # nixpkgs' own modules do; only `%d` (the credentials directory) is meant
+  # to expand.
   agentCommand =
     args:
-    lib.concatStringsSep " " (
+    utils.escapeSystemdExecArgs (
       [ "${cfg.package}/bin/dns-static-agent" ]
-      ++ map execArg args
-      # %d is the credentials directory; left unescaped on purpose
+      ++ args
       ++ [
-        "--key-file"
-        "%d/key"
+        "--deadline"
+        cfg.timeout
       ]
-    );
+    )
+    + " --key-file %d/key";
 
   execStart = zone: agentCommand (agentArgs zone);
 
+  # One path in a unit setting or a tmpfiles line: quoted (a path may hold
+  # spaces) and `%` escaped (both expand specifiers; neither expands `$`).
+  quotePath = p: lib.replaceStrings [ "%" ] [ "%%" ] (builtins.toJSON p);
+
+  # -- units ---------------------------------------------------------------------
+
   knotLocal = config.services.knot.enable or false;
 
-  serviceConfig = zone: {
-    Type = "oneshot";
-    ExecStart = execStart zone;
-    LoadCredential = [ "key:${cfg.tsigKeyFile}" ];
-    DynamicUser = true;
-    User = "dns-static-records";
-    Group = "dns-static-records";
-    SupplementaryGroups = lib.optional (extraDirs != [ ]) filesGroup;
-    StateDirectory = "dns-static-records";
-    StateDirectoryMode = "0750";
-    ReadWritePaths = extraDirs;
-    UMask = "0022";
-    # hardening
-    ProtectSystem = "strict";
-    ProtectHome = true;
-    PrivateTmp = true;
-    PrivateDevices = true;
-    ProtectKernelTunables = true;
-    ProtectKernelModules = true;
-    ProtectKernelLogs = true;
-    ProtectControlGroups = true;
-    ProtectClock = true;
-    ProtectHostname = true;
-    ProtectProc = "invisible";
-    ProcSubset = "pid";
-    NoNewPrivileges = true;
-    RestrictNamespaces = true;
-    RestrictRealtime = true;
-    RestrictSUIDSGID = true;
-    LockPersonality = true;
-    MemoryDenyWriteExecute = true;
-    RemoveIPC = true;
-    CapabilityBoundingSet = [ "" ];
-    AmbientCapabilities = [ "" ];
-    RestrictAddressFamilies = [
-      "AF_INET"
-      "AF_INET6"
-      "AF_UNIX"
-    ];
-    SystemCallArchitectures = "native";
-    SystemCallFilter = [
-      "@system-service"
-      "~@privileged"
-    ];
-  }
-  // lib.optionalAttrs cfg.dryRun {
-    # `plan` exits 4 when changes are pending: that is what dryRun is for
-    SuccessExitStatus = [ 4 ];
-  };
+  metricsDir = if cfg.metrics.enable then dirOf cfg.metrics.path else null;
+  backupInState = cfg.backupDir != null && lib.hasPrefix "${stateRoot}/" "${cfg.backupDir}/";
+  externalBackupDir = if cfg.backupDir != null && !backupInState then cfg.backupDir else null;
+  extraDirs =
+    lib.optional (metricsDir != null) metricsDir ++ lib.optional (externalBackupDir != null) externalBackupDir;
 
+  ipv4 = "([0-9]{1,3}[.]){3}[0-9]{1,3}";
+  ipv6 = "[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*";
+  isLiteralAddress = a: builtins.match ipv4 a != null || builtins.match ipv6 a != null;
+  isLoopback =
+    a:
+    builtins.match "127[.].*" a != null
+    || builtins.elem (lib.toLower a) [
+      "::1"
+      "localhost"
+    ];
+
+  # systemd gives up on a run after this long; the agent stops itself first
+  timeoutStartSec = cfg.timeout + 30;
+  restartSec = 30;
+  startLimitBurst = 5;
+
+  serviceConfig =
+    zone:
+    {
+      Type = "oneshot";
+      ExecStart = execStart zone;
+      LoadCredential = [ "key:${lib.replaceStrings [ "%" ] [ "%%" ] cfg.tsigKeyFile}" ];
+      User = user;
+      Group = user;
+      StateDirectory = "dns-static-records";
+      StateDirectoryMode = "0750";
+      # `-`: a missing directory does not fail the unit (tmpfiles creates it)
+      ReadWritePaths = map (d: quotePath "-${d}") extraDirs;
+      TimeoutStartSec = timeoutStartSec;
+      # files the agent makes are private unless it says otherwise (the
+      # metrics file is made 0644 for node-exporter)
+      UMask = "0077";
+      # hardening
+      ProtectSystem = "strict";
+      ProtectHome = true;
+      PrivateTmp = true;
+      PrivateDevices = true;
+      DevicePolicy = "closed";
+      ProtectKernelTunables = true;
+      ProtectKernelModules = true;
+      ProtectKernelLogs = true;
+      ProtectControlGroups = true;
+      ProtectClock = true;
+      ProtectHostname = true;
+      ProtectProc = "invisible";
+      ProcSubset = "pid";
+      NoNewPrivileges = true;
+      RestrictNamespaces = true;
+      RestrictRealtime = true;
+      RestrictSUIDSGID = true;
+      LockPersonality = true;
+      MemoryDenyWriteExecute = true;
+      RemoveIPC = true;
+      CapabilityBoundingSet = [ "" ];
+      AmbientCapabilities = [ "" ];
+      RestrictAddressFamilies = [
+        "AF_INET"
+        "AF_INET6"
+        "AF_UNIX"
+      ];
+      SystemCallArchitectures = "native";
+      SystemCallFilter = [
+        "@system-service"
+        "~@privileged"
+      ];
+      SystemCallErrorNumber = "EPERM";
+    }
+    # only the DNS server; a host name needs resolving, so no filter then
+    // lib.optionalAttrs (isLiteralAddress cfg.dnsServer) {
+      IPAddressDeny = "any";
+      IPAddressAllow = [ cfg.dnsServer ];
+    }
+    // lib.optionalAttrs cfg.dryRun {
+      # `plan` exits 4 when changes are pending: that is what dryRun is for
+      SuccessExitStatus = [ 4 ];
+    };
+
+  # Requires, not Wants: a Knot restart (or a stop and start) restarts the
+  # sync units, which re-apply the records.
   dependencies = {
     wants = [ "network-online.target" ];
     after = [ "network-online.target" ] ++ lib.optional knotLocal "knot.service";
     requires = lib.optional knotLocal "knot.service";
   };
 
-  zonesType =
-    if dnsLib == null then
-      types.attrsOf types.anything
+  documentation = [
+    "file:${../README.md}"
+    "file:${../docs/contract.md}"
+  ];
+
+  # -- Knot side (same host) ---------------------------------------------------
+
+  # The ACL has no secret, so it may live in the store; Knot reads it
+  # through an `include:` (services.knot.keyFiles), which merges with the
+  # host's own `acl` section instead of replacing it.
+  knotAclFile = pkgs.writeText "dns-static-records-knot-acl.conf" ''
+    acl:
+      - id: ${cfg.knot.aclId}
+        key: ${cfg.knot.keyName}
+        action: [ transfer, update ]
+  '';
+
+  knotSettings = config.services.knot.settings or { };
+  # Knot's zone and template sections, as lists or as attrsets by id
+  knotSection =
+    idName: section:
+    let
+      value = knotSettings.${section} or [ ];
+    in
+    if builtins.isList value then
+      value
     else
-      types.attrsOf dnsLib.types.subzone;
+      lib.mapAttrsToList (id: v: v // { ${idName} = id; }) value;
+  asList = v: if builtins.isList v then v else [ v ];
+  knotZone =
+    zone: lib.findFirst (z: zoneKey (z.domain or "") == zoneKey zone) null (knotSection "domain" "zone");
+  knotTemplate = id: lib.findFirst (t: (t.id or null) == id) null (knotSection "id" "template");
+  zoneAcls =
+    z:
+    if z ? acl then
+      asList z.acl
+    else
+      asList ((knotTemplate (z.template or "default")).acl or [ ]);
+  # declared zones whose Knot zone (or its template) lacks our ACL
+  knotZonesMissingAcl = lib.filter (
+    zone:
+    let
+      z = knotZone zone;
+    in
+    z != null && !(builtins.elem cfg.knot.aclId (zoneAcls z))
+  ) unitZones;
+  knotZonesAbsent = lib.filter (zone: knotZone zone == null) unitZones;
+
+  # -- node-exporter -------------------------------------------------------------
+
+  nodeExporter = config.services.prometheus.exporters.node or { };
+  nodeExporterFlags = lib.concatStringsSep " " (nodeExporter.extraFlags or [ ]);
+  nodeExporterReadsMetrics =
+    metricsDir != null
+    && (nodeExporter.enable or false)
+    && !(builtins.elem "textfile" (nodeExporter.disabledCollectors or [ ]))
+    && builtins.any (flag: lib.hasInfix flag " ${nodeExporterFlags} ") [
+      " --collector.textfile.directory=${metricsDir} "
+      " --collector.textfile.directory ${metricsDir} "
+      " --collector.textfile.directory=${metricsDir}/ "
+    ];
 in
 {
   imports = [
@@ -228,11 +386,17 @@ in
       description = "The dns-static-records package providing `dns-static-agent`.";
     };
 
+    # -- where and how to reach the DNS server --
+
     dnsServer = mkOption {
       type = types.str;
       default = "127.0.0.1";
       example = "10.0.0.53";
-      description = "Address of the primary DNS server that receives the updates (AXFR and UPDATE).";
+      description = ''
+        Address of the primary DNS server that receives the updates (AXFR and
+        UPDATE). A literal address also confines the units to it
+        (`IPAddressAllow=`); a host name leaves them unconfined.
+      '';
     };
 
     port = mkOption {
@@ -250,8 +414,23 @@ in
         into the store). Passed to the units with `LoadCredential=`. Accepted
         forms: the nsupdate/BIND `key "name" { algorithm ...; secret "..."; };`
         block, Knot's `keymgr -t` YAML, or one line `hmac-sha256:name:SECRET`.
+        With {option}`services.dnsStaticRecords.knot.configure` it must be
+        Knot's YAML form and readable by the `knot` user.
       '';
     };
+
+    timeout = mkOption {
+      type = types.ints.between 1 86400;
+      default = 300;
+      description = ''
+        Seconds one run of the agent may take as a whole (`--deadline`), however
+        slowly the server answers. The units' `TimeoutStartSec=` is 30 s more;
+        a failed sync unit is retried every ${toString restartSec} s, at most
+        ${toString startLimitBurst} times.
+      '';
+    };
+
+    # -- ownership --
 
     ownerPrefix = mkOption {
       type = types.str;
@@ -271,10 +450,12 @@ in
     };
 
     ttl = mkOption {
-      type = types.ints.between 0 2147483647;
+      type = ttlType;
       default = 300;
-      description = "TTL of records that set none, and of the ownership markers.";
+      description = "TTL of records that set none (neither on the record nor on a node), and of the ownership markers.";
     };
+
+    # -- how to apply --
 
     dryRun = mkOption {
       type = types.bool;
@@ -316,10 +497,10 @@ in
       type = types.nullOr (types.strMatching "/.+");
       default = "${stateRoot}/backups";
       description = ''
-        Directory where `apply` writes the zone (zone-file text, timestamped)
-        before changing it; null disables backups. Under
-        `${stateRoot}` it lives in the units' `StateDirectory`; elsewhere the
-        module creates it (group `${filesGroup}`).
+        Directory where `apply` writes the zone (zone-file text,
+        timestamped, mode 0600) before changing it; null disables backups.
+        Under `${stateRoot}` it lives in the units' `StateDirectory`;
+        elsewhere the module creates it (mode 0700, user `${user}`).
       '';
     };
 
@@ -334,15 +515,19 @@ in
       '';
     };
 
+    # -- metrics --
+
     metrics = {
       enable = mkEnableOption "the node-exporter textfile metrics";
       path = mkOption {
         type = types.strMatching "/.+";
         default = "/var/lib/prometheus-node-exporter/dns_static_records.prom";
         description = ''
-          Metrics file (node-exporter textfile format), shared by the zones'
-          units. The module creates its directory (mode 2775, group
-          `${filesGroup}`) so node-exporter's textfile collector can read it.
+          Metrics file (node-exporter textfile format, mode 0644), shared by
+          the zones' units. The module creates its directory (mode 2775,
+          group `${user}`); node-exporter reads it only when told to:
+          `services.prometheus.exporters.node.extraFlags = [ "--collector.textfile.directory=<directory>" ];`
+          (a warning says so when it is missing).
         '';
       };
     };
@@ -399,6 +584,32 @@ in
       '';
     };
 
+    # -- the Knot side, when Knot runs on this host --
+
+    knot = {
+      configure = mkEnableOption ''
+        giving the local Knot ({option}`services.knot`) the agent's key and an
+        ACL: {option}`services.dnsStaticRecords.tsigKeyFile` is included into
+        Knot's configuration as it is (it must be Knot's `keymgr -t` YAML,
+        readable by the `knot` user), and an ACL
+        {option}`services.dnsStaticRecords.knot.aclId` allows `transfer` and
+        `update` with that key. Every declared zone's Knot `zone` entry (or
+        its template) must list that ACL; an assertion names the ones that
+        do not'';
+      keyName = mkOption {
+        type = types.strMatching "[A-Za-z0-9_.-]+";
+        example = "dns-static-records";
+        description = "The `id` of the key in {option}`services.dnsStaticRecords.tsigKeyFile` (the name given to `keymgr -t`).";
+      };
+      aclId = mkOption {
+        type = types.strMatching "[A-Za-z0-9_.-]+";
+        default = "dns-static-records";
+        description = "Id of the Knot ACL the module adds; list it in the `acl` of the zones (or their template).";
+      };
+    };
+
+    # -- the records --
+
     autoPtr = mkOption {
       type = types.bool;
       default = false;
@@ -420,6 +631,10 @@ in
             subdomains = {
               ns0.A = [ "10.0.0.53" ];
               dns.CNAME = [ "ns0.internal." ];
+              lab = {
+                ttl = 60;
+                A = [ "10.0.9.1" ];
+              };
             };
           };
           "10.in-addr.arpa".subdomains."53.0.0".PTR = [ "ns0.internal." ];
@@ -427,7 +642,8 @@ in
       '';
       description = ''
         Static records per zone, in dns.nix's zone shape without SOA: record
-        lists by type (A, AAAA, CNAME, NS, PTR, TXT, MX, SRV, CAA) and
+        lists by type (A, AAAA, CNAME, NS, PTR, TXT, MX, SRV, CAA), an
+        optional `ttl` per node (for its records and its subdomains'), and
         `subdomains` (keys may contain dots). Each zone gets a oneshot unit
         `dns-static-sync-<zone>.service` (trailing dot dropped). The rendered
         document is checked by `dns-static-check` at build time.
@@ -442,82 +658,148 @@ in
     };
   };
 
-  config = mkIf cfg.enable {
-    services.dnsStaticRecords.checkedDocument = checkedDocument;
+  config = mkIf cfg.enable (
+    lib.mkMerge [
+      {
+        services.dnsStaticRecords.checkedDocument = checkedDocument;
 
-    assertions = [
-      {
-        assertion = !lib.hasPrefix "${builtins.storeDir}/" cfg.tsigKeyFile;
-        message = "services.dnsStaticRecords.tsigKeyFile (${cfg.tsigKeyFile}) is in the Nix store, which is world-readable: point it at a secret outside the store.";
-      }
-      {
-        assertion = cfg.takeOver == [ ] || cfg.backupDir != null;
-        message = "services.dnsStaticRecords.takeOver replaces hand-made records and needs a backup first: set backupDir (it is null).";
-      }
-      {
-        assertion = builtins.all (l: l.prefix == "" || l.suffix == "") cfg.externalDns.layouts;
-        message = "services.dnsStaticRecords.externalDns.layouts: an entry sets both prefix and suffix; ExternalDNS accepts only one of them.";
-      }
-      {
-        assertion = isLabel cfg.ownerPrefix;
-        message = "services.dnsStaticRecords.ownerPrefix (\"${cfg.ownerPrefix}\") must be one DNS label: letters, digits, '_' and '-', 1-63 characters, no dots.";
-      }
-      {
-        assertion = isLabel cfg.managedBy;
-        message = "services.dnsStaticRecords.managedBy (\"${cfg.managedBy}\") must be one DNS label (letters, digits, '_' and '-', 1-63 characters): it is written into the ownership markers.";
-      }
-      {
-        assertion = builtins.all (z: builtins.match "[A-Za-z0-9_.-]+" z != null) (
-          builtins.attrNames cfg.zones
+        assertions = [
+          {
+            assertion = !lib.hasPrefix "${builtins.storeDir}/" cfg.tsigKeyFile;
+            message = "services.dnsStaticRecords.tsigKeyFile (${cfg.tsigKeyFile}) is in the Nix store, which is world-readable: point it at a secret outside the store.";
+          }
+          {
+            assertion = cfg.takeOver == [ ] || cfg.backupDir != null;
+            message = "services.dnsStaticRecords.takeOver replaces hand-made records and needs a backup first: set backupDir (it is null).";
+          }
+          {
+            assertion = builtins.all (l: l.prefix == "" || l.suffix == "") cfg.externalDns.layouts;
+            message = "services.dnsStaticRecords.externalDns.layouts: an entry sets both prefix and suffix; ExternalDNS accepts only one of them.";
+          }
+          {
+            assertion = isLabel cfg.ownerPrefix;
+            message = "services.dnsStaticRecords.ownerPrefix (\"${cfg.ownerPrefix}\") must be one DNS label: letters, digits, '_' and '-', 1-63 characters, no dots.";
+          }
+          {
+            assertion = isLabel cfg.managedBy;
+            message = "services.dnsStaticRecords.managedBy (\"${cfg.managedBy}\") must be one DNS label (letters, digits, '_' and '-', 1-63 characters): it is written into the ownership markers.";
+          }
+          {
+            assertion = !(cfg.metrics.enable && lib.hasPrefix "${stateRoot}/" "${metricsDir}/");
+            message = "services.dnsStaticRecords.metrics.path (${cfg.metrics.path}) is inside the units' state directory ${stateRoot} (mode 0750), which node-exporter cannot read: put it in a directory of its own, e.g. the default /var/lib/prometheus-node-exporter.";
+          }
+          {
+            assertion = badZoneNames == [ ];
+            message = "services.dnsStaticRecords.zones: ${lib.concatMapStringsSep ", " builtins.toJSON badZoneNames}: a zone name must be non-empty, hold only letters, digits, '_', '-' and '.', and be short enough for its unit name (${reconcileUnit "<zone>"}.service, at most 255 characters).";
+          }
+        ]
+        ++ map (zs: {
+          assertion = false;
+          message = "services.dnsStaticRecords.zones: ${lib.concatMapStringsSep " and " builtins.toJSON zs} are the same zone (case and a trailing dot do not matter) and would share the unit ${syncUnit (builtins.head zs)}.service: declare it once.";
+        }) clashes;
+
+        warnings =
+          lib.optional (cfg.zones == { }) "services.dnsStaticRecords is enabled but declares no zones: nothing will be synchronised."
+          ++ lib.optional (isLoopback cfg.dnsServer && !knotLocal) "services.dnsStaticRecords.dnsServer is ${cfg.dnsServer} (this host) but services.knot.enable is false: the units will find no server unless Knot runs here outside NixOS's module. Set services.dnsStaticRecords.dnsServer to the primary's address, or enable services.knot."
+          ++ lib.optional (
+            cfg.metrics.enable && !nodeExporterReadsMetrics
+          ) "services.dnsStaticRecords.metrics: ${cfg.metrics.path} is written, but node-exporter is not reading ${metricsDir}: enable services.prometheus.exporters.node with extraFlags = [ \"--collector.textfile.directory=${metricsDir}\" ] (nixpkgs' node exporter reads a textfile directory only through that flag).";
+
+        environment.systemPackages = [ cfg.package ];
+
+        users.users.${user} = {
+          isSystemUser = true;
+          group = user;
+          description = "dns-static-records sync agent";
+        };
+        users.groups.${user} = { };
+
+        systemd.tmpfiles.rules =
+          lib.optional (metricsDir != null) "d ${quotePath metricsDir} 2775 root ${user} - -"
+          ++ lib.optional (
+            externalBackupDir != null
+          ) "d ${quotePath externalBackupDir} 0700 ${user} ${user} - -";
+
+        systemd.services = lib.listToAttrs (
+          lib.concatMap (
+            zone:
+            [
+              (lib.nameValuePair (syncUnit zone) (
+                dependencies
+                // {
+                  description = "Synchronise static DNS records of zone ${zone}";
+                  inherit documentation;
+                  wantedBy = [ "multi-user.target" ];
+                  restartTriggers = [ checkedDocument ];
+                  # a boot-time failure (Knot not answering yet, network) is
+                  # retried, a bounded number of times
+                  startLimitBurst = startLimitBurst;
+                  startLimitIntervalSec = startLimitBurst * (timeoutStartSec + restartSec) + 60;
+                  serviceConfig = serviceConfig zone // {
+                    RemainAfterExit = true;
+                    Restart = "on-failure";
+                    RestartSec = restartSec;
+                    # usage errors and conflicts under onConflict = "fail" do not heal
+                    RestartPreventExitStatus = [
+                      2
+                      3
+                    ];
+                  };
+                }
+              ))
+            ]
+            ++ lib.optional (cfg.interval != null) (
+              lib.nameValuePair (reconcileUnit zone) (
+                dependencies
+                // {
+                  description = "Repair drift of static DNS records of zone ${zone}";
+                  inherit documentation;
+                  after = dependencies.after ++ [ "${syncUnit zone}.service" ];
+                  serviceConfig = serviceConfig zone;
+                }
+              )
+            )
+          ) unitZones
         );
-        message = "services.dnsStaticRecords.zones: zone names may hold only letters, digits, '_', '-' and '.' (they name the systemd units).";
+
+        systemd.timers = lib.mkIf (cfg.interval != null) (
+          lib.listToAttrs (
+            map (
+              zone:
+              lib.nameValuePair (reconcileUnit zone) {
+                description = "Periodic drift repair of static DNS records of zone ${zone}";
+                inherit documentation;
+                wantedBy = [ "timers.target" ];
+                timerConfig = {
+                  OnActiveSec = cfg.interval;
+                  OnUnitActiveSec = cfg.interval;
+                  RandomizedDelaySec = "30s";
+                };
+              }
+            ) unitZones
+          )
+        );
       }
-    ];
 
-    warnings = lib.optional (cfg.zones == { }) "services.dnsStaticRecords is enabled but declares no zones: nothing will be synchronised.";
-
-    environment.systemPackages = [ cfg.package ];
-
-    users.groups = lib.mkIf (extraDirs != [ ]) { ${filesGroup} = { }; };
-
-    systemd.tmpfiles.rules = map (d: "d ${d} 2775 root ${filesGroup} - -") extraDirs;
-
-    systemd.services = lib.mkMerge (
-      lib.mapAttrsToList (
-        zone: _:
-        {
-          ${syncUnit zone} = dependencies // {
-            description = "Synchronise static DNS records of zone ${zone}";
-            wantedBy = [ "multi-user.target" ];
-            restartTriggers = [ checkedDocument ];
-            serviceConfig = serviceConfig zone // {
-              RemainAfterExit = true;
-            };
-          };
-        }
-        // lib.optionalAttrs (cfg.interval != null) {
-          ${reconcileUnit zone} = dependencies // {
-            description = "Repair drift of static DNS records of zone ${zone}";
-            after = dependencies.after ++ [ "${syncUnit zone}.service" ];
-            serviceConfig = serviceConfig zone;
-          };
-        }
-      ) cfg.zones
-    );
-
-    systemd.timers = lib.mkIf (cfg.interval != null) (
-      lib.mapAttrs' (
-        zone: _:
-        lib.nameValuePair (reconcileUnit zone) {
-          description = "Periodic drift repair of static DNS records of zone ${zone}";
-          wantedBy = [ "timers.target" ];
-          timerConfig = {
-            OnActiveSec = cfg.interval;
-            OnUnitActiveSec = cfg.interval;
-            RandomizedDelaySec = "30s";
-          };
-        }
-      ) cfg.zones
-    );
-  };
+      (mkIf cfg.knot.configure {
+        assertions = [
+          {
+            assertion = knotLocal;
+            message = "services.dnsStaticRecords.knot.configure gives the local Knot the agent's key and ACL, but services.knot.enable is false on this host. For a Knot elsewhere, configure it there (README, \"Knot side\") and leave knot.configure off.";
+          }
+          {
+            assertion = knotZonesMissingAcl == [ ];
+            message = "services.dnsStaticRecords.knot.configure: Knot's zone ${lib.concatMapStringsSep ", " builtins.toJSON knotZonesMissingAcl} (or its template) does not list the ACL \"${cfg.knot.aclId}\", so the agent's updates would be refused (NOTAUTH). Add it, e.g. services.knot.settings.zone.<zone>.acl = [ \"${cfg.knot.aclId}\" ] (with the zone's other ACLs).";
+          }
+        ];
+        warnings = lib.optional (
+          knotLocal && (config.services.knot.settingsFile or null) == null && knotZonesAbsent != [ ]
+        ) "services.dnsStaticRecords.knot.configure: services.knot.settings declares no zone ${lib.concatMapStringsSep ", " builtins.toJSON knotZonesAbsent}; the agent can only update zones Knot serves.";
+        services.knot.keyFiles = [
+          cfg.tsigKeyFile
+          knotAclFile
+        ];
+      })
+    ]
+  );
 }

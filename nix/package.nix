@@ -42,6 +42,7 @@ python3Packages.buildPythonApplication {
       ../alerts
       ../docs
       ../examples
+      ../flake.nix
       ../nix
       ../nixos-tests
     ];

@@ -1,10 +1,13 @@
 # NixOS VM test: the seed's Verification section end to end.
 #
 # One node runs Knot with the zones `internal`, `10.in-addr.arpa` and
-# `s3.garage.internal` and this module. DHCP- and ExternalDNS-style records
-# are written first with knsupdate; then specialisations switch the module
-# on in dry-run mode (zone unchanged), for real (records + markers, foreign
-# records untouched, metrics), and to changed records (add/remove/modify).
+# `s3.garage.internal` and this module. The agent's TSIG key is made at boot
+# with `keymgr -t`, outside the store, and the module gives it to Knot with
+# an ACL (`knot.configure`). DHCP- and ExternalDNS-style records are written
+# first with knsupdate while the module declares no zones; then
+# specialisations declare them as a dry run (zone unchanged, the plan in the
+# journal), for real (records + markers, foreign records untouched, metrics
+# read by node-exporter), and changed (add/remove/modify).
 #
 # Run: nix build .#checks.x86_64-linux.vm  (or `nix flake check`);
 # debug: nix run .#checks.x86_64-linux.vm.driverInteractive
@@ -17,14 +20,9 @@ let
   scenario = import ./scenario.nix;
   inherit (scenario) tsig;
 
-  # Test only: a key in the store is acceptable for a throw-away VM.
-  knotKeyFile = pkgs.writeText "tsig.conf" ''
-    key:
-      - id: ${tsig.name}
-        algorithm: ${tsig.algorithm}
-        secret: ${tsig.secret}
-  '';
-  keyLine = "${tsig.algorithm}:${tsig.name}:${tsig.secret}";
+  keyDir = "/var/lib/dns-static-records-key";
+  keyFile = "${keyDir}/${tsig.name}.conf";
+  metricsDir = "/var/lib/prometheus-node-exporter";
 
   zoneFile =
     zone: pkgs.writeText "${zone}.zone" (lib.concatStringsSep "\n" scenario.zoneFiles.${zone} + "\n");
@@ -32,7 +30,12 @@ let
 
   # JSON-able part of the scenario for the test script
   data = builtins.toJSON {
-    inherit (scenario) foreign expected expectedMetrics;
+    inherit (scenario)
+      foreign
+      expected
+      expectedMetrics
+      dryRunPlan
+      ;
     zones = zoneNames;
   };
 in
@@ -46,13 +49,35 @@ pkgs.testers.runNixOSTest {
 
       networking.hostName = "routy";
       networking.firewall.enable = false;
-      environment.systemPackages = [ pkgs.knot-dns ];
+      environment.systemPackages = [
+        pkgs.knot-dns
+        pkgs.curl
+      ];
 
-      # The agent's key, outside the store (the module refuses store paths):
-      # environment.etc with a mode copies the file instead of linking it.
-      environment.etc."dns-static-records/update.key" = {
-        text = keyLine;
-        mode = "0400";
+      # The key, made on the machine before Knot starts: never in the store.
+      # Knot's YAML form (keymgr -t), readable by Knot (group knot) and by
+      # root, who hands it to the units with LoadCredential=.
+      systemd.services.dns-test-tsig-key = {
+        description = "Make the test's TSIG key outside the Nix store";
+        wantedBy = [ "knot.service" ];
+        before = [ "knot.service" ];
+        serviceConfig = {
+          Type = "oneshot";
+          RemainAfterExit = true;
+        };
+        script = ''
+          install -d -m 0750 -g knot ${keyDir}
+          if [ ! -e ${keyFile} ]; then
+            ${pkgs.knot-dns}/bin/keymgr -t ${tsig.name} ${tsig.algorithm} > ${keyFile}.tmp
+            chgrp knot ${keyFile}.tmp
+            chmod 0440 ${keyFile}.tmp
+            mv ${keyFile}.tmp ${keyFile}
+          fi
+        '';
+      };
+      systemd.services.knot = {
+        requires = [ "dns-test-tsig-key.service" ];
+        after = [ "dns-test-tsig-key.service" ];
       };
 
       # Writable zone files, so Knot can keep (flush) dynamic updates.
@@ -63,29 +88,19 @@ pkgs.testers.runNixOSTest {
 
       services.knot = {
         enable = true;
-        keyFiles = [ knotKeyFile ];
         settings = {
           server.listen = [
             "127.0.0.1@53"
             "::1@53"
           ];
-          acl = [
-            {
-              id = "update_key";
-              key = tsig.name;
-              action = [
-                "transfer"
-                "update"
-              ];
-            }
-          ];
-          # keep dynamic updates across restarts (knot-notes.md)
+          # keep dynamic updates across restarts (knot-notes.md); the ACL
+          # comes from the module (knot.configure)
           template = [
             {
               id = "default";
               storage = "/var/lib/knot/zones";
               file = "%s.zone";
-              acl = [ "update_key" ];
+              acl = [ "dns-static-records" ];
               zonefile-load = "whole";
               journal-content = "changes";
               zonefile-sync = 0;
@@ -102,31 +117,35 @@ pkgs.testers.runNixOSTest {
         };
       };
 
-      # Declared but off in the base system: foreign records come first.
+      services.prometheus.exporters.node = {
+        enable = true;
+        extraFlags = [ "--collector.textfile.directory=${metricsDir}" ];
+      };
+
+      # Enabled with no zones in the base system (Knot gets the key and the
+      # ACL; no unit runs), so foreign records come first.
       services.dnsStaticRecords = {
-        enable = lib.mkDefault false;
-        tsigKeyFile = "/etc/dns-static-records/update.key";
-        inherit (scenario) managedBy ownerPrefix zones;
-        metrics.enable = true;
+        enable = true;
+        tsigKeyFile = keyFile;
+        knot = {
+          configure = true;
+          keyName = tsig.name;
+        };
+        inherit (scenario) managedBy ownerPrefix;
+        zones = lib.mkDefault { };
+        metrics = {
+          enable = true;
+          path = "${metricsDir}/dns_static_records.prom";
+        };
       };
 
       specialisation = {
-        dryrun.configuration = {
-          services.dnsStaticRecords = {
-            enable = true;
-            dryRun = true;
-            zones = lib.mkForce scenario.changedZones;
-          };
+        dryrun.configuration.services.dnsStaticRecords = {
+          dryRun = true;
+          zones = scenario.changedZones;
         };
-        applied.configuration = {
-          services.dnsStaticRecords.enable = true;
-        };
-        changed.configuration = {
-          services.dnsStaticRecords = {
-            enable = true;
-            zones = lib.mkForce scenario.changedZones;
-          };
-        };
+        applied.configuration.services.dnsStaticRecords.zones = scenario.zones;
+        changed.configuration.services.dnsStaticRecords.zones = scenario.changedZones;
       };
     };
 
@@ -139,7 +158,7 @@ pkgs.testers.runNixOSTest {
       import json
 
       scenario = json.loads(${builtins.toJSON data})
-      KEY = "/etc/dns-static-records/update.key"
+      KEY = "${keyFile}"
       METRICS = "${nodes.routy.services.dnsStaticRecords.metrics.path}"
 
 
@@ -169,7 +188,7 @@ pkgs.testers.runNixOSTest {
 
       def axfr_all():
           return {
-              zone: routy.succeed(f"kdig @127.0.0.1 -k {KEY} AXFR {zone} +noall +answer")
+              zone: routy.succeed(f"kdig @127.0.0.1 -y {KEYLINE} AXFR {zone} +noall +answer")
               for zone in scenario["zones"]
           }
 
@@ -177,6 +196,14 @@ pkgs.testers.runNixOSTest {
       start_all()
       routy.wait_for_unit("knot.service")
       routy.wait_for_open_port(53)
+      # kdig and knsupdate take the one-line form keymgr -t writes first
+      KEYLINE = routy.succeed(f"head -n 1 {KEY}").strip().lstrip("#").strip()
+
+      with subtest("the key stays outside the store"):
+          routy.succeed(f"test $(stat -c %a {KEY}) = 440")
+          routy.succeed(f"grep -Fx 'include: {KEY}' /etc/knot/knot.conf")
+          secret = KEYLINE.split(":")[-1]
+          routy.fail(f"grep -F -e '{secret}' $(readlink -f /etc/knot/knot.conf)")
 
       with subtest("foreign DHCP and ExternalDNS records are seeded first"):
           for rr in scenario["foreign"]:
@@ -184,23 +211,31 @@ pkgs.testers.runNixOSTest {
                   f"server 127.0.0.1\nzone {rr['zone']}.\n"
                   f"add {rr['name']} {rr['ttl']} {rr['type']} {rr['data']}\nsend\n"
               )
-              routy.succeed(f"knsupdate -k {KEY} <<'EOF'\n{script}EOF")
+              routy.succeed(f"knsupdate -y {KEYLINE} <<'EOF'\n{script}EOF")
           verify("seeded")
 
       with subtest("dryRun plans but leaves every zone unchanged"):
           before = axfr_all()
           switch("dryrun")
-          routy.succeed("journalctl -u dns-static-sync-internal.service | grep -i internal")
+          for zone, lines in scenario["dryRunPlan"].items():
+              journal = routy.succeed(f"journalctl -u dns-static-sync-{zone}.service -o cat")
+              for line in lines:
+                  assert line in journal, f"dry run of {zone} did not plan {line!r}:\n{journal}"
           assert axfr_all() == before, "dry run changed a zone"
 
       with subtest("apply: records and markers, foreign records untouched"):
           switch("applied")
           verify("applied")
+          print(routy.succeed("systemd-analyze security dns-static-sync-internal.service"))
 
-      with subtest("metrics file"):
+      with subtest("metrics file, read by node-exporter"):
           metrics = routy.succeed(f"cat {METRICS}")
           for line in scenario["expectedMetrics"]:
               assert line in metrics, f"missing metric line: {line}\n{metrics}"
+          routy.wait_for_open_port(9100)
+          exported = routy.succeed("curl -sf http://127.0.0.1:9100/metrics")
+          for line in scenario["expectedMetrics"]:
+              assert line in exported, f"node-exporter does not export: {line}"
 
       with subtest("records survive a Knot restart and the agent re-applies"):
           routy.succeed("systemctl restart knot.service")

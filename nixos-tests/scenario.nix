@@ -8,11 +8,11 @@ rec {
   managedBy = "routy";
   ownerPrefix = "nix";
 
-  # Test-only TSIG key (never use a key from the store in production).
+  # The agent's TSIG key: the VM test makes it at boot with `keymgr -t`
+  # (outside the store), so only its name and algorithm are here.
   tsig = {
     name = "update";
     algorithm = "hmac-sha256";
-    secret = "c2NlbmFyaW8tb25seS10ZXN0LWtleS1ub3QtYS1zZWNyZXQ=";
   };
 
   # What Knot's zone files hold before anything else runs. ns0's A is there
@@ -86,6 +86,15 @@ rec {
         "77.0.0".PTR = [ "new.internal." ];
       };
     };
+  };
+
+  # Lines the dry run (`changedZones` against the seeded zones) must print,
+  # per zone: what the VM test looks for in the unit's journal.
+  dryRunPlan = {
+    "internal" = [
+      "+ new A 300 10.0.0.77  (zones.internal.subdomains.new.A)"
+      "+ routy A 300 10.0.0.2  (zones.internal.subdomains.routy.A)"
+    ];
   };
 
   # Written before the module runs, as Kea DHCP-DDNS and ExternalDNS would

@@ -214,3 +214,25 @@ def test_one_name_too_big_for_a_message_is_an_error() -> None:
     records = [NS_REC] + [rec("big", "A", f"10.0.{i // 250}.{i % 250 + 1}") for i in range(4500)]
     with pytest.raises(MessageTooBigError, match=r"big\.internal\."):
         build_messages(plan(NS, records), KEY)
+
+
+DNSKEY = (
+    "@ 3600 DNSKEY 256 3 13 dmz4+DsYT4Ipp8FUmc8HxhoohH6CTjkVpv7OrU8RecfL5XF1xujQ6lI3Fx0q"
+    "0F7lRFr0lZ5Dv3Q5Ri+Sbcb4VQ==\n"
+)
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_cname_swap_deletes_signatures_only_in_a_signed_zone(signed: bool) -> None:
+    """Issue 9, input 4: Knot keeps a name's RRSIG/NSEC when its data goes and
+    then drops a CNAME added there; in a signed zone the swap deletes them."""
+    zone = NS + "www 300 A 10.0.0.80\n" + marker("www", "A") + (DNSKEY if signed else "")
+    swap = plan(zone, [NS_REC, rec("www", "CNAME", "web.internal.")])
+    assert swap.signed is signed
+    _, updates = sections(build_messages(swap, KEY)[0])
+    signatures = [u for u in updates if " RRSIG" in u or " NSEC" in u]
+    assert signatures == (["www.internal. ANY RRSIG", "www.internal. ANY NSEC"] if signed else [])
+    # no swap, no signature deletes
+    plain = plan(zone, [NS_REC, rec("www", "A", "10.0.0.81")])
+    _, updates = sections(build_messages(plain, KEY)[0])
+    assert not [u for u in updates if " RRSIG" in u or " NSEC" in u]

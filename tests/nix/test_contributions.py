@@ -25,6 +25,7 @@ from tests.nix.nixrun import (
     nix_str,
     requires_nix,
 )
+from tests.nix.systemd_syntax import exec_argv
 
 pytestmark = [pytest.mark.nix, requires_nix]
 
@@ -232,8 +233,13 @@ def flake(nixpkgs_lib: Path, dns_nix: Path) -> Flake:
     return Flake(nixpkgs_lib, dns_nix)
 
 
+def _words(exec_start: str) -> list[str]:
+    """The argv systemd starts for this ExecStart line."""
+    return exec_argv(exec_start, "/run/credentials/dns-static-publish.service", {})
+
+
 def _desired(exec_start: str) -> list[str]:
-    words = exec_start.split(" ")
+    words = _words(exec_start)
     return [words[i + 1] for i, w in enumerate(words) if w == "--desired"]
 
 
@@ -247,8 +253,8 @@ def test_publisher_collects_from_the_set_it_belongs_to(flake: Flake) -> None:
     unit = routy["services"]["dns-static-publish"]
     assert "knot.service" in unit["requires"]
     assert unit["serviceConfig"]["LoadCredential"] == ["key:/run/secrets/tsig"]
-    assert unit["serviceConfig"]["DynamicUser"] is True
-    words = unit["serviceConfig"]["ExecStart"].split(" ")
+    assert unit["serviceConfig"]["User"] == "dns-static-records"
+    words = _words(unit["serviceConfig"]["ExecStart"])
     assert words[1] == "publish"
     assert [Path(p).name for p in _desired(unit["serviceConfig"]["ExecStart"])] == [
         "forge.json",
@@ -314,7 +320,7 @@ def test_removing_a_host_drops_its_document_from_the_unit(flake: Flake) -> None:
     # the records of the owners it published before
     gone = flake.eval({"routy": PUBLISHER}, "published")
     assert _desired(gone["routy"]) == []
-    assert gone["routy"].split(" ")[1] == "publish"
+    assert _words(gone["routy"])[1] == "publish"
     # a host that is no publisher (collected = null, the default) has no unit
     plain = PUBLISHER.replace("collected = lib.collectContributions nixosConfigurations;", "")
     assert flake.eval({"routy": plain}, "published")["routy"] is None
@@ -337,7 +343,7 @@ def test_dry_run_publishes_nothing(flake: Flake) -> None:
     unit = flake.eval({"routy": dry, "mysecrets": MYSECRETS})["routy"]["services"][
         "dns-static-publish"
     ]
-    words = unit["serviceConfig"]["ExecStart"].split(" ")
+    words = _words(unit["serviceConfig"]["ExecStart"])
     assert words[1] == "publish"
     assert "--dry-run" in words
     # a dry run writes nothing: no metrics, no backups

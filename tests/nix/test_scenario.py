@@ -32,7 +32,7 @@ def _scenario() -> dict[str, Any]:
     # `marker` is a function: take the JSON-able part only
     expr = (
         f"let s = import {nix_path(SCENARIO)}; in "
-        "{ inherit (s) managedBy ownerPrefix foreign expected expectedMetrics; }"
+        "{ inherit (s) managedBy ownerPrefix foreign expected expectedMetrics dryRunPlan; }"
     )
     result: dict[str, Any] = nix_eval(expr)
     return result
@@ -144,7 +144,10 @@ def test_scenario_on_real_knot(knot: KnotServer, tmp_path: Path) -> None:
 
     # dry run: plan and apply --dry-run leave every zone unchanged
     before = _zones(knot)
-    _agent(knot, "plan", changed)
+    planned = _agent(knot, "plan", changed)
+    for zone, lines in scenario["dryRunPlan"].items():  # what the VM test greps for
+        for line in lines:
+            assert line in planned, f"{zone}: {line!r} not in the plan:\n{planned}"
     _agent(knot, "apply", changed, "--dry-run")
     assert _zones(knot) == before
 
