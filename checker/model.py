@@ -1,6 +1,7 @@
 """The record model: a desired document normalised into frozen records.
 
-Normalising happens once, here, and every record takes the same path
+Records and the values in them are immutable named tuples, each made in
+one step. Normalising happens once, here, and every record takes the same path
 (:func:`_build_record`): owners absolute and lower-case, TTLs filled in,
 RDATA parsed, each name text of a zone read once (:class:`NameReader`).
 Records that cannot be normalised become problems instead (never
@@ -12,8 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from checker.document import DocumentJSON, RepeatedKeys
 from checker.names import DomainName, NameReader, NameSyntaxError, parse_absolute
@@ -29,8 +29,7 @@ _TYPES = {t.value: t for t in RType}
 _PREFIX = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
+class Owner(NamedTuple):
     """Who writes the records: marker prefix and the managed-by id."""
 
     prefix: str
@@ -41,8 +40,7 @@ class Owner:
         return self.prefix.encode("ascii")
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One desired resource record, normalised: ``owner`` absolute and
     lower-case inside ``zone``, ``ttl`` in seconds (the default filled in),
     ``rdata`` parsed. ``written_name``/``written_data`` keep the document's
@@ -77,8 +75,7 @@ class Record:
         return f"{self.name} {self.rtype} {self.written_data} ({self.source})"
 
 
-@dataclass(frozen=True, slots=True)
-class Desired:
+class Desired(NamedTuple):
     """One owner's desired state: all its zones and their records."""
 
     document: str

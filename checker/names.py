@@ -7,8 +7,8 @@ name compare equal and the diff never churns over case or escapes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 MAX_LABEL = 63
 MAX_NAME = 255
@@ -25,25 +25,16 @@ class NameSyntaxError(ValueError):
     """A name that is not a valid domain name; the message says why."""
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class DomainName:
+class DomainName(NamedTuple):
     """An absolute domain name: lower-cased wire labels, most specific first
     (``(b"ns0", b"internal")``; the root is ``()``).
 
-    Immutable; equal, hashed and ordered by its labels. The presentation text
-    is made on demand (:meth:`to_text`), since most names never need it."""
+    An immutable value (a named tuple, like every checker value object: made
+    in one step, compared and hashed in C); equal, hashed and ordered by its
+    labels. The presentation text is made on demand (:meth:`to_text`), since
+    most names never need it."""
 
     labels: tuple[bytes, ...]
-
-    # Written out rather than generated: names are dictionary keys for every
-    # record, and the generated methods would build one-field tuples.
-    def __hash__(self) -> int:
-        return hash(self.labels)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not DomainName:
-            return NotImplemented
-        return self is other or self.labels == other.labels
 
     @property
     def is_root(self) -> bool:
@@ -187,15 +178,27 @@ def _parse_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
     return tuple(parts), absolute
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedName:
+class ParsedName(NamedTuple):
     """A name as written: its absolute value, whether it had the trailing dot,
-    and the text. Immutable; equal and hashed by the name alone (how it was
-    spelled does not change what it is)."""
+    and the text. An immutable value; equal and hashed by the name alone (how
+    it was spelled does not change what it is)."""
 
     name: DomainName
-    absolute: bool = field(compare=False)
-    written: str = field(compare=False)
+    absolute: bool
+    written: str
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ParsedName:
+            return NotImplemented
+        return self.name == other.name
+
+    def __ne__(self, other: object) -> bool:
+        if type(other) is not ParsedName:
+            return NotImplemented
+        return self.name != other.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
 
 
 def parse_name(text: str, origin: DomainName) -> ParsedName:

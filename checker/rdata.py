@@ -1,6 +1,6 @@
 """RDATA of the supported types, parsed from zone-file presentation format.
 
-Each value class is a frozen, slotted dataclass, made from text only by
+Each value class is an immutable named tuple, made from text only by
 :func:`parse_rdata`, which validates first, so an invalid one is never read
 from a document. ``to_text()`` gives a canonical, absolute
 presentation form that dnspython parses to the same RDATA (the agent compares
@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from checker.names import DomainName, NameReader, NameSyntaxError, ParsedName
 
@@ -56,8 +56,7 @@ class RdataError(ValueError):
         self.hint = hint
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     raw: str  # as written, escapes intact (names are re-parsed from this)
     value: bytes  # escapes decoded
     quoted: bool
@@ -187,8 +186,7 @@ def key_of(address: IPAddress) -> int:
     return int(address) if address.version == 4 else int(address) | V6_FLAG
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
+class Address(NamedTuple):
     """A or AAAA, kept as its int key (see :data:`V6_FLAG`): keys compare and
     hash cheaply, and ``address`` builds the ipaddress object when needed.
     Immutable; :meth:`of` makes one from an ipaddress object."""
@@ -217,8 +215,7 @@ class Address:
         return ()
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """CNAME, NS or PTR: one domain name. Immutable."""
 
     target: ParsedName
@@ -230,8 +227,7 @@ class Target:
         return (self.target,)
 
 
-@dataclass(frozen=True, slots=True)
-class MX:
+class MX(NamedTuple):
     preference: int
     exchange: ParsedName
 
@@ -242,8 +238,7 @@ class MX:
         return (self.exchange,)
 
 
-@dataclass(frozen=True, slots=True)
-class SRV:
+class SRV(NamedTuple):
     priority: int
     weight: int
     port: int
@@ -256,8 +251,7 @@ class SRV:
         return (self.target,)
 
 
-@dataclass(frozen=True, slots=True)
-class TXT:
+class TXT(NamedTuple):
     strings: tuple[bytes, ...]
 
     def to_text(self) -> str:
@@ -267,8 +261,7 @@ class TXT:
         return ()
 
 
-@dataclass(frozen=True, slots=True)
-class CAA:
+class CAA(NamedTuple):
     flags: int
     tag: str
     value: bytes
