@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from checker.document import DocumentJSON
 from checker.exceptions import Accepted, ReviewedException, apply_exceptions, read_exceptions
@@ -12,8 +12,7 @@ from checker.problems import Problem, Severity
 from checker.rules import run_rules
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(NamedTuple):
     desireds: tuple[Desired, ...]
     problems: tuple[Problem, ...]
     # findings that a reviewed exception accepts: listed, never counted
@@ -51,7 +50,7 @@ def check_documents(docs: Sequence[tuple[str, DocumentJSON]], *, strict: bool = 
     problems, accepted = apply_exceptions(set(problems), exceptions)
     if strict:
         problems = [
-            replace(p, severity=Severity.ERROR) if p.severity is Severity.WARNING else p
+            p._replace(severity=Severity.ERROR) if p.severity is Severity.WARNING else p
             for p in problems
         ]
     unique = sorted(set(problems), key=Problem.sort_key)

@@ -19,8 +19,7 @@ An exception only accepts findings located in its own document.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from checker.document import DocumentJSON, RepeatedKeys
 from checker.names import NameSyntaxError, parse_absolute, parse_name
@@ -85,8 +84,7 @@ NOT_ACCEPTABLE = frozenset(
 _FIELDS = frozenset({"rule", "zone", "name", "type", "reason"})
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewedException:
+class ReviewedException(NamedTuple):
     """One accepted finding pattern: ``zone`` as messages show it (no
     trailing dot), ``name`` relative to it, ``rtype`` None for any type."""
 
@@ -113,8 +111,7 @@ class ReviewedException:
         return f"{self.rule} at {what} in zone {self.zone}"
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
+class Accepted(NamedTuple):
     """A finding accepted by a reviewed exception, reported with its reason."""
 
     problem: Problem

@@ -300,29 +300,31 @@ def _build_record(
         )
         return None
 
-    type_upper = type_text.strip().upper()
-    rtype = _TYPES.get(type_upper)
-    if type_upper == "SOA":
-        problems.append(
-            _problem(
-                "unsupported-type",
-                _location(zone_text, name_text, type_text, source_text, document),
-                "SOA is never managed: Knot owns the zone's SOA (serial policy, timers)",
-                "remove this record; set SOA fields in Knot's zone configuration",
-            )
-        )
-        return None
+    rtype = _TYPES.get(type_text)  # as usually written: upper case, no blanks
     if rtype is None:
-        supported = ", ".join(t.value for t in RType)
-        problems.append(
-            _problem(
-                "unsupported-type",
-                _location(zone_text, name_text, type_text, source_text, document),
-                f"type {type_text!r} is not supported",
-                f"use one of {supported}",
+        type_upper = type_text.strip().upper()
+        if type_upper == "SOA":
+            problems.append(
+                _problem(
+                    "unsupported-type",
+                    _location(zone_text, name_text, type_text, source_text, document),
+                    "SOA is never managed: Knot owns the zone's SOA (serial policy, timers)",
+                    "remove this record; set SOA fields in Knot's zone configuration",
+                )
             )
-        )
-        return None
+            return None
+        rtype = _TYPES.get(type_upper)
+        if rtype is None:
+            supported = ", ".join(t.value for t in RType)
+            problems.append(
+                _problem(
+                    "unsupported-type",
+                    _location(zone_text, name_text, type_text, source_text, document),
+                    f"type {type_text!r} is not supported",
+                    f"use one of {supported}",
+                )
+            )
+            return None
 
     ttl = default_ttl
     if "ttl" in raw:

@@ -154,10 +154,26 @@ def _split_labels(text: str) -> list[bytes]:
 
 # Whitespace and control characters, which no label may hold.
 _CONTROL = re.compile(rb"[\x00-\x20\x7f]").search
+# A name without escapes whose labels are all 1-63 octets other than blanks
+# and control characters: the usual name, valid as written. Any other text is
+# split and examined label by label, to say what is wrong with it.
+_VALID_PLAIN = re.compile(rb"(?:[!-\-/-\[\]-~]{1,63}\.)*[!-\-/-\[\]-~]{1,63}\.?").fullmatch
 
 
 def _parse_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
     """Labels of ``text`` (lower-cased) and whether it was absolute."""
+    if text.isascii():
+        lowered = text.lower().encode("ascii")
+        if _VALID_PLAIN(lowered) is not None:
+            if lowered[-1] == 0x2E:  # the trailing dot
+                return tuple(lowered[:-1].split(b".")), True
+            return tuple(lowered.split(b".")), False
+    return _examine_labels(text)
+
+
+def _examine_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
+    """:func:`_parse_labels` label by label, decoding escapes; raises
+    NameSyntaxError saying what is wrong."""
     if text == "":
         raise NameSyntaxError("the name is empty")
     if text == ".":

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 def printable(text: str) -> str:
@@ -19,8 +19,7 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """Where a problem is: zone, name (relative to the zone), type and source."""
 
     zone: str  # zone origin without the trailing dot
@@ -30,8 +29,7 @@ class Location:
     document: str = ""  # the file (only shown when several documents are checked)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     rule: str
     severity: Severity
     location: Location

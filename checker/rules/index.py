@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from checker.model import Desired, Record
 from checker.names import DomainName, ParsedName
@@ -22,8 +22,7 @@ Entry = tuple[int, Record]
 RRsetKey = tuple[DomainName, DomainName, RType]  # zone, owner, type
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
+class Index(NamedTuple):
     desireds: tuple[Desired, ...]
     zone_labels: frozenset[Labels]  # every zone of the document set
     by_name: dict[DomainName, list[Entry]]  # every record, every document

@@ -3,8 +3,38 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from checker.names import NameSyntaxError, _examine_labels, _parse_labels
 from tests.checker.helpers import check, document
+
+# Name-like text: label characters (runs near the 63-octet limit too), dots,
+# escapes, blanks, controls, non-ASCII.
+_NAME_TEXT = st.lists(
+    st.sampled_from([*'aZ09-_*.\\ \t\x00\x7f"@;é', "a" * 31, "a" * 62]), max_size=12
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_NAME_TEXT)
+@example("a" * 63 + "." + "b" * 63)
+@example("a" * 64)
+@example("a..b")
+@example(".a")
+@example("a.")
+@example(".")
+@example("")
+def test_plain_names_read_as_examined(text: str) -> None:
+    """Accepting a usual name in one step gives what reading it label by
+    label gives, and accepts nothing that reading refuses."""
+    try:
+        examined = _examine_labels(text)
+    except NameSyntaxError:
+        with pytest.raises(NameSyntaxError):
+            _parse_labels(text)
+        return
+    assert _parse_labels(text) == examined
 
 
 @pytest.mark.parametrize(
