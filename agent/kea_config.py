@@ -7,8 +7,9 @@ writes (and deletes whole, type ANY, when its lease ends).
 Kea's configuration is JSON extended by its own parser (Kea ARM, "Kea
 Configuration", "Comments and User Context"): ``#`` and ``//`` comments to
 the end of the line, ``/* ... */`` block comments, and ``<?include
-"file"?>`` directives. Trailing commas are tolerated. Comment markers inside
-JSON strings are data.
+"file"?>`` directives. Trailing commas are tolerated. Comments are stripped
+before directives are read, as Kea's lexer does: a commented-out include is
+ignored. Comment markers and directives inside JSON strings are data.
 
 Reservations are read where Kea 2.x allows them: global ``reservations``,
 ``subnet4``/``subnet6`` entries, and subnets inside ``shared-networks``.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,13 @@ def _string_end(text: str, start: int) -> int:
     return end + 1
 
 
-def strip_comments(text: str) -> str:
+def _scan(text: str, include: Callable[[str], str] | None = None) -> str:
     """`text` with Kea's comments (``#``, ``//``, ``/* */``) replaced by blanks
-    (newlines kept, so JSON error positions stay right) and trailing commas
-    before ``]``/``}`` removed. Strings are copied untouched."""
+    (newlines kept, so JSON error positions stay right) and, given `include`,
+    every ``<?include "file"?>`` outside strings and comments replaced by
+    ``include(file)``, as Kea's lexer reads them: a commented-out include is
+    ignored, one inside a string is data. Strings are copied untouched.
+    Raises ValueError for a ``/*`` never closed."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -90,10 +94,19 @@ def strip_comments(text: str) -> str:
                 raise ValueError("a /* comment is never closed")
             out.append(re.sub(r"[^\n]", " ", text[i : end + 2]))
             i = end + 2
+        elif include is not None and (directive := _INCLUDE.match(text, i)) is not None:
+            out.append(include(directive.group(1)))
+            i = directive.end()
         else:
             out.append(char)
             i += 1
-    return _drop_trailing_commas("".join(out))
+    return "".join(out)
+
+
+def strip_comments(text: str) -> str:
+    """`text` with Kea's comments replaced by blanks (see `_scan`) and trailing
+    commas before ``]``/``}`` removed. Strings are copied untouched."""
+    return _drop_trailing_commas(_scan(text))
 
 
 _JSON_STRING = re.compile(r'("(?:[^"\\]|\\.)*")')
@@ -109,18 +122,26 @@ def _drop_trailing_commas(text: str) -> str:
     )
 
 
-def _expand_includes(text: str, path: Path, depth: int) -> str:
-    def include(match: re.Match[str]) -> str:
-        target = Path(match.group(1))
+def _expand_includes(path: Path, depth: int) -> str:
+    """The text of `path`, comments blanked and includes expanded (recursively,
+    a relative file name against the including file's directory)."""
+
+    def include(name: str) -> str:
+        target = Path(name)
         if not target.is_absolute():
             target = path.parent / target
         if depth >= _MAX_INCLUDE_DEPTH:
             raise KeaConfigError(
                 f"{path}: includes nested deeper than {_MAX_INCLUDE_DEPTH} (a loop?) at {target}"
             )
-        return _expand_includes(_read_text(target), target, depth + 1)
+        return _expand_includes(target, depth + 1)
 
-    return _INCLUDE.sub(include, text)
+    try:
+        return _scan(_read_text(path), include)
+    except ValueError as exc:  # a comment never closed
+        raise KeaConfigError(
+            f"{path} is not a Kea configuration ({exc}); check it with kea-dhcp4 -t {path}"
+        ) from None
 
 
 def _read_text(path: Path) -> str:
@@ -140,9 +161,9 @@ def load_kea_config(path: Path) -> dict[str, Any]:
 
     Raises `KeaConfigError` with the file, line and column of a syntax error.
     """
-    text = _expand_includes(_read_text(path), path, 0)
+    text = _expand_includes(path, 0)
     try:
-        data = json.loads(strip_comments(text))
+        data = json.loads(_drop_trailing_commas(text))
     except ValueError as exc:
         where = (
             f"line {exc.lineno} column {exc.colno}: {exc.msg}"

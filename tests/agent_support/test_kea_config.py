@@ -152,6 +152,59 @@ def test_missing_file_and_include(tmp_path: Path) -> None:
         load_kea_config(path)
 
 
+COMMENTED_INCLUDES = """\
+// <?include "/nonexistent/kea-slash.json"?>
+{
+  "Dhcp4": {
+    # <?include "/nonexistent/kea-hash.json"?>
+    /* an old layout:
+       <?include "/nonexistent/kea-block.json"?> */
+    "interfaces-config": { "interfaces": [ ] },
+    "ddns-qualifying-suffix": "internal",
+    "reservations": [
+      { "hw-address": "aa:bb:cc:dd:ee:01", "hostname": "cam",
+        "user-context": { "note": "<?include \\"/nonexistent/in-a-string.json\\"?>" } }
+    ]
+  }
+}
+"""
+
+
+def test_commented_out_includes_are_ignored_as_kea_does(tmp_path: Path) -> None:
+    """Kea's lexer strips comments before it sees a directive, and a directive
+    inside a string is data: the file loads, no include is read."""
+    path = tmp_path / "kea-dhcp4.conf"
+    path.write_text(COMMENTED_INCLUDES)
+    config = load_kea_config(path)
+    note = config["Dhcp4"]["reservations"][0]["user-context"]["note"]
+    assert note == '<?include "/nonexistent/in-a-string.json"?>'
+    assert _names(path) == {"cam.internal."}
+
+
+def test_kea_itself_ignores_commented_out_includes(tmp_path: Path) -> None:
+    tool = require_tool("kea-dhcp4", "kea-dhcp4-server")
+    path = tmp_path / "kea-dhcp4.conf"
+    path.write_text(COMMENTED_INCLUDES)
+    env = dict(os.environ, KEA_PIDFILE_DIR=str(tmp_path), KEA_LOCKFILE_DIR=str(tmp_path))
+    proc = subprocess.run(
+        [tool, "-t", str(path)], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_an_include_in_a_comment_of_an_included_file_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "hosts.json").write_text(
+        '// <?include "/nonexistent/deeper.json"?>\n'
+        '{ "hw-address": "aa:bb:cc:dd:ee:02", "hostname": "tv" } # <?include "x"?>\n'
+    )
+    path = tmp_path / "kea-dhcp4.conf"
+    path.write_text(
+        '{"Dhcp4": {"ddns-qualifying-suffix": "internal",\n'
+        ' "reservations": [ <?include "hosts.json"?> ]}}'
+    )
+    assert _names(path) == {"tv.internal."}
+
+
 @pytest.mark.knot
 def test_classify_files_reserved_hosts_under_dhcp(
     knot: KnotServer, capsys: pytest.CaptureFixture[str]
