@@ -36,7 +36,11 @@ from typing import Any
 
 import dns.exception
 import dns.name
+import dns.rdtypes.ANY.PTR
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
 import dns.reversename
+import dns.rrset
 
 from agent.errors import InputError
 
@@ -49,12 +53,17 @@ class KeaConfigError(InputError):
     """A Kea configuration file is unreadable or not in Kea's syntax."""
 
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
 @dataclass(frozen=True, slots=True)
 class Reservation:
     """One Kea host reservation: the names Kea may write for it and why."""
 
     names: tuple[dns.name.Name, ...]  # absolute forward and reverse names
     where: str  # e.g. "kea-dhcp4.conf: Dhcp4 subnet 10.0.0.0/24, hw-address 1a:1b:..."
+    addresses: tuple[Address, ...] = ()  # reserved addresses
+    has_hostname: bool = False  # False: the client names itself (any name may get the address)
 
 
 # -- Kea's JSON dialect ---------------------------------------------------------------
@@ -260,15 +269,18 @@ def _addresses(reservation: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _reverse_names(addresses: Sequence[str]) -> list[dns.name.Name]:
-    names = []
+def _parsed(addresses: Sequence[str]) -> list[Address]:
+    out = []
     for text in addresses:
         try:
-            ipaddress.ip_address(text)
+            out.append(ipaddress.ip_address(text))
         except ValueError:
             continue
-        names.append(dns.reversename.from_address(text))
-    return names
+    return out
+
+
+def _reverse_names(addresses: Sequence[Address]) -> list[dns.name.Name]:
+    return [dns.reversename.from_address(str(address)) for address in addresses]
 
 
 def reservations_in(config: Mapping[str, Any], source: str) -> list[Reservation]:
@@ -287,7 +299,8 @@ def reservations_in(config: Mapping[str, Any], source: str) -> list[Reservation]
                     if isinstance(hostname, str) and hostname
                     else []
                 )
-                names = tuple(dict.fromkeys(forward + _reverse_names(_addresses(reservation))))
+                addresses = tuple(dict.fromkeys(_parsed(_addresses(reservation))))
+                names = tuple(dict.fromkeys(forward + _reverse_names(addresses)))
                 if not names:
                     continue
                 label = f"hostname {hostname}" if forward else "address only"
@@ -295,6 +308,8 @@ def reservations_in(config: Mapping[str, Any], source: str) -> list[Reservation]
                     Reservation(
                         names,
                         f"{source}: {server_key} {scope}, {_identifier(reservation)}, {label}",
+                        addresses,
+                        bool(forward),
                     )
                 )
     return out
@@ -315,3 +330,44 @@ def reserved_names(reservations: Sequence[Reservation]) -> dict[dns.name.Name, s
         for name in reservation.names:
             out.setdefault(name, f"reserved in Kea ({reservation.where})")
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class KeaReserved:
+    """What Kea's reservations let DHCP-DDNS write, as `classify` needs it.
+
+    `names`: every reserved forward name and reverse name -> why.
+    `addresses`: the addresses of reservations without a hostname -> why;
+    such a client sends its own name, so Kea may write any name with it.
+    """
+
+    names: Mapping[dns.name.Name, str]
+    addresses: Mapping[Address, str]
+
+    def claim(self, rrset: dns.rrset.RRset) -> str | None:
+        """Why `rrset` is DHCP's under these reservations, or None: its owner
+        name is reserved; a PTR points at a reserved name (Kea writes the
+        host's PTR wherever it leases it an address); an A/AAAA holds the
+        address of a reservation without a hostname."""
+        why = self.names.get(rrset.name)
+        if why is not None:
+            return why
+        for rdata in rrset:
+            if isinstance(rdata, dns.rdtypes.ANY.PTR.PTR) and rdata.target in self.names:
+                return f"points to {rdata.target.to_text()}, {self.names[rdata.target]}"
+            if isinstance(rdata, dns.rdtypes.IN.A.A | dns.rdtypes.IN.AAAA.AAAA):
+                address = ipaddress.ip_address(rdata.address)
+                if address in self.addresses:
+                    return f"{address} is {self.addresses[address]}"
+        return None
+
+
+def kea_reserved(reservations: Sequence[Reservation]) -> KeaReserved:
+    """The names and addresses `reservations` give Kea to write."""
+    addresses: dict[Address, str] = {}
+    for reservation in reservations:
+        if reservation.has_hostname:
+            continue
+        for address in reservation.addresses:
+            addresses.setdefault(address, f"reserved in Kea ({reservation.where})")
+    return KeaReserved(reserved_names(reservations), addresses)

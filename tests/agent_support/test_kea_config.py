@@ -11,18 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import dns.name
+import dns.rdatatype
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent.classify import classify_snapshot
 from agent.cli import main
 from agent.kea_config import (
     KeaConfigError,
+    KeaReserved,
+    kea_reserved,
     load_kea_config,
     read_reservations,
     reserved_names,
     strip_comments,
 )
+from tests.agent_support.snapshots import SOA_LINE, snapshot_from_text
 from tests.fixtures.knot import KnotServer, require_tool
 
 KEA = Path(__file__).resolve().parent / "kea"
@@ -203,6 +208,79 @@ def test_an_include_in_a_comment_of_an_included_file_is_ignored(tmp_path: Path) 
         ' "reservations": [ <?include "hosts.json"?> ]}}'
     )
     assert _names(path) == {"tv.internal."}
+
+
+# A hostname-only reservation, an address-only one, and a host with both.
+SCANNER_CAMERA_PRINTER = """\
+{
+  "Dhcp4": {
+    "ddns-qualifying-suffix": "internal",
+    "reservations": [ { "hw-address": "aa:bb:cc:dd:ee:16", "hostname": "scanner" } ],
+    "subnet4": [ { "id": 1, "subnet": "10.0.0.0/24", "reservations": [
+      { "hw-address": "aa:bb:cc:dd:ee:17", "ip-address": "10.0.0.17" },
+      { "hw-address": "aa:bb:cc:dd:ee:15", "ip-address": "10.0.0.15", "hostname": "printer" }
+    ] } ]
+  },
+  "Dhcp6": { "subnet6": [ { "id": 1, "subnet": "fd00::/64", "reservations": [
+    { "duid": "01:02:03:04", "ip-addresses": [ "fd00::17" ] }
+  ] } ] }
+}
+"""
+
+
+def _reserved(tmp_path: Path) -> KeaReserved:
+    path = tmp_path / "kea.conf"
+    path.write_text(SCANNER_CAMERA_PRINTER)
+    return kea_reserved(read_reservations([path]))
+
+
+def _categories(zone_text: str, origin: str, reserved: KeaReserved) -> dict[tuple[str, str], str]:
+    snapshot = snapshot_from_text(SOA_LINE.format(serial=1) + "\n" + zone_text, origin)
+    return {
+        (e.name.to_text(), dns.rdatatype.to_text(e.rdtype)): e.category.value
+        for e in classify_snapshot(snapshot, "nix", reserved=reserved)
+        if e.rdtype != dns.rdatatype.SOA
+    }
+
+
+def test_ptr_to_a_reserved_host_name_is_dhcp(tmp_path: Path) -> None:
+    """Kea writes a hostname-only host's PTR at whatever address it leases:
+    a PTR pointing at the reserved name belongs with its forward name."""
+    zone = "16.0.0 PTR scanner.internal.\n1.0.0 PTR routy.internal.\n"
+    got = _categories(zone, "10.in-addr.arpa.", _reserved(tmp_path))
+    assert got == {
+        ("16.0.0.10.in-addr.arpa.", "PTR"): "dhcp",
+        ("1.0.0.10.in-addr.arpa.", "PTR"): "static-candidate",
+    }
+
+
+def test_address_of_a_reservation_without_hostname_is_dhcp(tmp_path: Path) -> None:
+    """Without a reserved hostname the client names itself: any A/AAAA at
+    the reserved address (and its PTR) is Kea's to write."""
+    zone = (
+        "camera A 10.0.0.17\ncam6 AAAA fd00::17\nboth A 10.0.0.17\nboth A 10.0.0.90\n"
+        "alias A 10.0.0.15\nrouty A 10.0.0.1\n"
+    )
+    reserved = _reserved(tmp_path)
+    got = _categories(zone, "internal.", reserved)
+    assert got == {
+        ("camera.internal.", "A"): "dhcp",
+        ("cam6.internal.", "AAAA"): "dhcp",
+        ("both.internal.", "A"): "dhcp",
+        # a reservation with a hostname: Kea writes only that name
+        ("alias.internal.", "A"): "static-candidate",
+        ("routy.internal.", "A"): "static-candidate",
+    }
+    snapshot = snapshot_from_text(SOA_LINE.format(serial=1) + "\n" + zone, "internal.")
+    [camera] = [
+        e
+        for e in classify_snapshot(snapshot, "nix", reserved=reserved)
+        if e.name.to_text() == "camera.internal."
+    ]
+    assert "10.0.0.17 is reserved in Kea" in camera.detail
+    assert "hw-address aa:bb:cc:dd:ee:17, address only" in camera.detail
+    reverse = _categories("17.0.0 PTR camera.internal.\n", "10.in-addr.arpa.", reserved)
+    assert reverse == {("17.0.0.10.in-addr.arpa.", "PTR"): "dhcp"}
 
 
 @pytest.mark.knot
