@@ -23,6 +23,7 @@ from tests.nix.nixrun import lib_expr, nix_eval, nix_path, requires_nix
 
 pytestmark = [pytest.mark.knot, pytest.mark.kea, pytest.mark.nix, requires_nix]
 
+REPO = Path(__file__).resolve().parents[1]
 ZONES = ("internal", "10.in-addr.arpa", "s3.garage.internal")
 
 # What an operator typed over the years (TTLs as a zone file would have them).
@@ -128,19 +129,8 @@ def test_classify_paste_render_check_apply_adopts_and_loses_nothing(
     assert _agent("plan", "--desired", str(desired), *server, *key).returncode == 0
 
 
-KEA_RESERVATIONS = """\
-// hosts Kea names (hostname only), addresses Kea hands out (no hostname)
-{
-  "Dhcp4": {
-    "ddns-qualifying-suffix": "internal",
-    "reservations": [ { "hw-address": "aa:bb:cc:dd:ee:16", "hostname": "scanner" } ],
-    "subnet4": [ { "id": 1, "subnet": "10.0.0.0/24", "reservations": [
-      { "hw-address": "aa:bb:cc:dd:ee:17", "ip-address": "10.0.0.17" },
-      { "hw-address": "aa:bb:cc:dd:ee:15", "ip-address": "10.0.0.15", "hostname": "printer" }
-    ] } ]
-  }
-}
-"""
+# scanner: hostname only; 10.0.0.17: address only; printer: both
+KEA_RESERVATIONS = REPO / "tests" / "agent_support" / "kea" / "reservations-dhcp4.conf"
 
 
 def test_classify_nix_snippet_passes_the_checker_as_pasted(
@@ -169,11 +159,9 @@ def test_classify_nix_snippet_passes_the_checker_as_pasted(
             "15.0.0 300 PTR printer.internal.",
         ],
     )
-    kea_config = tmp_path / "kea-dhcp4.conf"
-    kea_config.write_text(KEA_RESERVATIONS)
     server = ["--server", knot.server, "--port", str(knot.port)]
     key = ["--key-file", str(knot.key_file("bind"))]
-    kea = ["--kea-config", str(kea_config), "--managed-by", "routy"]
+    kea = ["--kea-config", str(KEA_RESERVATIONS), "--managed-by", "routy"]
     pasted = []
     for zone in ("internal", "10.in-addr.arpa"):
         out = _agent("classify", *server, *key, *kea, "--zone", zone, "--format", "nix")

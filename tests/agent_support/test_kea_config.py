@@ -33,6 +33,8 @@ from tests.fixtures.knot import KnotServer, require_tool
 KEA = Path(__file__).resolve().parent / "kea"
 V4 = KEA / "kea-dhcp4.conf"
 V6 = KEA / "kea-dhcp6.conf"
+RESERVATIONS_V4 = KEA / "reservations-dhcp4.conf"
+RESERVATIONS_V6 = KEA / "reservations-dhcp6.conf"
 
 
 def _names(*paths: Path) -> set[str]:
@@ -75,7 +77,15 @@ def test_comment_keeps_error_positions() -> None:
     assert info.value.lineno == 5
 
 
-@pytest.mark.parametrize(("daemon", "path"), [("kea-dhcp4", V4), ("kea-dhcp6", V6)])
+@pytest.mark.parametrize(
+    ("daemon", "path"),
+    [
+        ("kea-dhcp4", V4),
+        ("kea-dhcp6", V6),
+        ("kea-dhcp4", RESERVATIONS_V4),
+        ("kea-dhcp6", RESERVATIONS_V6),
+    ],
+)
 def test_kea_itself_accepts_the_test_files(daemon: str, path: Path, tmp_path: Path) -> None:
     """The syntax we read is Kea's: Kea's own config check passes on these files."""
     tool = require_tool(daemon, f"{daemon}-server")
@@ -210,28 +220,9 @@ def test_an_include_in_a_comment_of_an_included_file_is_ignored(tmp_path: Path) 
     assert _names(path) == {"tv.internal."}
 
 
-# A hostname-only reservation, an address-only one, and a host with both.
-SCANNER_CAMERA_PRINTER = """\
-{
-  "Dhcp4": {
-    "ddns-qualifying-suffix": "internal",
-    "reservations": [ { "hw-address": "aa:bb:cc:dd:ee:16", "hostname": "scanner" } ],
-    "subnet4": [ { "id": 1, "subnet": "10.0.0.0/24", "reservations": [
-      { "hw-address": "aa:bb:cc:dd:ee:17", "ip-address": "10.0.0.17" },
-      { "hw-address": "aa:bb:cc:dd:ee:15", "ip-address": "10.0.0.15", "hostname": "printer" }
-    ] } ]
-  },
-  "Dhcp6": { "subnet6": [ { "id": 1, "subnet": "fd00::/64", "reservations": [
-    { "duid": "01:02:03:04", "ip-addresses": [ "fd00::17" ] }
-  ] } ] }
-}
-"""
-
-
-def _reserved(tmp_path: Path) -> KeaReserved:
-    path = tmp_path / "kea.conf"
-    path.write_text(SCANNER_CAMERA_PRINTER)
-    return kea_reserved(read_reservations([path]))
+def _reserved() -> KeaReserved:
+    """scanner: hostname only; 10.0.0.17, fd00::17: address only; printer: both."""
+    return kea_reserved(read_reservations([RESERVATIONS_V4, RESERVATIONS_V6]))
 
 
 def _categories(zone_text: str, origin: str, reserved: KeaReserved) -> dict[tuple[str, str], str]:
@@ -243,25 +234,25 @@ def _categories(zone_text: str, origin: str, reserved: KeaReserved) -> dict[tupl
     }
 
 
-def test_ptr_to_a_reserved_host_name_is_dhcp(tmp_path: Path) -> None:
+def test_ptr_to_a_reserved_host_name_is_dhcp() -> None:
     """Kea writes a hostname-only host's PTR at whatever address it leases:
     a PTR pointing at the reserved name belongs with its forward name."""
     zone = "16.0.0 PTR scanner.internal.\n1.0.0 PTR routy.internal.\n"
-    got = _categories(zone, "10.in-addr.arpa.", _reserved(tmp_path))
+    got = _categories(zone, "10.in-addr.arpa.", _reserved())
     assert got == {
         ("16.0.0.10.in-addr.arpa.", "PTR"): "dhcp",
         ("1.0.0.10.in-addr.arpa.", "PTR"): "static-candidate",
     }
 
 
-def test_address_of_a_reservation_without_hostname_is_dhcp(tmp_path: Path) -> None:
+def test_address_of_a_reservation_without_hostname_is_dhcp() -> None:
     """Without a reserved hostname the client names itself: any A/AAAA at
     the reserved address (and its PTR) is Kea's to write."""
     zone = (
         "camera A 10.0.0.17\ncam6 AAAA fd00::17\nboth A 10.0.0.17\nboth A 10.0.0.90\n"
         "alias A 10.0.0.15\nrouty A 10.0.0.1\n"
     )
-    reserved = _reserved(tmp_path)
+    reserved = _reserved()
     got = _categories(zone, "internal.", reserved)
     assert got == {
         ("camera.internal.", "A"): "dhcp",
