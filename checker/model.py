@@ -1,4 +1,4 @@
-"""The record model: a desired document normalised into frozen records.
+"""The record model: a desired document normalised into immutable records.
 
 Records and the values in them are immutable named tuples, each made in
 one step. Normalising happens once, here, and every record takes the same path
