@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, MappingProxyType
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import dns.name
 
@@ -43,16 +43,12 @@ from agent.applier import (
     sync_zone,
 )
 from agent.backup import check_backup_dir
-from agent.classify import classification_hint, render_classification
 from agent.deadline import run_deadline
 from agent.errors import AgentError, InputError, UsageError
 from agent.external_dns import Layout, layouts_of
-from agent.kea_config import read_reservations, reserved_names
 from agent.keyfile import TsigKey, load_key_file
-from agent.metrics import ZoneMetrics, check_metrics_writable, write_metrics
 from agent.plan import Action, ZonePlan
 from agent.planner import desired_rrsets
-from agent.publish import publish
 from agent.render_plan import counts_text, plan_json, plan_lines, zone_text
 from agent.take_over import RRsetKey, parse_take_over, require_backup
 from agent.zone_reader import ZoneSnapshot, read_zone
@@ -60,6 +56,12 @@ from checker.check import check_documents
 from checker.document import InputError as DocumentInputError
 from checker.document import load_document
 from checker.problems import Severity
+
+if TYPE_CHECKING:
+    from agent.metrics import ZoneMetrics
+
+# Modules only some commands need (classify, publish, --metrics-file) are
+# imported by those commands: a `plan` does not pay their start-up.
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -384,6 +386,8 @@ def _write_metrics(
 ) -> None:
     if path is None:
         return
+    from agent.metrics import ZoneMetrics, write_metrics  # noqa: PLC0415  (see the imports)
+
     now = time.time()
     out: list[ZoneMetrics] = []
     for target in targets:
@@ -434,6 +438,8 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
     # Before anything is read or sent: the files written after the changes
     # must be writable, or a run would change the zone and then fail.
     if args.metrics_file is not None:
+        from agent.metrics import check_metrics_writable  # noqa: PLC0415  (see the imports)
+
         check_metrics_writable(args.metrics_file)
     if options.backup_dir is not None and not options.dry_run:
         check_backup_dir(options.backup_dir)
@@ -562,6 +568,12 @@ def _print_result(result: ZoneResult) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from agent.classify import (  # noqa: PLC0415  (see the imports)
+        classification_hint,
+        render_classification,
+    )
+    from agent.kea_config import read_reservations, reserved_names  # noqa: PLC0415
+
     key = load_key_file(args.key_file)
     zone = _parse_zone(args.zone)
     reserved = reserved_names(read_reservations(args.kea_config))
@@ -632,6 +644,8 @@ def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRea
 
     def run_apply(argv: list[str]) -> int:
         return cmd_apply(build_parser().parse_args(argv), after_read)
+
+    from agent.publish import publish  # noqa: PLC0415  (see the imports)
 
     return publish(
         args.desired,

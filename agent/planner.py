@@ -149,7 +149,7 @@ def plan_zone(
     """
     if desired is None:
         desired = desired_rrsets(records)
-    own = analyse(snapshot, owner, layouts, (name for name, _ in desired))
+    own = analyse(snapshot, owner, layouts, (name for name, _ in desired), planned_names_only=True)
     changes: list[Change] = []
     conflicts: list[Conflict] = []
     warnings: list[str] = []

@@ -83,7 +83,7 @@ _MAX_BLOB = 1 << _OFFSET_BITS
 
 
 def _labels_of(name: dns.name.Name) -> Labels:
-    return tuple(label.lower() for label in name.labels)
+    return tuple(map(bytes.lower, name.labels))
 
 
 class ZoneSnapshot:
