@@ -33,10 +33,21 @@ def name_key(name: dns.name.Name) -> Labels:
 def text(name: dns.name.Name, omit_final_dot: bool = False) -> str:
     """Exactly ``name.to_text(omit_final_dot)``."""
     labels = name.labels
-    if len(labels) < 2 or labels[-1] != b"" or _NEEDS_ESCAPE.search(b"".join(labels)):
+    if not labels or labels == (b"",) or _NEEDS_ESCAPE.search(b"".join(labels)):
         return name.to_text(omit_final_dot)
     joined = b".".join(labels).decode("ascii")
-    return joined[:-1] if omit_final_dot else joined
+    return joined[:-1] if omit_final_dot and labels[-1] == b"" else joined
+
+
+def relative_text(name: dns.name.Name, zone: dns.name.Name) -> str:
+    """`name` as a zone file of `zone` writes it: ``@`` for the apex, relative
+    below it (as ``name.relativize(zone).to_text()``), absolute elsewhere."""
+    own, apex = len(name.labels), len(zone.labels)
+    if own < apex or name_key(name)[own - apex :] != name_key(zone):
+        return text(name)
+    if own == apex:
+        return "@"
+    return text(dns.name.Name(name.labels[: own - apex]))
 
 
 class NameMap(Mapping[dns.name.Name, _V]):

@@ -78,7 +78,7 @@ def txt_texts(rrset: dns.rrset.RRset) -> list[str]:
 class Ownership:
     """Claims found in one snapshot."""
 
-    ours: frozenset[RRsetKey]  # RRsets carrying our exact marker
+    ours: Collection[RRsetKey]  # RRsets carrying our exact marker
     other_owners: dict[RRsetKey, str]  # RRset -> the other managed-by id (our prefix)
     other_prefix: dict[RRsetKey, tuple[str, str]]  # RRset -> (managed-by id, its prefix)
     # Zone-wide collections, keyed by lower-case labels (`agent.names`): a
@@ -111,12 +111,15 @@ def _lower_text(name: dns.name.Name) -> str:
 
 class RRsetKeys(Collection[RRsetKey]):
     """A set of (owner name, type), stored by the name's lower-case labels
-    (`agent.names.name_key`): membership never hashes a `dns.name.Name`."""
+    (`agent.names.name_key`): membership never hashes a `dns.name.Name`. Of
+    equal keys the first is kept."""
 
     __slots__ = ("_items",)
 
-    def __init__(self) -> None:
+    def __init__(self, items: Iterable[RRsetKey] = ()) -> None:
         self._items: dict[tuple[Labels, int], RRsetKey] = {}
+        for item in items:
+            self.add(item)
 
     def add(self, item: RRsetKey) -> None:
         self._items.setdefault((name_key(item[0]), int(item[1])), item)
@@ -284,7 +287,7 @@ def analyse(
     raises `LookupError` instead of answering "not claimed".
     """
     prefix = owner.prefix_label.lower()
-    ours: set[RRsetKey] = set()
+    ours = RRsetKeys()
     others: dict[RRsetKey, str] = {}
     other_prefix: dict[RRsetKey, tuple[str, str]] = {}
     markers = RRsetKeys()
@@ -311,7 +314,8 @@ def analyse(
                     marked_type = dns.rdatatype.from_text(mine.group(2))
                 except dns.rdatatype.UnknownRdatatype:
                     continue
-                marked = (name.parent(), marked_type)
+                # the marked name: one label up (`Name.parent` less its two name compares)
+                marked = (dns.name.Name(name.labels[1:]), marked_type)
                 if at_our_prefix and mine.group(1) == owner.managed_by:
                     ours.add(marked)
                 elif at_our_prefix:
@@ -342,7 +346,7 @@ def analyse(
             if external.add(marker, data_only=True):
                 markers.add((marker, dns.rdatatype.TXT))
     return Ownership(
-        ours=frozenset(ours),
+        ours=ours,
         other_owners=others,
         other_prefix=other_prefix,
         external_dns=NameMap.keyed(external.claims, scope),
