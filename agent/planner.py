@@ -102,7 +102,10 @@ def desired_rrsets(records: Sequence[Record]) -> DesiredRRsets:
             rrset.update_ttl(record.ttl)
             grouped[key] = (rrset, record.source)
         rrset = grouped[key][0]
-        rrset.add(rdata, record.ttl)
+        # `rrset.add(rdata, record.ttl)` less its type checks (the type is the
+        # RRset's): it hashes, so encodes, the RDATA twice, this once
+        rrset.update_ttl(record.ttl)
+        rrset.items[rdata] = None
     return grouped
 
 
@@ -354,9 +357,10 @@ def _stale_marker_ttls(
     stale: list[dns.name.Name] = []
     for name in NameMap((name, None) for name, _ in own.ours):
         mname = marker_name(owner.prefix, name)
+        if snapshot.ttl(mname, _TXT) in (None, default_ttl):
+            continue  # (read from the index: nothing decoded)
         rrset = snapshot.get(mname, _TXT)
-        if rrset is None or rrset.ttl == default_ttl:
-            continue
+        assert rrset is not None
         texts = txt_texts(rrset)
         if all(
             (m := NIX_MARKER.match(t)) is not None and m.group(1) == owner.managed_by for t in texts
