@@ -572,11 +572,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
         classification_hint,
         render_classification,
     )
-    from agent.kea_config import read_reservations, reserved_names  # noqa: PLC0415
+    from agent.kea_config import kea_reserved, read_reservations  # noqa: PLC0415
 
     key = load_key_file(args.key_file)
     zone = _parse_zone(args.zone)
-    reserved = reserved_names(read_reservations(args.kea_config))
+    reserved = kea_reserved(read_reservations(args.kea_config))
     conn = _connection(args, key)
     if args.txt_prefix and args.txt_suffix:
         raise UsageError("--txt-prefix and --txt-suffix exclude each other (as in ExternalDNS)")
