@@ -653,7 +653,7 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_wanted(argv)
     handler = _configure_logging(debug)
-    previous = _handle_sigterm()
+    previous = _handle_signals()
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -691,8 +691,9 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         _error(f"unexpected {type(exc).__name__}: {exc}{hint}")
         return EXIT_ERROR
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in zip((signal.SIGTERM, signal.SIGINT), previous or (), strict=False):
+            if handler is not None:
+                signal.signal(signum, handler)
         logging.getLogger().removeHandler(handler)
 
 
@@ -702,16 +703,35 @@ class Terminated(KeyboardInterrupt):
     says what it had sent; exit 143 (128 + 15), as a shell reports it."""
 
 
+Handler = signal.Handlers | Callable[[int, FrameType | None], Any] | int | None
+
+
+def _ignore_further_signals() -> None:
+    """From the first SIGTERM or SIGINT on, further ones are ignored: the run
+    is already unwinding, and a second signal must not cut short the report
+    of what was sent and the failure metrics. `main` restores the handlers."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     del signum, frame
+    _ignore_further_signals()
     raise Terminated
 
 
-def _handle_sigterm() -> signal.Handlers | Callable[[int, FrameType | None], Any] | int | None:
-    """Install the SIGTERM handler (main thread only); returns the previous one."""
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    _ignore_further_signals()
+    raise KeyboardInterrupt
+
+
+def _handle_signals() -> tuple[Handler, Handler] | None:
+    """Install the SIGTERM and SIGINT handlers (main thread only); returns
+    the previous ones."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _on_sigterm)
+    return signal.signal(signal.SIGTERM, _on_sigterm), signal.signal(signal.SIGINT, _on_sigint)
 
 
 def main_entry() -> None:
