@@ -427,6 +427,9 @@ def _converge(
         if ignored:
             lines = "; ".join(line for c in ignored for line in change_lines(c, plan.zone)[:1])
             keys = {_key(c) for c in ignored}
+            for change in sent:  # acknowledged, but not applied: not counted
+                if _key(change) in keys:
+                    run.sent.applied[change.action] -= 1
             partly = snapshot.serial != plan.serial  # the server applied something
             if partly and run.attempts < options.max_attempts and not keys <= run.ignored:
                 # Knot acknowledged all but applied only part; plan again from the

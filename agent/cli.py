@@ -647,6 +647,10 @@ def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRea
 # -- entry points ----------------------------------------------------------------------
 
 
+#: A signal handler as `signal.signal` takes and returns it.
+Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
 def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = None) -> int:
     """Run the agent; returns the exit code. `after_read` is a test hook called
     after every zone read of ``apply``."""
@@ -691,9 +695,12 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         _error(f"unexpected {type(exc).__name__}: {exc}{hint}")
         return EXIT_ERROR
     finally:
-        for signum, handler in zip((signal.SIGTERM, signal.SIGINT), previous or (), strict=False):
-            if handler is not None:
-                signal.signal(signum, handler)
+        if previous is not None:
+            term, interrupt = previous
+            if term is not None:
+                signal.signal(signal.SIGTERM, term)
+            if interrupt is not None:
+                signal.signal(signal.SIGINT, interrupt)
         logging.getLogger().removeHandler(handler)
 
 
@@ -701,9 +708,6 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived (systemd stopping the unit, or its timeout): unwound like
     Ctrl-C, so temp files are removed, metrics record the failure and the run
     says what it had sent; exit 143 (128 + 15), as a shell reports it."""
-
-
-Handler = signal.Handlers | Callable[[int, FrameType | None], Any] | int | None
 
 
 def _ignore_further_signals() -> None:

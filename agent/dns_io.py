@@ -122,7 +122,8 @@ def send_update(server: str, port: int, message: dns.update.UpdateMessage, timeo
         ) from None
     except (dns.tsig.PeerError, dns.message.UnknownTSIGKey) as exc:
         raise TsigError(
-            f"TSIG failure for the UPDATE of zone {zone} ({type(exc).__name__}); check the key file",
+            f"TSIG failure for the UPDATE of zone {zone} ({type(exc).__name__}); "
+            "check the key file",
             answered=isinstance(exc, dns.tsig.PeerError),
         ) from None
     except dns.exception.TooBig:

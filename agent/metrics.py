@@ -202,7 +202,9 @@ def _read_existing(path: Path) -> _Existing:
                 raise MetricsError(_not_regular(path))
             data = handle.read(MAX_READ + 1)
         if len(data) > MAX_READ:
-            log.warning("metrics file %s is over %d bytes; rewriting it from scratch", path, MAX_READ)
+            log.warning(
+                "metrics file %s is over %d bytes; rewriting it from scratch", path, MAX_READ
+            )
             return existing
         text = data.decode("utf-8")
     except FileNotFoundError:
