@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from agent.published_owners import Published, read_state, write_state
+from agent.zone_probe import zone_served
 from tests.agent.helpers import AgentRun, document, rec, write_document
-from tests.fixtures.knot import KnotServer
+from tests.fixtures.knot import KnotServer, free_port
 from tests.fixtures.writers import Writers
 
 pytestmark = pytest.mark.knot
@@ -95,7 +96,6 @@ def test_a_renamed_host_keeps_its_names_in_one_run(
     vaulthost = owner_doc(tmp_path, "vaulthost", SECRETS)
     code, out, err = publish(agent, state, vaulthost, nas)
     assert code == 0, out + err
-    assert "other-owner" not in out
     internal = knot.axfr("internal")[1:]
     for needed in (
         "auth.internal. 300 IN A 10.0.0.7",
@@ -106,6 +106,7 @@ def test_a_renamed_host_keeps_its_names_in_one_run(
     ):
         assert rr(needed) in data(internal), needed
     assert not [ln for ln in internal if "managed-by=mysecrets" in ln]
+    assert "other-owner" not in out  # retired first: the names were free
     assert rr("7.0.0.10.in-addr.arpa. 300 IN PTR auth.internal.") in data(
         knot.axfr("10.in-addr.arpa")
     )
@@ -131,6 +132,7 @@ def test_a_name_moved_between_two_current_owners_in_one_run(
     foreign(writers)
     state = tmp_path / "state.json"
     assert publish(agent, state, owner_doc(tmp_path, "mysecrets", SECRETS))[0] == 0
+    before = knot.axfr("internal")[1:]
     # vault moves to nas; nas's document comes first, so its first run meets
     # mysecrets' marker, and mysecrets gives the name up after it
     moved = tmp_path / "moved"
@@ -139,11 +141,17 @@ def test_a_name_moved_between_two_current_owners_in_one_run(
     secrets = owner_doc(moved, "mysecrets", {**SECRETS, "internal": SECRETS["internal"][:1]})
     code, out, err = publish(agent, state, nas, secrets)
     assert code == 0, out + err
-    assert "owner nas: zone internal changed after its run skipped" in err
     internal = data(knot.axfr("internal"))
     assert rr("vault.internal. 300 IN A 10.0.0.9") in internal
     assert rr('nix.vault.internal. 300 IN TXT "heritage=nix,managed-by=nas,type=A"') in internal
     assert rr("auth.internal. 300 IN A 10.0.0.7") in internal
+    assert "owner nas: zone internal changed after its run skipped" in err
+    owners = ("mysecrets", "nas")
+    after = knot.axfr("internal")[1:]
+    assert not_ours(after, owners, NAMES) == not_ours(before, owners, NAMES)
+    serial = knot.serial("internal")
+    assert publish(agent, state, nas, secrets)[0] == 0
+    assert knot.serial("internal") == serial
 
 
 def test_a_changed_marker_prefix_retires_the_old_markers(
@@ -231,3 +239,20 @@ def test_a_retired_owners_zone_refused_for_the_key_stays_recorded(
     assert "owner beta: no longer publishes in zone internal" in err
     assert read_state(state) == [Published("beta", "internal", "nix")]
     assert json.loads(state.read_text())["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("zone", "served"),
+    [
+        ("internal", True),
+        ("10.in-addr.arpa.", True),
+        ("gone.example", False),  # REFUSED: outside every zone served
+        ("old.internal", False),  # NXDOMAIN under internal's SOA: not a zone here
+    ],
+)
+def test_zone_served_asks_knot(knot: KnotServer, zone: str, served: bool) -> None:
+    assert zone_served(knot.server, knot.port, zone, 3.0) is served
+
+
+def test_zone_served_without_an_answer_is_no_telling() -> None:
+    assert zone_served("127.0.0.1", free_port(), "internal", 0.5) is None
