@@ -47,6 +47,13 @@ def publish(agent: AgentRun, state: Path, *docs: Path) -> tuple[int, str, str]:
     return agent("publish", None, *words, "--state-file", str(state))
 
 
+def converged(knot: KnotServer, agent: AgentRun, state: Path, *docs: Path) -> None:
+    """The next run with the same documents sends nothing."""
+    serial = knot.serial("internal")
+    assert publish(agent, state, *docs)[0] == 0
+    assert knot.serial("internal") == serial
+
+
 def data(lines: list[str]) -> set[tuple[str, ...]]:
     return {rr(ln) for ln in lines}
 
@@ -120,10 +127,7 @@ def test_a_renamed_host_keeps_its_names_in_one_run(
             Published("vaulthost", "internal", "nix"),
         ]
     )
-    # converged: the next run sends nothing
-    serial = knot.serial("internal")
-    assert publish(agent, state, vaulthost, nas)[0] == 0
-    assert knot.serial("internal") == serial
+    converged(knot, agent, state, vaulthost, nas)
 
 
 def test_a_name_moved_between_two_current_owners_in_one_run(
@@ -149,9 +153,7 @@ def test_a_name_moved_between_two_current_owners_in_one_run(
     owners = ("mysecrets", "nas")
     after = knot.axfr("internal")[1:]
     assert not_ours(after, owners, NAMES) == not_ours(before, owners, NAMES)
-    serial = knot.serial("internal")
-    assert publish(agent, state, nas, secrets)[0] == 0
-    assert knot.serial("internal") == serial
+    converged(knot, agent, state, nas, secrets)
 
 
 def test_a_changed_marker_prefix_retires_the_old_markers(
@@ -180,9 +182,7 @@ def test_a_changed_marker_prefix_retires_the_old_markers(
     assert not_ours(internal, ("mysecrets",), NAMES) == not_ours(before, ("mysecrets",), NAMES)
     assert 'nix.printer.internal.\t3600\tIN\tTXT\t"note"' in internal  # a foreign TXT
     assert {p.prefix for p in read_state(state)} == {"dns"}
-    serial = knot.serial("internal")
-    assert publish(agent, state, owner_doc(tmp_path, "mysecrets", SECRETS, "dns"))[0] == 0
-    assert knot.serial("internal") == serial
+    converged(knot, agent, state, owner_doc(tmp_path, "mysecrets", SECRETS, "dns"))
 
 
 def test_an_unserved_zone_does_not_stop_the_owners_other_zones(

@@ -119,6 +119,22 @@ def owner_path(tmp_path: Path, owner: str) -> Path:
     return write_document(tmp_path / f"{owner}.json", doc)
 
 
+def publish_owners(tmp_path: Path, fake: ScriptedApply, owners: list[str]) -> tuple[int, list[str]]:
+    """publish one document per owner (a fresh state); exit code and errors."""
+    errors: list[str] = []
+    code = publish(
+        [owner_path(tmp_path, o) for o in owners],
+        tmp_path / "state.json",
+        [],
+        fake,
+        errors.append,
+        dry_run=False,
+        metrics_file=None,
+        zone_served=never_asked,
+    )
+    return code, errors
+
+
 SKIPPED = ApplyOutcome(0, other_owner=True)
 DELETED = ApplyOutcome(0, changed=True)
 
@@ -146,17 +162,7 @@ def test_an_owner_that_met_another_owners_name_runs_again_after_a_change(
     again: list[str],
 ) -> None:
     fake = ScriptedApply(script)
-    errors: list[str] = []
-    code = publish(
-        [owner_path(tmp_path, o) for o in owners],
-        tmp_path / "state.json",
-        [],
-        fake,
-        errors.append,
-        dry_run=False,
-        metrics_file=None,
-        zone_served=never_asked,
-    )
+    code, errors = publish_owners(tmp_path, fake, owners)
     assert [o for o, _ in fake.runs] == [*owners, *again]
     assert all(argv[argv.index("--zone") + 1] == "internal" for _, argv in fake.runs)
     assert (code, errors) == (0, [])
@@ -164,17 +170,7 @@ def test_an_owner_that_met_another_owners_name_runs_again_after_a_change(
 
 def test_a_deferred_failure_is_reported_when_nothing_changed(tmp_path: Path) -> None:
     fake = ScriptedApply({("b", 1): ConflictsPresent("3 conflict(s)")})
-    errors: list[str] = []
-    code = publish(
-        [owner_path(tmp_path, "b")],
-        tmp_path / "state.json",
-        [],
-        fake,
-        errors.append,
-        dry_run=False,
-        metrics_file=None,
-        zone_served=never_asked,
-    )
+    code, errors = publish_owners(tmp_path, fake, ["b"])
     assert code == 3
     assert errors == [f"owner b: applying {tmp_path / 'b.json'} to zone internal: 3 conflict(s)"]
 
