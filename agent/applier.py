@@ -44,7 +44,7 @@ from agent.errors import (
 from agent.external_dns import DEFAULT_LAYOUTS, Layout
 from agent.keyfile import TsigKey
 from agent.plan import Action, Change, ZonePlan
-from agent.planner import plan_zone
+from agent.planner import DesiredRRsets, desired_rrsets, plan_zone
 from agent.render_plan import (
     change_lines,
     conflict_line,
@@ -53,7 +53,7 @@ from agent.render_plan import (
     summary,
     zone_text,
 )
-from agent.update_builder import DEFAULT_MAX_SIZE, build_batches
+from agent.update_builder import DEFAULT_MAX_SIZE, Batch, build_batches
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.model import Owner, Record
 
@@ -114,6 +114,11 @@ class DesiredZone:
     owner: Owner
     default_ttl: int
     layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS  # ExternalDNS registry layouts
+    #: the records grouped into RRsets, made once for every plan of the run
+    rrsets: DesiredRRsets = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rrsets", desired_rrsets(self.records))
 
 
 #: Called after every read with the snapshot and the attempt number (1-based).
@@ -150,8 +155,8 @@ class ZoneResult:
 def check_snapshot(snapshot: ZoneSnapshot) -> None:
     """Refuse to plan against a zone that looks empty: a server that lost its
     zone must not make every name look free."""
-    apex_ns = snapshot.get(snapshot.origin, dns.rdatatype.NS)
-    if apex_ns is None or len(snapshot.rrsets) < 2:
+    # (the SOA is always there, so apex NS also means at least two RRsets)
+    if dns.rdatatype.NS not in snapshot.types_at(snapshot.origin):
         raise TransferError(
             f"zone {zone_text(snapshot.origin)} as read has no NS records at its apex "
             "(it looks empty); refusing to plan against it -- check the server's zone"
@@ -181,6 +186,15 @@ def check_policy(plan: ZonePlan, options: SyncOptions) -> None:
         )
 
 
+def prepare_batches(plan: ZonePlan, conn: Connection, options: SyncOptions) -> list[Batch]:
+    """The UPDATE messages that would carry out `plan` (none for a dry run or
+    a zone in sync). Raises `MessageTooBigError` -- before anything is sent --
+    when the changes at one name do not fit in one message."""
+    if options.dry_run or plan.in_sync:
+        return []
+    return build_batches(plan, conn.key, options.max_message_size)
+
+
 def _read_checked(zone: dns.name.Name, conn: Connection) -> ZoneSnapshot:
     """Read the zone and refuse it if it looks empty (see `check_snapshot`)."""
     snapshot = read_zone(conn.server, conn.port, zone, conn.key, conn.timeout)
@@ -197,6 +211,7 @@ def read_and_plan(
 
 
 def make_plan(target: DesiredZone, snapshot: ZoneSnapshot, options: SyncOptions) -> ZonePlan:
+    """The plan for `target` from `snapshot`."""
     return plan_zone(
         target.zone,
         target.records,
@@ -206,6 +221,7 @@ def make_plan(target: DesiredZone, snapshot: ZoneSnapshot, options: SyncOptions)
         adopt=options.adopt,
         layouts=target.layouts,
         take_over=options.take_over,
+        desired=target.rrsets,
     )
 
 
@@ -305,22 +321,27 @@ def sync_zone(
     options: SyncOptions,
     *,
     snapshot: ZoneSnapshot | None = None,
+    plan: ZonePlan | None = None,
+    batches: list[Batch] | None = None,
     after_read: AfterRead | None = None,
     sleep: Callable[[float], None] = time.sleep,
     sent: SentLog | None = None,
 ) -> ZoneResult:
     """Converge one zone (or, with ``dry_run``, only plan it).
 
-    `snapshot` is a fresh read to start from (the caller's pre-flight read);
-    `after_read` is called after every read (tests inject concurrent writes);
-    `sent` is updated after every acknowledged message.
+    `snapshot` is a fresh read to start from (the caller's pre-flight read)
+    and `plan` the plan already made from it, if any: every read is planned
+    once; `batches` are `prepare_batches` of that plan. `after_read` is
+    called after every read (tests inject concurrent writes); `sent` is
+    updated after every acknowledged message.
     Raises `AgentError` subclasses; `PrerequisiteFailed`/`ServerFailure` only
-    once the retries are used up; `PartialApplyError` for any failure after the
-    server acknowledged a message.
+    once the retries are used up; `MessageTooBigError` before anything is
+    sent; `PartialApplyError` for any failure after the server acknowledged a
+    message.
     """
     run = _Progress(target.zone, options.dry_run, sent if sent is not None else SentLog())
     try:
-        return _converge(run, target, conn, options, snapshot, after_read, sleep)
+        return _converge(run, target, conn, options, (snapshot, plan, batches), after_read, sleep)
     except AgentError as exc:
         if (run.messages_sent == 0 and not run.sent.in_flight) or isinstance(
             exc, PartialApplyError
@@ -334,24 +355,34 @@ def _converge(
     target: DesiredZone,
     conn: Connection,
     options: SyncOptions,
-    snapshot: ZoneSnapshot | None,
+    start: tuple[ZoneSnapshot | None, ZonePlan | None, list[Batch] | None],
     after_read: AfterRead | None,
     sleep: Callable[[float], None],
 ) -> ZoneResult:
+    """`sync_zone`'s loop; `start` is its snapshot, the plan made from it and
+    that plan's messages, as far as the caller has them."""
     zname = zone_text(target.zone)
+    snapshot, plan, batches = start
+    if snapshot is None:
+        plan = None
+    if plan is None:
+        batches = None
     while True:
         run.attempts += 1
         if snapshot is None:
             snapshot = _read_checked(target.zone, conn)
         if after_read is not None:
             after_read(snapshot, run.attempts)
-        plan = make_plan(target, snapshot, options)
+        if plan is None:
+            plan = make_plan(target, snapshot, options)
         if run.first_plan is None:
             run.first_plan, run.serial_before = plan, snapshot.serial
             _log_plan(plan)
         check_policy(plan, options)
         if plan.in_sync or options.dry_run:
             return run.result(plan, snapshot.serial)
+        if batches is None:
+            batches = prepare_batches(plan, conn, options)
         # Back up before the first send, and again before a retry that takes
         # over data read anew: whatever is replaced must be in a backup.
         takes_over = any(c.action is Action.TAKE_OVER for c in plan.changes)
@@ -361,7 +392,6 @@ def _converge(
             run.backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
             run.backup_serial = snapshot.serial
             log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, run.backup)
-        batches = build_batches(plan, conn.key, options.max_message_size)
         sent: list[Change] = []
         try:
             for batch in batches:
@@ -383,7 +413,7 @@ def _converge(
                 ) from None
             delay = _backoff(run.attempts, options)
             log.warning("%s: %s; re-reading and retrying in %.2fs", zname, exc, delay)
-            snapshot = None
+            snapshot, plan, batches = None, None, None
             sleep(delay)
             continue
         # Verify: re-read; nothing we sent may still be planned.
@@ -397,6 +427,7 @@ def _converge(
                 # zone as it is now: the next message has another shape (e.g. the
                 # CNAME alone at a name its old data has left)
                 run.ignored |= keys
+                plan, batches = after, None
                 log.warning(
                     "%s: the server answered NOERROR but did not apply %d change(s) (%s); "
                     "planning again from the zone as it is now",
@@ -420,8 +451,9 @@ def _converge(
                 f"{run.attempts} attempts: another writer keeps changing the zone; re-run later"
             )
         # New changes appeared (another writer meanwhile): go round again with
-        # the verification read.
+        # the verification read and its plan.
         log.info("%s: the zone changed meanwhile; planning again", zname)
+        plan, batches = after, None
 
 
 def _read_back(

@@ -38,6 +38,7 @@ from agent.applier import (
     SyncOptions,
     ZoneResult,
     check_policy,
+    prepare_batches,
     read_and_plan,
     sync_zone,
 )
@@ -437,21 +438,26 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
     if options.backup_dir is not None and not options.dry_run:
         check_backup_dir(options.backup_dir)
     try:
-        # Pre-flight: read and plan every zone, check every policy, before sending
-        # anything anywhere.
+        # Pre-flight: read and plan every zone, check every policy and build every
+        # message (a name too big for one is refused here), before sending anything
+        # anywhere.
         first: dict[dns.name.Name, tuple[ZoneSnapshot, ZonePlan]] = {}
         for target in loaded.targets:
             first[target.zone] = read_and_plan(target, conn, options)
         for target in loaded.targets:
             check_policy(first[target.zone][1], options)
+        batches = {t.zone: prepare_batches(first[t.zone][1], conn, options) for t in loaded.targets}
         for target in loaded.targets:
             started[target.zone] = time.monotonic()
             try:
+                snapshot, plan = first[target.zone]
                 results[target.zone] = sync_zone(
                     target,
                     conn,
                     options,
-                    snapshot=first[target.zone][0],
+                    snapshot=snapshot,
+                    plan=plan,
+                    batches=batches[target.zone],
                     after_read=after_read,
                     sent=sent[target.zone],
                 )

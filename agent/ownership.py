@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -105,19 +106,83 @@ def _lower_text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
 
 
+def _lower_labels(name: dns.name.Name) -> tuple[bytes, ...]:
+    return tuple(label.lower() for label in name.labels)
+
+
+class _ZoneNames:
+    """Facts about names given as lower-case text without the final dot (as
+    ExternalDNS markers are read), looked up in the snapshot's index on demand
+    instead of listing the zone: the names of interest are the names in the
+    zone and the desired names; a name holds data if it holds an RRset that is
+    no marker, no registry TXT and not the server's. Nothing is computed
+    before a marker asks."""
+
+    def __init__(
+        self,
+        snapshot: ZoneSnapshot,
+        desired: Iterable[dns.name.Name],
+        registry: Iterable[dns.name.Name],
+        markers: Iterable[RRsetKey],
+    ) -> None:
+        self._snapshot = snapshot
+        self._desired_names = desired
+        self._registry = registry
+        self._markers = markers
+        self._in_zone: dict[str, dns.name.Name | None] = {}
+        self._wildcards: bool | None = None
+
+    @functools.cached_property
+    def _desired(self) -> dict[str, dns.name.Name]:
+        return {_lower_text(name): name for name in self._desired_names}
+
+    @functools.cached_property
+    def _not_data(self) -> set[tuple[bytes, ...]]:
+        """Names (lower-case labels) whose TXT RRset is a marker or a registry
+        record: no data."""
+        names = {_lower_labels(name) for name in self._registry}
+        names.update(_lower_labels(name) for name, _ in self._markers)
+        return names
+
+    def _zone_name(self, text: str) -> dns.name.Name | None:
+        if text in self._in_zone:
+            return self._in_zone[text]
+        name = self._in_zone[text] = self._snapshot.lookup(text)
+        return name
+
+    def get(self, text: str) -> dns.name.Name | None:
+        """The name of interest spelt `text`, if there is one."""
+        return self._zone_name(text) or self._desired.get(text)
+
+    def with_data(self, text: str) -> bool:
+        name = self._zone_name(text)
+        if name is None:
+            return False
+        txt_is_data = _lower_labels(name) not in self._not_data
+        return any(
+            rdtype not in SERVER_TYPES and (txt_is_data or rdtype != dns.rdatatype.TXT)
+            for rdtype in self._snapshot.types_at(name)
+        )
+
+    def wildcards(self) -> bool:
+        """Whether any name of interest is a wildcard."""
+        if self._wildcards is None:
+            self._wildcards = self._snapshot.has_wildcards() or any(
+                text.startswith("*") for text in self._desired
+            )
+        return self._wildcards
+
+
 @dataclass
 class _ExternalDnsClaims:
     """Collects the names ExternalDNS markers claim (mutable, local to `analyse`)."""
 
     zone: str
     layouts: tuple[Layout, ...]
-    # names of interest (in the zone or desired), lower-case text -> name
-    known: dict[str, dns.name.Name]
-    with_data: set[str]  # names holding RRsets other than markers and DNSSEC
+    names: _ZoneNames
     claims: dict[dns.name.Name, dns.name.Name] = field(default_factory=dict)
     guessed: set[dns.name.Name] = field(default_factory=set)  # claimed only by unfit markers
     unfit: list[dns.name.Name] = field(default_factory=list)
-    wildcards: bool | None = None  # whether any name of interest is a wildcard (lazy)
 
     def fitting(self, marker_text: str) -> set[str]:
         """Names the marker claims under the configured layouts; empty if it
@@ -126,7 +191,7 @@ class _ExternalDnsClaims:
         fits = False
         for layout in self.layouts:
             names = {name for name, _ in readings(layout, marker_text, self.zone)}
-            if any(n in self.with_data for n in names):
+            if any(self.names.with_data(n) for n in names):
                 fits = True
                 found |= names
         return found if fits else set()
@@ -137,13 +202,12 @@ class _ExternalDnsClaims:
         names = self.fitting(text)
         guessed = not names
         if guessed:
-            if self.wildcards is None:
-                self.wildcards = any(n.startswith("*") for n in self.known)
-            names = any_readings(text, self.zone, self.wildcards)
+            names = any_readings(text, self.zone, self.names.wildcards())
         hits = [
-            self.known[n]
-            for n in sorted(names & self.known.keys())
-            if not data_only or n in self.with_data
+            name
+            for n in sorted(names)
+            if (name := self.names.get(n)) is not None
+            and (not data_only or self.names.with_data(n))
         ]
         if data_only and not hits:
             return False
@@ -169,7 +233,9 @@ def analyse(
 
     `layouts` are the ExternalDNS registry layouts configured for the zone;
     `desired_names` are names the caller may write (they can be claimed by a
-    marker although nothing is there yet).
+    marker although nothing is there yet). Time grows with the markers in the
+    zone and the names they may claim, not with the zone: DHCID names, TXT
+    RRsets and the types at a name come from the snapshot's index.
     """
     prefix = owner.prefix_label.lower()
     ours: set[RRsetKey] = set()
@@ -179,15 +245,15 @@ def analyse(
     markers: set[RRsetKey] = set()
     heritage: list[dns.name.Name] = []
     encrypted: list[dns.name.Name] = []
+    rdtype = dns.rdatatype.TXT
 
-    for (name, rdtype), rrset in snapshot.rrsets.items():
-        if rdtype == dns.rdatatype.DHCID:
-            dhcp.add(name)
-            continue
-        if rdtype != dns.rdatatype.TXT:
-            continue
+    dhcp.update(snapshot.dhcid_names())
+    # Markers are found through the snapshot's index: the texts of the TXT
+    # RRsets are read from it, nothing else of the zone is decoded.
+    for name in snapshot.txt_names():
         at_our_prefix = bool(name.labels) and name.labels[0].lower() == prefix
-        for text in txt_texts(rrset):
+        for data in snapshot.txt_data(name):
+            text = data.decode("utf-8", "replace")
             if is_external_dns(text):
                 markers.add((name, rdtype))
                 heritage.append(name)
@@ -215,18 +281,9 @@ def analyse(
             if _looks_encrypted(text):
                 encrypted.append(name)
 
-    external = _ExternalDnsClaims(_lower_text(snapshot.origin), tuple(layouts), {}, set())
+    names = _ZoneNames(snapshot, desired_names, [*heritage, *encrypted], markers)
+    external = _ExternalDnsClaims(_lower_text(snapshot.origin), tuple(layouts), names)
     if heritage or encrypted:
-        registry = set(heritage) | set(encrypted)
-        for name, rdtype in snapshot.rrsets:
-            text = _lower_text(name)
-            external.known.setdefault(text, name)
-            if rdtype in SERVER_TYPES or (rdtype == dns.rdatatype.TXT and name in registry):
-                continue
-            if (name, rdtype) not in markers:
-                external.with_data.add(text)
-        for name in desired_names:
-            external.known.setdefault(_lower_text(name), name)
         for marker in dict.fromkeys(heritage):
             external.add(marker)
         for marker in dict.fromkeys(encrypted):

@@ -22,13 +22,15 @@ deleted: then we only drop our marker (release).
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
 from collections.abc import Collection, Sequence
 
 import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
 import dns.rrset
 
 from agent.external_dns import DEFAULT_LAYOUTS, Layout
@@ -61,13 +63,37 @@ def to_name(text: str) -> dns.name.Name:
     return dns.name.from_text(text)
 
 
-def desired_rrsets(records: Sequence[Record]) -> dict[RRsetKey, tuple[dns.rrset.RRset, str]]:
+DesiredRRsets = dict[RRsetKey, tuple[dns.rrset.RRset, str]]
+
+
+def canonical_order(name: dns.name.Name) -> tuple[bytes, ...]:
+    """A sort key giving DNSSEC canonical name order (RFC 4034 §6.1), as
+    `dns.name.Name` comparison does, without its per-comparison cost."""
+    return tuple(label.lower() for label in reversed(name.labels))
+
+
+def _rdata(rdtype: dns.rdatatype.RdataType, text: str) -> dns.rdata.Rdata:
+    """RDATA from the checker's presentation text; addresses by their class's
+    constructor (which validates them) instead of the zone-file tokenizer."""
+    if rdtype == dns.rdatatype.A:
+        return dns.rdtypes.IN.A.A(_IN, rdtype, text)  # type: ignore[no-untyped-call]
+    if rdtype == dns.rdatatype.AAAA:
+        return dns.rdtypes.IN.AAAA.AAAA(_IN, rdtype, text)  # type: ignore[no-untyped-call]
+    return dns.rdata.from_text(_IN, rdtype, text)
+
+
+def desired_rrsets(records: Sequence[Record]) -> DesiredRRsets:
     """Group checked records into dnspython RRsets, each with its first source."""
-    grouped: dict[RRsetKey, tuple[dns.rrset.RRset, str]] = {}
+    grouped: DesiredRRsets = {}
+    names: dict[tuple[bytes, ...], dns.name.Name] = {}
     for record in records:
-        name = to_name(record.owner.to_text())
+        labels = record.owner.labels
+        name = names.get(labels)
+        if name is None:
+            absolute = labels if labels[-1:] == (b"",) else (*labels, b"")
+            name = names[labels] = dns.name.Name(absolute)
         rdtype = dns.rdatatype.RdataType.make(str(record.rtype))
-        rdata = dns.rdata.from_text(_IN, rdtype, record.rdata.to_text())
+        rdata = _rdata(rdtype, record.rdata.to_text())
         key = (name, rdtype)
         if key not in grouped:
             rrset = dns.rrset.RRset(name, _IN, rdtype)
@@ -78,9 +104,16 @@ def desired_rrsets(records: Sequence[Record]) -> dict[RRsetKey, tuple[dns.rrset.
     return grouped
 
 
+@functools.cache
+def _marker_rdata(managed_by: str, rdtype: int) -> dns.rdata.Rdata:
+    """Our marker's TXT RDATA for `rdtype` (the same at every name)."""
+    text = marker_text(managed_by, dns.rdatatype.RdataType.make(rdtype))
+    return dns.rdata.from_text(_IN, _TXT, f'"{text}"')
+
+
 def _marker_rr(owner: Owner, name: dns.name.Name, rdtype: int, ttl: int) -> dns.rrset.RRset:
-    text = marker_text(owner.managed_by, dns.rdatatype.RdataType.make(rdtype))
-    return dns.rrset.from_text(marker_name(owner.prefix, name), ttl, _IN, _TXT, f'"{text}"')
+    rdata = _marker_rdata(owner.managed_by, rdtype)
+    return dns.rrset.from_rdata(marker_name(owner.prefix, name), ttl, rdata)
 
 
 def _same_data(a: dns.rrset.RRset, b: dns.rrset.RRset) -> bool:
@@ -103,6 +136,7 @@ def plan_zone(
     adopt: bool = True,
     layouts: Sequence[Layout] = DEFAULT_LAYOUTS,
     take_over: Collection[RRsetKey] = (),
+    desired: DesiredRRsets | None = None,
 ) -> ZonePlan:
     """Compute the changes that bring the zone to the desired records.
 
@@ -110,9 +144,11 @@ def plan_zone(
     (`agent.external_dns`); markers that fit none claim every name they could
     stand for, and the plan carries a warning saying so. `take_over` names the
     desired RRsets (absolute name, type) whose hand-made data may be replaced
-    (`Action.TAKE_OVER`).
+    (`Action.TAKE_OVER`). `desired` is ``desired_rrsets(records)`` when the
+    caller already made it (a run plans the same records against several reads).
     """
-    desired = desired_rrsets(records)
+    if desired is None:
+        desired = desired_rrsets(records)
     own = analyse(snapshot, owner, layouts, (name for name, _ in desired))
     changes: list[Change] = []
     conflicts: list[Conflict] = []
@@ -121,10 +157,6 @@ def plan_zone(
     if hint is not None:
         warnings.append(hint)
     stale_markers = _stale_marker_ttls(snapshot, owner, own, default_ttl, warnings)
-
-    types_at: dict[dns.name.Name, set[dns.rdatatype.RdataType]] = defaultdict(set)
-    for name, rdtype in snapshot.rrsets:
-        types_at[name].add(rdtype)
 
     def change(
         action: Action,
@@ -160,12 +192,12 @@ def plan_zone(
         """Types at ``name`` that are not ours-and-going-away and not DNSSEC."""
         return {
             t
-            for t in types_at.get(name, set())
+            for t in snapshot.types_at(name)
             if t not in _CNAME_COMPANIONS
             and not ((name, t) in own.ours and (name, t) not in desired)
         }
 
-    for key in sorted(desired, key=lambda k: (k[0], int(k[1]))):
+    for key in sorted(desired, key=lambda k: (canonical_order(k[0]), int(k[1]))):
         name, rdtype = key
         want, source = desired[key]
         current = snapshot.get(name, rdtype)
@@ -232,7 +264,7 @@ def plan_zone(
                 )
             )
 
-    for key in sorted(own.ours - desired.keys(), key=lambda k: (k[0], int(k[1]))):
+    for key in sorted(own.ours - desired.keys(), key=lambda k: (canonical_order(k[0]), int(k[1]))):
         name, rdtype = key
         current = snapshot.get(name, rdtype)
         if name == zone and rdtype == _NS and current is not None:
@@ -256,8 +288,10 @@ def plan_zone(
             continue
         changes.append(change(Action.DELETE, key, None, "", remove_marker=True))
 
-    changes.sort(key=lambda c: (c.name, c.action is not Action.DELETE, int(c.rdtype)))
-    conflicts.sort(key=lambda c: (c.name, int(c.rdtype)))
+    changes.sort(
+        key=lambda c: (canonical_order(c.name), c.action is not Action.DELETE, int(c.rdtype))
+    )
+    conflicts.sort(key=lambda c: (canonical_order(c.name), int(c.rdtype)))
     return ZonePlan(
         zone=zone,
         serial=snapshot.serial,

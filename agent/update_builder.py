@@ -26,17 +26,35 @@ replaces a CNAME) in one message is silently dropped: the name still holds
 the RRSIG and NSEC of what was deleted. There the group also deletes the
 name's RRSIG and NSEC RRsets before the adds; Knot then re-signs the name
 (measured with NSEC and NSEC3 on Knot 3.2).
+
+Packing: a message over TCP holds at most 65,535 bytes, TSIG included
+(RFC 1035 §4.2.2). Each group's records are written out once as the
+entries dnspython will render; their size is measured with a model of the
+wire that follows dnspython's name compression (RFC 1035 §4.1.4): a name is
+a pointer to an earlier occurrence of its longest known suffix, and only
+names that start within the first 16 KiB (offset <= 0x3FFF) can be pointed
+to. Prerequisites come first in a message, so their offsets are final when
+a group is appended and the model is exact there; the update section is
+measured against the pointer targets known so far, which can only
+overestimate (later targets only shorten names). The sum therefore never
+falls short of the rendered message, and matches it when the prerequisite
+section of a full message reaches past 16 KiB.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 
-import dns.exception
 import dns.name
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.mxbase
+import dns.rdtypes.nsbase
+import dns.rdtypes.txtbase
 import dns.rrset
 import dns.update
 
@@ -44,15 +62,27 @@ from agent.errors import AgentError
 from agent.keyfile import TsigKey
 from agent.plan import Action, Change, ZonePlan
 
-#: Largest message a DNS TCP frame carries is 65,535 bytes; stay well below.
-DEFAULT_MAX_SIZE = 60_000
-#: Room for the TSIG record added when the message is signed at send time
-#: (owner = key name, algorithm name, 32..64-byte MAC, fixed fields).
-TSIG_OVERHEAD = 100 + 255
+#: The largest DNS message a TCP frame carries (RFC 1035 §4.2.2), TSIG included.
+DEFAULT_MAX_SIZE = 65_535
 
 _CNAME = dns.rdatatype.CNAME
 _TXT = dns.rdatatype.TXT
 _SIGNATURES = (dns.rdatatype.RRSIG, dns.rdatatype.NSEC)
+_ANY = dns.rdatatype.ANY
+#: Types whose RDATA name dnspython compresses (RFC 3597 §4: only the
+#: well-known types of RFC 1035 may be compressed; dnspython does NS, CNAME,
+#: PTR, MX and SOA). Other names in RDATA are counted uncompressed.
+_COMPRESSED_TARGET = frozenset(
+    {int(dns.rdatatype.NS), int(dns.rdatatype.CNAME), int(dns.rdatatype.PTR)}
+)
+_COMPRESSED_MX = int(dns.rdatatype.MX)
+_TYPE_A = int(dns.rdatatype.A)
+_TYPE_AAAA = int(dns.rdatatype.AAAA)
+_TYPE_TXT = int(dns.rdatatype.TXT)
+_HEADER_SIZE = 12
+_RR_FIXED = 10  # type, class, TTL, RDLENGTH
+_POINTER = 2
+_MAX_POINTER_TARGET = 0x3FFF
 
 
 class MessageTooBigError(AgentError):
@@ -60,6 +90,7 @@ class MessageTooBigError(AgentError):
 
 
 RRsetKey = tuple[dns.name.Name, dns.rdatatype.RdataType]
+Labels = tuple[bytes, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +109,33 @@ def group_changes(changes: Sequence[Change]) -> list[NameGroup]:
     return [NameGroup(name, tuple(items)) for name, items in groups.items()]
 
 
-def _new_message(zone: dns.name.Name, key: TsigKey | None) -> dns.update.UpdateMessage:
-    if key is None:
-        return dns.update.UpdateMessage(zone)
-    return dns.update.UpdateMessage(
-        zone,
-        keyring=key.to_dnspython(),
-        keyname=key.name,
-        keyalgorithm=key.algorithm,
-    )
+class _Kind(Enum):
+    """One entry of a section, as the `dns.update.UpdateMessage` call that files it."""
+
+    PRESENT = "present"  # RRset exists with exactly these RRs (class IN, TTL 0)
+    ABSENT = "absent"  # RRset does not exist (class NONE, no RDATA)
+    NAME_FREE = "name-free"  # name is not in use (class NONE, type ANY)
+    ADD = "add"  # add these RRs (class IN)
+    DELETE_RRSET = "delete-rrset"  # delete an RRset (class ANY, no RDATA)
+    DELETE_RRS = "delete-rrs"  # delete these RRs (class NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    kind: _Kind
+    name: dns.name.Name
+    rdtype: dns.rdatatype.RdataType
+    ttl: int = 0
+    rdatas: tuple[dns.rdata.Rdata, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupRecords:
+    """What one name group puts into a message: prerequisites and updates."""
+
+    group: NameGroup
+    prerequisites: tuple[_Entry, ...]
+    updates: tuple[_Entry, ...]
 
 
 def _adds_data(change: Change) -> bool:
@@ -98,7 +147,8 @@ def _adds_data(change: Change) -> bool:
     return any(rd not in change.current for rd in change.desired)
 
 
-def _prerequisites(msg: dns.update.UpdateMessage, group: NameGroup) -> None:
+def _prerequisites(group: NameGroup) -> list[_Entry]:
+    out: list[_Entry] = []
     seen: set[RRsetKey] = set()
 
     def require(
@@ -108,9 +158,9 @@ def _prerequisites(msg: dns.update.UpdateMessage, group: NameGroup) -> None:
             return
         seen.add((name, rdtype))
         if as_read is None:
-            msg.absent(name, rdtype)
+            out.append(_Entry(_Kind.ABSENT, name, rdtype))
         else:
-            msg.present(name, *list(as_read))
+            out.append(_Entry(_Kind.PRESENT, name, rdtype, 0, tuple(as_read)))
 
     # What the name held as read, as far as the plan knows it.
     held = {c.rdtype for c in group.changes if c.current is not None}
@@ -122,9 +172,10 @@ def _prerequisites(msg: dns.update.UpdateMessage, group: NameGroup) -> None:
     adds = [c for c in group.changes if _adds_data(c)]
     if any(c.rdtype == _CNAME and c.current is None for c in adds):
         if not held:
-            msg.absent(group.name)
+            out.append(_Entry(_Kind.NAME_FREE, group.name, _ANY))
     elif adds and _CNAME not in held:
         require(group.name, _CNAME, None)
+    return out
 
 
 def swaps_cname(group: NameGroup) -> bool:
@@ -140,41 +191,103 @@ def swaps_cname(group: NameGroup) -> bool:
     )
 
 
-def _updates(msg: dns.update.UpdateMessage, group: NameGroup, signed: bool = False) -> None:
+def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
+    out: list[_Entry] = []
     # 1. whole-RRset deletes and our markers going away
     for change in group.changes:
         if change.remove_marker:
-            msg.delete(change.marker_name, *list(change.marker))
+            out.append(_Entry(_Kind.DELETE_RRS, change.marker_name, _TXT, 0, tuple(change.marker)))
         if change.release_only:
             continue
         deleted = change.action is Action.DELETE and change.current is not None
         if deleted or (change.desired is not None and change.replaces_whole_rrset):
-            msg.delete(change.name, change.rdtype)
+            out.append(_Entry(_Kind.DELETE_RRSET, change.name, change.rdtype))
     if signed and swaps_cname(group):
         for rdtype in _SIGNATURES:  # what still ties the name to its old type
-            msg.delete(group.name, rdtype)
+            out.append(_Entry(_Kind.DELETE_RRSET, group.name, rdtype))
     # 2. adds: new RRsets, missing RRs, re-added RRsets, our new markers
     for change in group.changes:
         if change.release_only:
             continue
         if change.desired is not None:
             if change.current is None or change.replaces_whole_rrset:
-                msg.add(change.name, change.desired.ttl, *list(change.desired))
+                added = tuple(change.desired)
             else:
-                missing = [rd for rd in change.desired if rd not in change.current]
-                if missing:
-                    msg.add(change.name, change.desired.ttl, *missing)
+                added = tuple(rd for rd in change.desired if rd not in change.current)
+            if added:
+                out.append(_Entry(_Kind.ADD, change.name, change.rdtype, change.desired.ttl, added))
         if change.add_marker:
-            msg.add(change.marker_name, change.marker.ttl, *list(change.marker))
+            marker = change.marker
+            out.append(_Entry(_Kind.ADD, change.marker_name, _TXT, marker.ttl, tuple(marker)))
     # 3. surplus RRs of RRsets kept, one by one (never empties the RRset first)
     for change in group.changes:
         if change.release_only or change.desired is None or change.current is None:
             continue
         if change.replaces_whole_rrset:
             continue
-        surplus = [rd for rd in change.current if rd not in change.desired]
+        surplus = tuple(rd for rd in change.current if rd not in change.desired)
         if surplus:
-            msg.delete(change.name, *surplus)
+            out.append(_Entry(_Kind.DELETE_RRS, change.name, change.rdtype, 0, surplus))
+    return out
+
+
+def _group_records(group: NameGroup, signed: bool = False) -> _GroupRecords:
+    return _GroupRecords(group, tuple(_prerequisites(group)), tuple(_updates(group, signed)))
+
+
+_IN = dns.rdataclass.IN
+_NONE = dns.rdataclass.NONE
+_ANY_CLASS = dns.rdataclass.ANY
+#: (section is the prerequisite section, class, deleting) of each kind, as
+#: `dns.update.UpdateMessage` files them (RFC 2136 §2.4, §2.5).
+_FILING: dict[_Kind, tuple[bool, dns.rdataclass.RdataClass, dns.rdataclass.RdataClass | None]] = {
+    _Kind.PRESENT: (True, _IN, None),
+    _Kind.ABSENT: (True, _NONE, None),
+    _Kind.NAME_FREE: (True, _NONE, None),
+    _Kind.ADD: (False, _IN, None),
+    _Kind.DELETE_RRSET: (False, _IN, _ANY_CLASS),
+    _Kind.DELETE_RRS: (False, _IN, _NONE),
+}
+
+
+def _file(msg: dns.update.UpdateMessage, entry: _Entry) -> None:
+    """File `entry` into `msg` as the `dns.update.UpdateMessage` method that
+    means it would (`present`, `absent`, `add`, `delete`): one RRset per RR,
+    in call order (dnspython's own calls never merge them either)."""
+    prerequisite, rdclass, deleting = _FILING[entry.kind]
+    section = msg.prerequisite if prerequisite else msg.update
+    if not entry.rdatas:
+        section.append(dns.rrset.RRset(entry.name, rdclass, entry.rdtype, deleting=deleting))
+        return
+    for rdata in entry.rdatas:
+        rrset = dns.rrset.RRset(entry.name, rdclass, entry.rdtype, deleting=deleting)
+        rrset.add(rdata, entry.ttl)
+        section.append(rrset)
+
+
+def _new_message(zone: dns.name.Name, key: TsigKey | None) -> dns.update.UpdateMessage:
+    if key is None:
+        return dns.update.UpdateMessage(zone)
+    return dns.update.UpdateMessage(
+        zone,
+        keyring=key.to_dnspython(),
+        keyname=key.name,
+        keyalgorithm=key.algorithm,
+    )
+
+
+def _message(
+    zone: dns.name.Name, parts: Iterable[_GroupRecords], key: TsigKey | None
+) -> dns.update.UpdateMessage:
+    parts = list(parts)
+    msg = _new_message(zone, key)
+    for part in parts:
+        for entry in part.prerequisites:
+            _file(msg, entry)
+    for part in parts:
+        for entry in part.updates:
+            _file(msg, entry)
+    return msg
 
 
 def build_group_message(
@@ -185,32 +298,138 @@ def build_group_message(
 ) -> dns.update.UpdateMessage:
     """One UPDATE carrying `groups`: all prerequisites first, then all updates.
     `signed`: the zone is DNSSEC-signed by the server (see the module notes)."""
-    groups = list(groups)
-    msg = _new_message(zone, key)
-    for group in groups:
-        _prerequisites(msg, group)
-    for group in groups:
-        _updates(msg, group, signed)
-    return msg
+    return _message(zone, (_group_records(group, signed) for group in groups), key)
 
 
-def _unsigned_size(zone: dns.name.Name, groups: Sequence[NameGroup], signed: bool) -> int:
+# -- the size model --------------------------------------------------------------
+
+
+def _lower(name: dns.name.Name, cache: dict[Labels, Labels]) -> Labels:
+    """`name`'s labels in lower case (compression ignores case), memoised by labels."""
+    labels = name.labels
+    lowered = cache.get(labels)
+    if lowered is None:
+        lowered = cache[labels] = tuple(label.lower() for label in labels)
+    return lowered
+
+
+def tsig_size(key: TsigKey | None) -> int:
+    """Bytes the TSIG record signed with `key` adds to a message (RFC 8945
+    §4.2: owner = key name, algorithm name, 16 fixed octets, the MAC; no
+    other data). Names counted uncompressed, so never short."""
+    if key is None:
+        return 0
+    name = len(key.name.to_wire() or b"")
+    algorithm = len(key.algorithm.to_wire() or b"")
     try:
-        return len(build_group_message(zone, groups, None, signed).to_wire())
-    except dns.exception.TooBig:
-        return 1 << 20
+        mac = hashlib.new(key.algorithm_text.removeprefix("hmac-")).digest_size
+    except ValueError:
+        mac = 64  # the largest HMAC of RFC 8945
+    return name + _RR_FIXED + algorithm + 16 + mac
 
 
-def _fit(
-    zone: dns.name.Name, batch: list[NameGroup], budget: int, signed: bool
-) -> list[list[NameGroup]]:
-    """Split `batch` until each part really fits: the estimate sums standalone
-    sizes, but names past offset 16,383 cannot be compression targets, so a
-    large message can be bigger than the sum of its parts."""
-    if len(batch) == 1 or _unsigned_size(zone, batch, signed) <= budget:
-        return [batch]
-    half = len(batch) // 2
-    return _fit(zone, batch[:half], budget, signed) + _fit(zone, batch[half:], budget, signed)
+class _WireModel:
+    """Size of one UPDATE message as dnspython renders it, grown group by group.
+
+    `prerequisites` is the offset where the next prerequisite goes: that
+    section is laid out exactly, registering pointer targets the way
+    `dns.name.Name.to_wire` does. `updates` sums the update section measured
+    against the targets known when each group was added (never short).
+    """
+
+    __slots__ = ("_lowered", "_parts", "_targets", "prerequisites", "updates")
+
+    def __init__(self, zone: dns.name.Name, lowered: dict[Labels, Labels] | None = None) -> None:
+        self._lowered: dict[Labels, Labels] = {} if lowered is None else lowered
+        self._targets: dict[Labels, int] = {}
+        self._parts: list[_GroupRecords] = []
+        self.prerequisites = _HEADER_SIZE
+        self.prerequisites += (
+            self._name(_lower(zone, self._lowered), self.prerequisites, []) + 4
+        )  # zone section
+        self.updates = 0
+
+    @property
+    def size(self) -> int:
+        return self.prerequisites + self.updates
+
+    def _name(self, labels: Labels, at: int, added: list[Labels] | None) -> int:
+        """Bytes of the name at offset `at`; registers new targets into
+        `_targets` (noting them in `added`) unless `added` is None."""
+        targets = self._targets
+        size = 0
+        for index in range(len(labels) - 1):
+            suffix = labels[index:]
+            if suffix in targets:
+                return size + _POINTER
+            if added is not None and at + size <= _MAX_POINTER_TARGET:
+                targets[suffix] = at + size
+                added.append(suffix)
+            size += 1 + len(labels[index])
+        return size + 1
+
+    def _rdata(self, rdata: dns.rdata.Rdata, at: int, added: list[Labels] | None) -> int:
+        value = int(rdata.rdtype)
+        if value == _TYPE_A:
+            return 4
+        if value == _TYPE_AAAA:
+            return 16
+        if isinstance(rdata, dns.rdtypes.txtbase.TXTBase):
+            return sum(1 + len(string) for string in rdata.strings)
+        if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
+            return self._name(_lower(rdata.target, self._lowered), at, added)
+        if value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
+            return 2 + self._name(_lower(rdata.exchange, self._lowered), at + 2, added)
+        return len(rdata.to_wire() or b"")
+
+    def _entry(self, entry: _Entry, at: int, added: list[Labels] | None) -> int:
+        """Bytes `entry` takes when it starts at offset `at`."""
+        labels = _lower(entry.name, self._lowered)
+        if not entry.rdatas:
+            return self._name(labels, at, added) + _RR_FIXED
+        start = at
+        for rdata in entry.rdatas:
+            at += self._name(labels, at, added) + _RR_FIXED
+            at += self._rdata(rdata, at, added)
+        return at - start
+
+    def add(self, part: _GroupRecords, limit: int) -> bool:
+        """Append `part` if the message then stays within `limit` bytes.
+
+        When it does not fit, the update section is measured again against
+        every target of the message's prerequisites (names measured earlier
+        may now point to a later group's name) before giving up."""
+        if self._append(part, limit):
+            return True
+        before = self.updates
+        self.finish()
+        return self.updates < before and self._append(part, limit)
+
+    def finish(self) -> int:
+        """The message's size with every update measured against all its targets."""
+        self.updates = sum(
+            self._entry(entry, _MAX_POINTER_TARGET + 1, None)
+            for earlier in self._parts
+            for entry in earlier.updates
+        )
+        return self.size
+
+    def _append(self, part: _GroupRecords, limit: int) -> bool:
+        added: list[Labels] = []
+        at = self.prerequisites
+        for entry in part.prerequisites:
+            at += self._entry(entry, at, added)
+        # the update section lies past every prerequisite: targets it creates
+        # (only in a message whose prerequisites end below 16 KiB) are not counted
+        updates = sum(self._entry(entry, _MAX_POINTER_TARGET + 1, None) for entry in part.updates)
+        if at + self.updates + updates > limit:
+            for suffix in added:
+                del self._targets[suffix]
+            return False
+        self.prerequisites = at
+        self.updates += updates
+        self._parts.append(part)
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,12 +438,13 @@ class Batch:
 
     message: dns.update.UpdateMessage
     changes: tuple[Change, ...]
+    size: int  # the model's size of the signed message (never below the real one)
 
 
 def build_messages(
     plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
 ) -> list[dns.update.UpdateMessage]:
-    """The UPDATE messages that carry out `plan`, each under `max_size` bytes
+    """The UPDATE messages that carry out `plan`, each at most `max_size` bytes
     once signed. TSIG is configured, not applied: signing happens at send time.
 
     Raises `MessageTooBigError` when the changes at one name alone exceed the limit.
@@ -233,34 +453,47 @@ def build_messages(
 
 
 def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE) -> list[Batch]:
-    """As `build_messages`, each message with the changes it carries."""
+    """As `build_messages`, each message with the changes it carries.
+
+    Groups are packed in plan order, each message filled until the next group
+    would take it past `max_size`; a group never spans two messages.
+    """
     zone = plan.zone
-    budget = max_size - TSIG_OVERHEAD
-    signed = plan.signed
-    base = _unsigned_size(zone, [], signed)
-    batches: list[list[NameGroup]] = []
-    current: list[NameGroup] = []
-    used = base
-    for group in group_changes(plan.changes):
-        size = _unsigned_size(zone, [group], signed) - base
-        if base + size > budget:
-            raise MessageTooBigError(
-                f"the changes at {group.name.to_text()} need about {base + size} bytes, "
-                f"more than one UPDATE message may carry ({max_size}); "
-                "split the RRset or declare fewer records at that name"
+    limit = max_size - tsig_size(key)
+    batches: list[Batch] = []
+    parts: list[_GroupRecords] = []
+    lowered: dict[Labels, Labels] = {}
+    model = _WireModel(zone, lowered)
+
+    def close() -> None:
+        batches.append(
+            Batch(
+                _message(zone, parts, key),
+                tuple(change for part in parts for change in part.group.changes),
+                model.finish() + tsig_size(key),
             )
-        if current and used + size > budget:
-            batches.append(current)
-            current, used = [], base
-        current.append(group)
-        used += size
-    if current:
-        batches.append(current)
-    fitted = [part for batch in batches for part in _fit(zone, batch, budget, signed)]
-    return [
-        Batch(
-            build_group_message(zone, batch, key, signed),
-            tuple(change for group in batch for change in group.changes),
         )
-        for batch in fitted
-    ]
+
+    for group in group_changes(plan.changes):
+        part = _group_records(group, plan.signed)
+        if model.add(part, limit):
+            parts.append(part)
+            continue
+        if parts:
+            close()
+            parts, model = [], _WireModel(zone, lowered)
+            if model.add(part, limit):
+                parts.append(part)
+                continue
+        alone = _WireModel(zone)
+        alone.add(part, 1 << 30)
+        size = alone.size + tsig_size(key)
+        raise MessageTooBigError(
+            f"the changes at {group.name.to_text()} need about {size:,} bytes, "
+            f"more than one UPDATE message may carry ({max_size:,}), and the changes at "
+            "one name are never split (each message is all-or-nothing); nothing was sent. "
+            "Split the RRset or declare fewer records at that name"
+        )
+    if parts:
+        close()
+    return batches

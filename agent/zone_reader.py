@@ -1,4 +1,4 @@
-"""Read a whole zone by AXFR over TCP with TSIG, failing closed.
+"""Read a whole zone by AXFR over TCP with TSIG, failing closed, and index it.
 
 The only module that transfers zones. The transfer happens in three steps:
 
@@ -11,13 +11,21 @@ The only module that transfers zones. The transfer happens in three steps:
 2. **Verify**: every message must carry a TSIG that verifies, chained as RFC
    8945 §5.3.1 requires (Knot signs every message; an unsigned one is refused
    here although the RFC would tolerate up to 99).
-3. **Parse**: owner names are decoded with a per-message cache of compression
-   targets; RDATA goes through dnspython's own wire parsers, so every type is
-   decoded exactly as dnspython would.
+3. **Index**: the messages are kept as received. Each record's owner name is
+   decoded (with a per-message cache of compression targets) and the record's
+   place in its message is filed under that name; nothing else is decoded.
+   RDATA is decoded only when an RRset is asked for (`ZoneSnapshot.get`),
+   through dnspython's own wire parsers or a fast path checked against them,
+   so every type is decoded exactly as dnspython would. A planner that asks
+   for the names it needs therefore costs time in proportion to those names,
+   not to the zone.
 
 Anything incomplete -- connection closed early, no closing SOA, an rcode other
-than NOERROR, any TSIG failure, a malformed message -- raises `TransferError`
-or `TsigError`. A partial or empty zone is never returned.
+than NOERROR, any TSIG failure, a malformed message, a record outside the zone
+or of another class -- raises `TransferError` or `TsigError`. A partial or
+empty zone is never returned. RDATA that cannot be decoded raises
+`TransferError` when it is first asked for (before any change is planned from
+it); a backup decodes the whole zone.
 """
 
 from __future__ import annotations
@@ -26,8 +34,9 @@ import logging
 import socket
 import struct
 import time
+from array import array
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import dns.exception
 import dns.ipv4
@@ -50,60 +59,323 @@ from agent.keyfile import TsigKey
 log = logging.getLogger(__name__)
 
 RRsetKey = tuple[dns.name.Name, dns.rdatatype.RdataType]
+#: An owner name as the index keys it: its labels, lower case, root label last.
+Labels = tuple[bytes, ...]
 
 #: Types Knot maintains itself when signing; they are left out of the snapshot
 #: (an RRSIG set cannot be one RRset per name anyway).
 _DNSSEC_MAINTAINED = frozenset({dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3})
+_DNSSEC_VALUES = frozenset(int(t) for t in _DNSSEC_MAINTAINED)
 _TYPE_SOA = int(dns.rdatatype.SOA)
 _TYPE_TSIG = int(dns.rdatatype.TSIG)
-_TYPE_OPT = int(dns.rdatatype.OPT)
+_TYPE_TXT = int(dns.rdatatype.TXT)
+_TYPE_DHCID = int(dns.rdatatype.DHCID)
 _CLASS_IN = int(dns.rdataclass.IN)
 _HEADER = struct.Struct("!HHHHHH")
 _RR_HEADER = struct.Struct("!HHIH")
+_TTL_RDLENGTH = struct.Struct("!IH")
 _MAX_MESSAGES = 1_000_000
+# A record's place in the index, one int: message number << 40 | offset of its
+# type field << 16 | its type. Offsets of up to 24 bits leave room for the
+# single uncompressed blob a snapshot built from RRsets is written into.
+_OFFSET_BITS = 24
+_MAX_BLOB = 1 << _OFFSET_BITS
 
 
-@dataclass(frozen=True)
+def _labels_of(name: dns.name.Name) -> Labels:
+    return tuple(label.lower() for label in name.labels)
+
+
 class ZoneSnapshot:
-    """A complete, TSIG-verified copy of one zone at one serial.
+    """A complete, TSIG-verified copy of one zone at one serial, indexed by
+    owner name and decoded on demand.
 
     Owner names are absolute and lower case (so `dns.name.Name` comparison and
     hashing, which ignore case anyway, agree with their text). RDATA is kept as
-    the server sent it. `rrsets` includes the SOA.
+    the server sent it. Lookups (`get`, `types_at`, ...) cost time for the name
+    asked about only; `rrsets`, `names` and `to_zone_text` walk the whole zone.
+    The SOA is part of the zone. Built by `read_zone`, or from decoded RRsets
+    (tests, tools): ``ZoneSnapshot(origin, serial, {(name, type): RRset})``.
+    Raises `TransferError` when RDATA asked for cannot be decoded.
     """
+
+    __slots__ = (
+        "_by_name",
+        "_decoded",
+        "_dhcid",
+        "_names",
+        "_rrset_count",
+        "_txt",
+        "_wires",
+        "origin",
+        "serial",
+    )
 
     origin: dns.name.Name
     serial: int
-    rrsets: Mapping[RRsetKey, dns.rrset.RRset] = field(repr=False)
+    _wires: list[bytes]
+    _by_name: dict[Labels, list[int]]
+    _txt: list[Labels]
+    _dhcid: list[Labels]
+    _decoded: dict[tuple[Labels, int], dns.rrset.RRset]
+    _names: dict[Labels, dns.name.Name]
+    _rrset_count: int | None
 
-    def __post_init__(self) -> None:
-        if not self.origin.is_absolute():
+    def __init__(
+        self,
+        origin: dns.name.Name,
+        serial: int,
+        rrsets: Mapping[RRsetKey, dns.rrset.RRset],
+    ) -> None:
+        """A snapshot holding `rrsets` (each written out uncompressed, as a
+        transfer would carry it). Raises `ValueError` without an absolute
+        origin or an SOA at it."""
+        blob = bytearray()
+        names: array[int] = array("I")
+        headers: array[int] = array("I")
+        for (name, rdtype), rrset in rrsets.items():
+            owner = name.to_wire() or b""
+            value = int(rdtype)
+            for rdata in rrset:
+                data = rdata.to_wire()
+                names.append(len(blob))
+                blob += owner
+                headers.append(len(blob))
+                blob += _RR_HEADER.pack(value, _CLASS_IN, rrset.ttl, len(data))
+                blob += data
+        if len(blob) >= _MAX_BLOB:
+            raise ValueError("too many records for a snapshot built from RRsets")
+        index = _Index(origin.canonicalize().labels)
+        try:
+            index.add(bytes(blob), names, headers, len(headers))
+        except _MalformedError as exc:
+            raise ValueError(f"not a zone snapshot: {exc}") from None
+        self._setup(origin, serial, index)
+
+    @classmethod
+    def _indexed(cls, origin: dns.name.Name, serial: int, index: _Index) -> ZoneSnapshot:
+        snapshot = cls.__new__(cls)
+        snapshot._setup(origin, serial, index)
+        return snapshot
+
+    def _setup(self, origin: dns.name.Name, serial: int, index: _Index) -> None:
+        if not origin.is_absolute():
             raise ValueError("zone origin must be absolute")
-        if (self.origin, dns.rdatatype.SOA) not in self.rrsets:
+        self.origin = origin
+        self.serial = serial
+        self._wires = index.wires
+        self._by_name = index.by_name
+        self._txt = index.txt
+        self._dhcid = index.dhcid
+        self._decoded = {}
+        self._names = {}
+        self._rrset_count = None
+        if _TYPE_SOA not in self._types(_labels_of(origin)):
             raise ValueError("a zone snapshot needs its SOA")
+
+    def __eq__(self, other: object) -> bool:
+        """Same origin, serial and RRsets (decodes both zones)."""
+        if not isinstance(other, ZoneSnapshot):
+            return NotImplemented
+        same = (self.origin, self.serial) == (other.origin, other.serial)
+        return same and dict(self.rrsets) == dict(other.rrsets)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<ZoneSnapshot {self.origin} serial {self.serial}: {len(self._by_name)} names>"
+
+    # -- per name: cost in proportion to the names asked about ---------------
+
+    def get(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> dns.rrset.RRset | None:
+        """The RRset (`name`, `rdtype`) as read, or None. Raises `TransferError`
+        if its RDATA cannot be decoded."""
+        return self._rrset(_labels_of(name), int(rdtype))
+
+    def types_at(self, name: dns.name.Name) -> frozenset[dns.rdatatype.RdataType]:
+        """The types of the RRsets at `name` (empty if it holds none); nothing decoded."""
+        return frozenset(_rdatatype(value) for value in self._types(_labels_of(name)))
+
+    def txt_data(self, name: dns.name.Name) -> list[bytes]:
+        """The text of each TXT RR at `name`, its character-strings joined, as
+        sent (no RRset is built: cheap enough to read every marker of a zone).
+        Raises `TransferError` for TXT RDATA that cannot be decoded."""
+        out: list[bytes] = []
+        for packed in self._by_name.get(_labels_of(name), ()):
+            if packed & 0xFFFF == _TYPE_TXT:
+                wire, header = self._place(packed)
+                _ttl, rdlength = _TTL_RDLENGTH.unpack_from(wire, header + 4)
+                try:
+                    strings = _txt_strings(wire, header + 10, header + 10 + rdlength)
+                except (_MalformedError, IndexError) as exc:
+                    raise TransferError(
+                        f"zone {self.origin.to_text()} holds a record that cannot be decoded "
+                        f"at {name.to_text()} TXT ({exc}); nothing was changed"
+                    ) from None
+                out.append(b"".join(strings))
+        return out
+
+    # -- zone-wide facts kept by the index -----------------------------------
+
+    def txt_names(self) -> list[dns.name.Name]:
+        """Every owner name holding a TXT RRset (markers live there), in
+        transfer order; nothing decoded."""
+        return [self._name(labels) for labels in dict.fromkeys(self._txt)]
+
+    def dhcid_names(self) -> list[dns.name.Name]:
+        """Every owner name holding a DHCID RRset (Kea DHCP-DDNS); nothing decoded."""
+        return [self._name(labels) for labels in dict.fromkeys(self._dhcid)]
+
+    def lookup(self, text: str) -> dns.name.Name | None:
+        """The owner name spelt `text` (absolute; final dot optional; any case;
+        escapes allowed) if it holds an RRset, else None; nothing decoded."""
+        if "\\" in text:
+            try:
+                labels = _labels_of(dns.name.from_text(text))
+            except dns.exception.DNSException:
+                return None
+        else:
+            labels = (*text.lower().encode().rstrip(b".").split(b"."), b"")
+        return self._name(labels) if labels in self._by_name else None
+
+    def has_wildcards(self) -> bool:
+        """Whether any owner name is a wildcard (first label ``*``); nothing decoded."""
+        return any(labels[0] == b"*" for labels in self._by_name)
 
     def names(self) -> set[dns.name.Name]:
         """Every owner name that holds at least one RRset."""
-        return {name for name, _ in self.rrsets}
-
-    def get(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> dns.rrset.RRset | None:
-        return self.rrsets.get((name, rdtype))
+        return {self._name(labels) for labels in self._by_name}
 
     def __len__(self) -> int:
-        """Number of RRs (not RRsets) in the zone, SOA included."""
-        return sum(len(rrset) for rrset in self.rrsets.values())
+        """Number of RRs (not RRsets) in the zone as transferred, SOA included
+        (a server sends each RR once)."""
+        return sum(len(positions) for positions in self._by_name.values())
+
+    # -- the whole zone, decoded ---------------------------------------------
+
+    @property
+    def rrsets(self) -> Mapping[RRsetKey, dns.rrset.RRset]:
+        """Read-only mapping (name, type) -> RRset over the whole zone, decoded
+        as items are read (iterating its items decodes every record)."""
+        return _RRsetView(self)
 
     def to_zone_text(self) -> str:
         """Zone-file text: ``$ORIGIN``, then the SOA, then every RRset sorted by
-        name and type, names absolute. Suitable for backups."""
-        soa = self.rrsets[(self.origin, dns.rdatatype.SOA)]
+        name and type, names absolute. Suitable for backups (decodes the whole
+        zone; raises `TransferError` if a record cannot be decoded)."""
+        soa = self.get(self.origin, dns.rdatatype.SOA)
+        assert soa is not None
         lines = [f"$ORIGIN {self.origin.to_text()}", soa.to_text()]
+        apex = _labels_of(self.origin)
+        # canonical name order (RFC 4034 §6.1): labels compared from the root
         others = sorted(
-            (key for key in self.rrsets if key != (self.origin, dns.rdatatype.SOA)),
-            key=lambda key: (key[0], int(key[1])),
+            (key for key in self._keys() if key != (apex, _TYPE_SOA)),
+            key=lambda key: (key[0][::-1], key[1]),
         )
-        lines.extend(self.rrsets[key].to_text() for key in others)
+        for labels, value in others:
+            rrset = self._rrset(labels, value)
+            assert rrset is not None
+            lines.append(rrset.to_text())
         return "\n".join(lines) + "\n"
+
+    # -- internals ---------------------------------------------------------------
+
+    def _place(self, packed: int) -> tuple[bytes, int]:
+        return self._wires[packed >> 40], (packed >> 16) & (_MAX_BLOB - 1)
+
+    def _types(self, labels: Labels) -> dict[int, None]:
+        return dict.fromkeys(packed & 0xFFFF for packed in self._by_name.get(labels, ()))
+
+    def _keys(self) -> Iterator[tuple[Labels, int]]:
+        for labels, positions in self._by_name.items():
+            for value in dict.fromkeys(packed & 0xFFFF for packed in positions):
+                yield labels, value
+
+    def _rrset_total(self) -> int:
+        if self._rrset_count is None:
+            self._rrset_count = sum(1 for _ in self._keys())
+        return self._rrset_count
+
+    def _name(self, labels: Labels) -> dns.name.Name:
+        name = self._names.get(labels)
+        if name is None:
+            name = _make_name(labels)
+            self._names[labels] = name
+        return name
+
+    def _rrset(self, labels: Labels, value: int) -> dns.rrset.RRset | None:
+        key = (labels, value)
+        rrset = self._decoded.get(key)
+        if rrset is not None:
+            return rrset
+        positions = [p for p in self._by_name.get(labels, ()) if p & 0xFFFF == value]
+        if not positions:
+            return None
+        name = self._name(labels)
+        rdtype = _rdatatype(value)
+        rrset = dns.rrset.RRset(name, dns.rdataclass.IN, rdtype)
+        fast = value in _RDATA_CLASSES and _use_fast_path()
+        try:
+            for packed in positions:
+                wire, header = self._place(packed)
+                ttl, rdlength = _TTL_RDLENGTH.unpack_from(wire, header + 4)
+                start = header + 10
+                if fast:
+                    rdata = _fast_rdata(value, wire, start, rdlength, {})
+                else:
+                    parser = dns.wire.Parser(wire)
+                    parser.seek(start)
+                    with parser.restrict_to(rdlength):
+                        rdata = dns.rdata.from_wire_parser(dns.rdataclass.IN, rdtype, parser, None)
+                ttl = ttl if ttl <= 0x7FFFFFFF else 0
+                if not rrset.items or ttl < rrset.ttl:
+                    rrset.ttl = ttl
+                rrset.items[rdata] = None  # what Rdataset.add does, minus its checks
+        except (_MalformedError, dns.exception.DNSException, ValueError, IndexError) as exc:
+            raise TransferError(
+                f"zone {self.origin.to_text()} holds a record that cannot be decoded at "
+                f"{name.to_text()} {dns.rdatatype.to_text(rdtype)} ({exc}); nothing was changed"
+            ) from None
+        self._decoded[key] = rrset
+        return rrset
+
+
+class _RRsetView(Mapping[RRsetKey, dns.rrset.RRset]):
+    """Read-only mapping (name, type) -> RRset over a snapshot; lookups never
+    compute dnspython's (slow, per-character) name hash."""
+
+    __slots__ = ("_snapshot",)
+
+    def __init__(self, snapshot: ZoneSnapshot) -> None:
+        self._snapshot = snapshot
+
+    @staticmethod
+    def _key(key: object) -> tuple[Labels, int] | None:
+        if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], dns.name.Name)):
+            return None
+        return _labels_of(key[0]), int(key[1])
+
+    def __getitem__(self, key: RRsetKey) -> dns.rrset.RRset:
+        internal = self._key(key)
+        rrset = None if internal is None else self._snapshot._rrset(*internal)
+        if rrset is None:
+            raise KeyError(key)
+        return rrset
+
+    def __contains__(self, key: object) -> bool:
+        internal = self._key(key)
+        return internal is not None and internal[1] in self._snapshot._types(internal[0])
+
+    def __iter__(self) -> Iterator[RRsetKey]:
+        snapshot = self._snapshot
+        for labels, value in snapshot._keys():
+            yield snapshot._name(labels), _rdatatype(value)
+
+    def __len__(self) -> int:
+        return self._snapshot._rrset_total()
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} RRsets>"
 
 
 def read_zone(
@@ -133,14 +405,14 @@ def read_zone(
     verified = time.monotonic()
     snapshot = _build_snapshot(messages, zone, zone_text)
     log.debug(
-        "AXFR %s from %s@%d: %d messages, %d bytes, %d RRsets; receive %.3fs, "
-        "verify %.3fs, parse %.3fs",
+        "AXFR %s from %s@%d: %d messages, %d bytes, %d names; receive %.3fs, "
+        "verify %.3fs, index %.3fs",
         zone_text,
         server,
         port,
         len(messages),
         sum(len(m.wire) for m in messages),
-        len(snapshot.rrsets),
+        len(snapshot._by_name),
         received - started,
         verified - received,
         time.monotonic() - verified,
@@ -165,9 +437,14 @@ class _Record:
 
 @dataclass(frozen=True)
 class _Message:
+    """One message as received: its answers' owner-name and type-field
+    offsets, the places of its SOA records, and its TSIG record."""
+
     wire: bytes
     rcode: int
-    answers: list[_Record]
+    names: array[int]
+    headers: array[int]
+    soa_positions: list[int]
     tsig: _Record | None
 
 
@@ -190,33 +467,37 @@ def _skip_name(wire: bytes, offset: int) -> int:
 
 def _index_message(wire: bytes) -> _Message:
     """Walk the headers of every RR in `wire` without decoding anything."""
+    names: array[int] = array("H")
+    headers: array[int] = array("H")
+    soa_positions: list[int] = []
+    tsig: _Record | None = None
     try:
         _id, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire, 0)
         offset = 12
         for _ in range(qdcount):
             offset = _skip_name(wire, offset) + 4
-        answers: list[_Record] = []
-        tsig: _Record | None = None
-        rr_header = _RR_HEADER.unpack_from
         total = ancount + nscount + arcount
         for index in range(total):
             name_offset = offset
             offset = _skip_name(wire, offset)
-            rdtype, rdclass, ttl, rdlength = rr_header(wire, offset)
-            offset += 10
-            record = _Record(name_offset, rdtype, rdclass, ttl, offset, rdlength)
-            offset += rdlength
+            rdtype = wire[offset] << 8 | wire[offset + 1]
+            rdlength = wire[offset + 8] << 8 | wire[offset + 9]
             if index < ancount:
-                answers.append(record)
+                names.append(name_offset)
+                headers.append(offset)
+                if rdtype == _TYPE_SOA:
+                    soa_positions.append(index)
             elif rdtype == _TYPE_TSIG:
                 if index != total - 1:
                     raise _MalformedError("TSIG is not the last record")
-                tsig = record
+                _type, rdclass, ttl, _length = _RR_HEADER.unpack_from(wire, offset)
+                tsig = _Record(name_offset, rdtype, rdclass, ttl, offset + 10, rdlength)
+            offset += 10 + rdlength
     except (IndexError, struct.error):
         raise _MalformedError("message truncated") from None
     if offset != len(wire):
         raise _MalformedError("message length does not match its records")
-    return _Message(wire, flags & 0x000F, answers, tsig)
+    return _Message(wire, flags & 0x000F, names, headers, soa_positions, tsig)
 
 
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:
@@ -261,16 +542,17 @@ def _receive(
                 messages.append(message)
                 if message.rcode != dns.rcode.NOERROR:
                     break  # an error answer is the whole answer
-                for position, record in enumerate(message.answers):
-                    if record.rdtype == _TYPE_SOA:
-                        soa_seen += 1
-                        if soa_seen == 1 and (len(messages) > 1 or position > 0):
-                            raise _MalformedError("transfer does not start with the SOA")  # noqa: TRY301
+                for position in message.soa_positions:
+                    soa_seen += 1
+                    if soa_seen == 1 and (len(messages) > 1 or position > 0):
+                        raise _MalformedError("transfer does not start with the SOA")  # noqa: TRY301
+                if soa_seen == 0:
+                    raise _MalformedError("transfer does not start with the SOA")  # noqa: TRY301
                 if soa_seen >= 2:
-                    if message.answers[-1].rdtype != _TYPE_SOA:
+                    if message.soa_positions[-1] != len(message.headers) - 1:
                         raise _MalformedError("records after the closing SOA")  # noqa: TRY301
                     break
-                if not message.answers:
+                if not message.headers:
                     raise _MalformedError("an empty message in the middle of the transfer")  # noqa: TRY301
     except EOFError:
         raise TransferError(
@@ -417,16 +699,21 @@ def _raise_for_rcode(rcode: int, tsig_error: int | None, key: TsigKey, zone_text
     )
 
 
-# -- step 3: parse -------------------------------------------------------------
+# -- step 3: index -------------------------------------------------------------
 #
-# Owner names are decoded here with a per-message cache of compression targets.
-# A, AAAA, PTR, CNAME and NS -- the bulk of DHCP and ExternalDNS zones -- are
-# built by a fast path that sets the same attributes dnspython's constructors
-# would, skipping their re-validation of values that came straight off the
-# wire (dnspython spends ~15 us per record there). `_fast_paths_agree()`
-# checks at first use, against dnspython's own wire parser, that the fast
-# objects are identical; if this dnspython differs, every record takes the
-# generic path. Every other type always goes through dnspython's parsers.
+# Owner names are decoded here with a per-message cache of compression targets;
+# the common owner -- one label, then a pointer to a name already decoded -- is
+# taken inline. Each record is filed under its owner name as one int (see
+# `_Index`); RDATA stays in the message until asked for.
+#
+# When an RRset is asked for, A, AAAA, TXT, PTR, CNAME and NS -- the bulk of DHCP
+# and ExternalDNS zones and their markers -- are built by a fast path that sets the same attributes
+# dnspython's constructors would, skipping their re-validation of values that
+# came straight off the wire (dnspython spends ~15 us per record there).
+# `_fast_paths_agree()` checks at first use, against dnspython's own wire
+# parser, that the fast objects are identical; if this dnspython differs, every
+# record takes the generic path. Every other type always goes through
+# dnspython's parsers.
 
 _NAME_TYPES = frozenset({int(dns.rdatatype.PTR), int(dns.rdatatype.CNAME), int(dns.rdatatype.NS)})
 _TYPE_A = int(dns.rdatatype.A)
@@ -435,7 +722,7 @@ _RDATA_CLASSES: dict[int, type[dns.rdata.Rdata]] = {
     rdtype: dns.rdata.get_rdata_class(  # type: ignore[no-untyped-call]
         dns.rdataclass.IN, dns.rdatatype.RdataType.make(rdtype)
     )
-    for rdtype in (_TYPE_A, _TYPE_AAAA, *_NAME_TYPES)
+    for rdtype in (_TYPE_A, _TYPE_AAAA, _TYPE_TXT, *_NAME_TYPES)
 }
 _set_attribute = object.__setattr__
 
@@ -478,9 +765,15 @@ def _decode_labels(
     for start, label in zip(reversed(starts), reversed(labels), strict=True):
         result = (label, *result)
         cache[start] = result
-    if len(b"".join(result)) + len(result) > 255:
+    if _too_long(result):
         raise _MalformedError("name longer than 255 octets")
     return result
+
+
+def _too_long(labels: Labels) -> bool:
+    """More than 255 octets in wire form (RFC 1035 §3.1): the labels joined by
+    dots are one octet shorter than that."""
+    return len(b".".join(labels)) > 254
 
 
 def _make_name(labels: tuple[bytes, ...]) -> dns.name.Name:
@@ -491,28 +784,47 @@ def _make_name(labels: tuple[bytes, ...]) -> dns.name.Name:
 
 
 def _fast_rdata(
-    rdtype: int, wire: bytes, record: _Record, name_cache: dict[int, tuple[bytes, ...]]
+    rdtype: int,
+    wire: bytes,
+    start: int,
+    rdlength: int,
+    name_cache: dict[int, tuple[bytes, ...]],
 ) -> dns.rdata.Rdata:
     rdata: dns.rdata.Rdata = object.__new__(_RDATA_CLASSES[rdtype])
     _set_attribute(rdata, "rdclass", dns.rdataclass.IN)
-    _set_attribute(rdata, "rdtype", _RDATA_TYPES[rdtype])
+    _set_attribute(rdata, "rdtype", _rdatatype(rdtype))
     _set_attribute(rdata, "rdcomment", None)
-    start = record.rdata_offset
-    end = start + record.rdlength
+    end = start + rdlength
     if rdtype == _TYPE_A:
-        if record.rdlength != 4:
+        if rdlength != 4:
             raise _MalformedError("A record of wrong length")
         _set_attribute(rdata, "address", dns.ipv4.inet_ntoa(wire[start:end]))
     elif rdtype == _TYPE_AAAA:
-        if record.rdlength != 16:
+        if rdlength != 16:
             raise _MalformedError("AAAA record of wrong length")
         _set_attribute(rdata, "address", dns.ipv6.inet_ntoa(wire[start:end]))
+    elif rdtype == _TYPE_TXT:
+        _set_attribute(rdata, "strings", _txt_strings(wire, start, end))
     else:
         if _skip_name(wire, start) != end:
             raise _MalformedError("name RDATA of wrong length")
         target = _make_name(_decode_labels(wire, start, name_cache, lower=False))
         _set_attribute(rdata, "target", target)
     return rdata
+
+
+def _txt_strings(wire: bytes, start: int, end: int) -> tuple[bytes, ...]:
+    """The character-strings of the TXT RDATA in ``wire[start:end]`` (RFC 1035 §3.3.14)."""
+    strings: list[bytes] = []
+    while start < end:
+        length = wire[start]
+        start += 1 + length
+        if start > end:
+            raise _MalformedError("TXT string longer than its RDATA")
+        strings.append(wire[start - length : start])
+    if not strings:
+        raise _MalformedError("TXT record without a string")
+    return tuple(strings)
 
 
 _RDATA_TYPES: dict[int, dns.rdatatype.RdataType] = {}
@@ -531,13 +843,12 @@ def _fast_paths_agree() -> bool:
     samples = {
         _TYPE_A: bytes([10, 1, 2, 3]),
         _TYPE_AAAA: bytes.fromhex("fd000000000000000000000000000001"),
+        _TYPE_TXT: b'\x03a b\x00\x05q"\\;x',
         **dict.fromkeys(_NAME_TYPES, b"\x03Ns0\x08internal\x00"),
     }
     try:
         for rdtype, rdata_wire in samples.items():
-            _rdatatype(rdtype)
-            record = _Record(0, rdtype, _CLASS_IN, 0, 0, len(rdata_wire))
-            fast = _fast_rdata(rdtype, rdata_wire, record, {})
+            fast = _fast_rdata(rdtype, rdata_wire, 0, len(rdata_wire), {})
             slow = dns.rdata.from_wire(
                 dns.rdataclass.IN, _rdatatype(rdtype), rdata_wire, 0, len(rdata_wire)
             )
@@ -580,109 +891,89 @@ def _use_fast_path() -> bool:
     return _fast_path_ok
 
 
-class _RRsetIndex(Mapping[RRsetKey, dns.rrset.RRset]):
-    """Read-only mapping (name, type) -> RRset, stored by lower-cased labels so
-    lookups never compute dnspython's (slow, per-character) name hash."""
+class _Index:
+    """Files the records of one message after another under their owner names.
 
-    __slots__ = ("_data",)
+    `by_name` maps owner labels to one int per record: message number << 40 |
+    offset of its type field << 16 | its type. `txt` and `dhcid` list the
+    owners of TXT and DHCID records (zone-wide facts the ownership analysis
+    needs). Records outside the zone, of a class other than IN or with a bad
+    owner name raise `_MalformedError`; DNSSEC records Knot maintains are
+    counted in `skipped` and left out.
+    """
 
-    def __init__(self, data: dict[tuple[tuple[bytes, ...], int], dns.rrset.RRset]) -> None:
-        self._data = data
+    def __init__(self, zone: Labels) -> None:
+        self.zone = zone
+        self.wires: list[bytes] = []
+        self.by_name: dict[Labels, list[int]] = {}
+        self.txt: list[Labels] = []
+        self.dhcid: list[Labels] = []
+        self.skipped = 0
 
-    @staticmethod
-    def _key(key: object) -> tuple[tuple[bytes, ...], int] | None:
-        if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], dns.name.Name)):
-            return None
-        return tuple(label.lower() for label in key[0].labels), int(key[1])
-
-    def __getitem__(self, key: RRsetKey) -> dns.rrset.RRset:
-        internal = self._key(key)
-        if internal is None or internal not in self._data:
-            raise KeyError(key)
-        return self._data[internal]
-
-    def __contains__(self, key: object) -> bool:
-        internal = self._key(key)
-        return internal is not None and internal in self._data
-
-    def __iter__(self) -> Iterator[RRsetKey]:
-        for rrset in self._data.values():
-            yield rrset.name, rrset.rdtype
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __repr__(self) -> str:
-        return f"<{len(self._data)} RRsets>"
+    def add(self, wire: bytes, names: array[int], headers: array[int], count: int) -> None:
+        """File the first `count` records of `wire`, whose owner names and type
+        fields start at `names[i]` and `headers[i]`."""
+        by_name, zone, depth = self.by_name, self.zone, len(self.zone)
+        base = len(self.wires) << _OFFSET_BITS
+        self.wires.append(wire)
+        cache: dict[int, Labels] = {}
+        for offset, header in zip(names[:count], headers[:count], strict=True):
+            value = wire[header] << 8 | wire[header + 1]
+            if value in _DNSSEC_VALUES:
+                self.skipped += 1
+                continue
+            if wire[header + 2] or wire[header + 3] != _CLASS_IN:
+                rdclass = wire[header + 2] << 8 | wire[header + 3]
+                raise _MalformedError(f"a record of class {rdclass}, not IN")
+            # the common owner: one label, then a pointer to a name seen before
+            labels: Labels | None = None
+            length = wire[offset]
+            if 0 < length < 64 and wire[offset + 1 + length] >= 0xC0:
+                after = offset + 1 + length
+                target = ((wire[after] & 0x3F) << 8) | wire[after + 1]
+                suffix = cache.get(target) if target < offset else None
+                if suffix is not None:
+                    labels = cache[offset] = (wire[offset + 1 : after].lower(), *suffix)
+            if labels is None:
+                labels = _decode_labels(wire, offset, cache, lower=True)
+            positions = by_name.get(labels)
+            if positions is None:
+                if labels[-depth:] != zone:
+                    raise _MalformedError("a record outside the zone")
+                if len(labels) > 4 and _too_long(labels):  # 3 labels fit anyway
+                    raise _MalformedError("name longer than 255 octets")
+                positions = by_name[labels] = []
+            positions.append((base | header) << 16 | value)
+            if value == _TYPE_TXT:
+                self.txt.append(labels)
+            elif value == _TYPE_DHCID:
+                self.dhcid.append(labels)
 
 
 def _build_snapshot(messages: list[_Message], zone: dns.name.Name, zone_text: str) -> ZoneSnapshot:
-    data: dict[tuple[tuple[bytes, ...], int], dns.rrset.RRset] = {}
-    names: dict[tuple[bytes, ...], dns.name.Name] = {}
+    """Index every answer record by owner name; decode only the SOA."""
     canonical_zone = zone.canonicalize()
-    zone_labels = canonical_zone.labels
-    depth = len(zone_labels)
-    fast = _use_fast_path()
-    skipped = 0
+    index = _Index(canonical_zone.labels)
+    last = len(messages) - 1
     try:
-        for message in messages:
-            wire = message.wire
-            owner_cache: dict[int, tuple[bytes, ...]] = {}
-            target_cache: dict[int, tuple[bytes, ...]] = {}
-            parser = dns.wire.Parser(wire)
-            for record in _records_without_closing_soa(messages, message):
-                labels = _decode_labels(wire, record.name_offset, owner_cache, lower=True)
-                name = names.get(labels)
-                if name is None:
-                    if labels[-depth:] != zone_labels:
-                        raise _MalformedError("a record outside the zone")  # noqa: TRY301
-                    name = _make_name(labels)
-                    names[labels] = name
-                value = record.rdtype
-                rdtype = _rdatatype(value)
-                if rdtype in _DNSSEC_MAINTAINED:
-                    skipped += 1
-                    continue
-                if record.rdclass != _CLASS_IN:
-                    raise _MalformedError(f"record {name} of class {record.rdclass}, not IN")  # noqa: TRY301
-                if fast and value in _RDATA_CLASSES:
-                    rdata = _fast_rdata(value, wire, record, target_cache)
-                else:
-                    parser.seek(record.rdata_offset)
-                    with parser.restrict_to(record.rdlength):
-                        rdata = dns.rdata.from_wire_parser(dns.rdataclass.IN, rdtype, parser, None)
-                key = (labels, value)
-                rrset = data.get(key)
-                ttl = record.ttl if record.ttl <= 0x7FFFFFFF else 0
-                if rrset is None:
-                    rrset = dns.rrset.RRset(name, dns.rdataclass.IN, rdtype)
-                    rrset.ttl = ttl
-                    data[key] = rrset
-                elif ttl < rrset.ttl:
-                    rrset.ttl = ttl
-                rrset.items[rdata] = None  # what Rdataset.add does, minus its checks
-    except (_MalformedError, dns.exception.DNSException, ValueError) as exc:
+        for number, message in enumerate(messages):
+            count = len(message.headers) - (number == last)  # the closing SOA
+            index.add(message.wire, message.names, message.headers, count)
+    except (_MalformedError, IndexError) as exc:
         raise TransferError(
             f"AXFR of {zone_text} holds a record that cannot be decoded ({exc}); "
             "nothing was changed"
         ) from None
-    if skipped:
-        log.debug("AXFR %s: left out %d DNSSEC records Knot maintains", zone_text, skipped)
-    soa = data.get((zone_labels, _TYPE_SOA))
-    if soa is None or len(soa) != 1:
+    if index.skipped:
+        log.debug("AXFR %s: left out %d DNSSEC records Knot maintains", zone_text, index.skipped)
+    zone_labels = canonical_zone.labels
+    soa_places = [p for p in index.by_name.get(zone_labels, ()) if p & 0xFFFF == _TYPE_SOA]
+    if len(soa_places) != 1:
         raise TransferError(f"AXFR of {zone_text} has no single SOA at the apex")
+    snapshot = ZoneSnapshot._indexed(canonical_zone, 0, index)
+    soa = snapshot.get(canonical_zone, dns.rdatatype.SOA)
+    assert soa is not None
     soa_rdata = soa[0]
     assert isinstance(soa_rdata, dns.rdtypes.ANY.SOA.SOA)
-    return ZoneSnapshot(
-        origin=canonical_zone,
-        serial=int(soa_rdata.serial),
-        rrsets=_RRsetIndex(data),
-    )
-
-
-def _records_without_closing_soa(messages: list[_Message], message: _Message) -> Iterator[_Record]:
-    """The answer records of `message`, minus the closing SOA of the last message."""
-    if message is messages[-1]:
-        yield from message.answers[:-1]
-    else:
-        yield from message.answers
+    snapshot.serial = int(soa_rdata.serial)
+    return snapshot

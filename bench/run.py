@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_checker.py", "bench_axfr.py"]
+BENCHES = ["bench_checker.py", "bench_axfr.py", "bench_scale.py"]
 
 
 def main() -> int:

@@ -160,3 +160,25 @@ def test_unexpected_exception_is_one_line_unless_debug(
     code, _, err = offline("plan", _doc(tmp_path))
     assert code == 1
     assert "Traceback" in err
+
+
+@pytest.mark.knot
+def test_a_name_too_big_for_one_message_is_refused_before_anything_is_sent(
+    knot: KnotServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = [rec("big", "A", f"10.9.{i // 250}.{i % 250 + 1}") for i in range(4200)]
+    zones = {
+        "internal": [NS, rec("www", "A", "10.0.0.80")],  # fine, and first
+        "s3.garage.internal": [rec("@", "NS", "ns0.internal.", 3600), *big],
+    }
+    path = write_document(tmp_path / "d.json", document(zones))
+    run = AgentRun(knot.server, knot.port, knot.key_file("keymgr"), capsys)
+    before = {zone: knot.axfr(zone) for zone in zones}
+    backups = tmp_path / "backups"
+    code, _, err = run("apply", path, "--backup-dir", str(backups))
+    assert code == 1
+    line = _one_error_line(err)
+    assert "big.s3.garage.internal." in line
+    assert "65,535" in line
+    assert {zone: knot.axfr(zone) for zone in zones} == before  # not even zone internal
+    assert not backups.exists() or not any(backups.iterdir())

@@ -1,0 +1,369 @@
+"""Scale: a no-op `plan` against `kdig AXFR`, and `apply` of new records against nsupdate.
+
+Starts throw-away knotds on 127.0.0.1 (Knot's default tcp-io-timeout) and runs
+every client as the user would, as its own process, so the figures include
+start-up; peak RSS is each process's maximum resident set (wait4). Runs are
+interleaved and repeated; medians are printed with the ratios.
+
+1. **No-op plan**: a zone of N records (25k/50k/100k by default) holding
+   1,000 of ours (A + marker), DHCP names (A + DHCID), ExternalDNS names
+   (A + ``a-`` marker, its default layout) and plain A records; `dns-static-agent plan`
+   finds it in sync. Reference: `kdig AXFR` of the same zone. `read_zone` is
+   also timed in-process: what the plan costs beyond it should stay flat as
+   the zone grows.
+2. **Apply**: 10,000 new A records (each with its marker) into an empty zone
+   by `dns-static-agent apply`; reference: nsupdate sending the same records
+   and markers without prerequisites in full batches. Message counts are
+   compared with the minimum for our messages: each message filled, as
+   dnspython renders and signs it, up to 65,535 bytes (found by rendering,
+   which only the benchmark does).
+3. octoDNS with octodns-bind, when both are installed: not measured here
+   (reported as skipped).
+
+    python bench/bench_scale.py [--sizes 25000,50000,100000] [--records 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import dns.exception  # noqa: E402
+import dns.name  # noqa: E402
+
+from agent.cli import main as agent_main  # noqa: E402
+from agent.planner import plan_zone  # noqa: E402
+from agent.update_builder import build_group_message, group_changes  # noqa: E402
+from agent.zone_reader import read_zone  # noqa: E402
+from checker.check import check_documents  # noqa: E402
+from checker.document import load_document  # noqa: E402
+from tests.fixtures.knot import KnotServer, find_tool, start_knot  # noqa: E402
+
+ZONE = "internal"
+OURS = 1_000
+MARKER = '"heritage=nix,managed-by=bench,type=A"'
+EXTERNAL = (
+    '"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/{}"'
+)
+DHCID = "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="
+MAX_MESSAGE = 65_535
+
+
+def _address(i: int, net: int) -> str:
+    return f"10.{net}.{i >> 8 & 255}.{i & 255}"
+
+
+def zone_records(total: int) -> list[str]:
+    """`total` records: 1,000 of ours with markers, then a fifth DHCP pairs,
+    a fifth ExternalDNS pairs, the rest plain A records."""
+    lines: list[str] = []
+    for i in range(OURS):
+        lines += [f"ours{i} 300 A {_address(i, 1)}", f"nix.ours{i} 300 TXT {MARKER}"]
+    pairs = max(0, total - len(lines)) // 5 // 2
+    for i in range(pairs):
+        lines += [f"dhcp{i} 300 A {_address(i, 2)}", f"dhcp{i} 300 DHCID {DHCID}"]
+        lines += [f"ext{i} 300 A {_address(i, 3)}"]
+        lines += [f"a-ext{i} 300 TXT " + EXTERNAL.format(f"ext{i}")]  # its default layout
+    plain = 0
+    while len(lines) < total:
+        lines.append(f"h{plain} 300 A {_address(plain, 4 + (plain >> 16))}")
+        plain += 1
+    return lines
+
+
+def desired_document(names: Sequence[tuple[str, str]]) -> dict[str, object]:
+    """A desired-state document (contract §2) with one A record per (name, address)."""
+    return {
+        "version": 1,
+        "owner": {"prefix": "nix", "managedBy": "bench"},
+        "defaults": {"ttl": 300},
+        "zones": {
+            ZONE: {
+                "records": [
+                    {"name": name, "type": "A", "data": address, "source": f"bench.{name}"}
+                    for name, address in names
+                ]
+            }
+        },
+    }
+
+
+@dataclass
+class Figures:
+    """Wall-clock seconds and peak RSS (MiB) of repeated runs of one client."""
+
+    seconds: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+    failure: str | None = None
+
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    def text(self) -> str:
+        if self.failure is not None:
+            return self.failure
+        if not self.seconds:
+            return "not run"
+        return f"{self.median():7.3f}s  {max(self.rss):6.1f} MiB"
+
+
+#: Runs a command and writes its wall time and peak RSS (KiB) to a file. A fresh,
+#: small interpreter forks it: a child forked from this benchmark would count
+#: the benchmark's own pages in its peak RSS.
+_MEASURE = """
+import os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - started
+with open(sys.argv[1], "w") as out:
+    out.write(f"{elapsed} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_process(
+    argv: Sequence[str], stdin: str | None = None, timeout: float = 600.0
+) -> tuple[float, float, int, str]:
+    """Run `argv`; return (seconds, peak RSS in MiB, exit status, stdout)."""
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as scratch:
+        figures = Path(scratch) / "figures"
+        result = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _MEASURE, str(figures), *argv],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            cwd=REPO,
+        )
+        seconds, rss = figures.read_text().split()
+    text = result.stdout
+    if result.returncode not in (0, 4):
+        text += result.stderr
+    return float(seconds), int(rss) / 1024, result.returncode, text
+
+
+def record(
+    figures: Figures, result: tuple[float, float, int, str], ok: Callable[[int], bool]
+) -> str:
+    seconds, rss, status, out = result
+    if not ok(status):
+        figures.failure = f"failed (exit {status}): {out.strip().splitlines()[-1:]}"
+    else:
+        figures.seconds.append(seconds)
+        figures.rss.append(rss)
+    return out
+
+
+def agent_argv(command: str, knot: KnotServer, desired: Path, *extra: str) -> list[str]:
+    """`python -m agent COMMAND` for zone `ZONE` of `desired` against `knot`."""
+    head = [sys.executable, "-m", "agent", command, "--desired", str(desired)]
+    return [*head, *knot.agent_options(), "--zone", ZONE, *extra]
+
+
+def bench_noop_plan(size: int, repeat: int, kdig: str, work: Path) -> dict[str, Figures]:
+    records = zone_records(size)
+    desired = work / f"desired-{size}.json"
+    ours = [(f"ours{i}", _address(i, 1)) for i in range(OURS)]
+    desired.write_text(json.dumps(desired_document(ours)))
+    knot = start_knot(work / f"knot-{size}", extra_records={ZONE: records})
+    names = ("kdig AXFR", "plan (no-op)", "in-process", "read_zone")
+    figures = {name: Figures() for name in names}
+    try:
+        kdig_argv = [kdig, f"@{knot.server}", "-p", str(knot.port)]
+        kdig_argv += ["-k", str(knot.key_file("one-line")), "AXFR", ZONE, "+noall", "+answer"]
+        zone = dns.name.from_text(ZONE)
+        argv = agent_argv("plan", knot, desired)
+        for _ in range(repeat):
+            record(figures["kdig AXFR"], run_process(kdig_argv), lambda s: s == 0)
+            record(figures["plan (no-op)"], run_process(argv), lambda s: s == 0)
+            started = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                status = agent_main(argv[3:])
+            assert status == 0, "the no-op plan found changes"
+            figures["in-process"].seconds.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            snapshot = read_zone(knot.server, knot.port, zone, knot.tsig_key, timeout=30)
+            figures["read_zone"].seconds.append(time.perf_counter() - started)
+            assert len(snapshot) >= size
+    finally:
+        knot.stop()
+    return figures
+
+
+def minimum_messages(knot: KnotServer, desired: Path) -> int:
+    """The fewest of our UPDATE messages for the plan, each filled in plan order
+    up to 65,535 bytes as rendered and signed (the reference for our packer)."""
+    zone = dns.name.from_text(ZONE)
+    report = check_documents([(str(desired), load_document(str(desired)))])
+    assert report.ok
+    document = report.desireds[0]
+    records = [record for z in document.zones for record in document.records_in(z)]
+    snapshot = read_zone(knot.server, knot.port, zone, knot.tsig_key)
+    plan = plan_zone(zone, records, snapshot, document.owner, document.default_ttl)
+    groups = group_changes(plan.changes)
+
+    def fits(start: int, count: int) -> bool:
+        message = build_group_message(zone, groups[start : start + count], knot.tsig_key)
+        try:
+            return len(message.to_wire(max_size=MAX_MESSAGE)) <= MAX_MESSAGE
+        except dns.exception.TooBig:
+            return False
+
+    messages, start, guess = 0, 0, 1
+    while start < len(groups):
+        left = len(groups) - start
+        low, high = 0, min(guess, left)
+        if fits(start, high):  # gallop up from the last message's count
+            low, high, step = high, 0, 1
+            while low < left:
+                probe = min(left, low + step)
+                if not fits(start, probe):
+                    high = probe
+                    break
+                low, step = probe, step * 2
+        while high - low > 1:  # then bisect: low fits, high does not
+            middle = (low + high) // 2
+            if fits(start, middle):
+                low = middle
+            else:
+                high = middle
+        assert low > 0, "the changes at one name do not fit in a message"
+        messages, start, guess = messages + 1, start + low, low
+    return messages
+
+
+def nsupdate_script(knot: KnotServer, names: Sequence[tuple[str, str]], batch: int) -> str:
+    lines = [f"server {knot.server} {knot.port}", f"zone {ZONE}."]
+    for index, (name, address) in enumerate(names, start=1):
+        lines.append(f"update add {name}.{ZONE}. 300 A {address}")
+        lines.append(f"update add nix.{name}.{ZONE}. 300 TXT {MARKER}")
+        if index % batch == 0 or index == len(names):
+            lines.append("send")
+    return "\n".join(lines) + "\n"
+
+
+def bench_apply(
+    count: int, repeat: int, batch: int, nsupdate: str, work: Path
+) -> tuple[dict[str, Figures], list[int], int, int]:
+    names = [(f"new{i}", _address(i, 5 + (i >> 16))) for i in range(count)]
+    desired = work / "desired-apply.json"
+    desired.write_text(json.dumps(desired_document(names)))
+    figures = {"nsupdate": Figures(), "apply": Figures()}
+    sent: list[int] = []
+    minimum = 0
+    for round_number in range(repeat):
+        knot = start_knot(work / f"knot-apply-{round_number}-n")
+        try:
+            script = nsupdate_script(knot, names, batch)
+            argv = [nsupdate, "-k", str(knot.key_file("bind"))]
+            record(figures["nsupdate"], run_process(argv, stdin=script), lambda s: s == 0)
+        finally:
+            knot.stop()
+        knot = start_knot(work / f"knot-apply-{round_number}-a")
+        try:
+            if round_number == 0:
+                minimum = minimum_messages(knot, desired)
+            argv = agent_argv("apply", knot, desired, "--json")
+            out = record(figures["apply"], run_process(argv), lambda s: s == 0)
+            if figures["apply"].failure is None:
+                zones = json.loads(out)["zones"]
+                sent.append(int(zones[0]["result"]["messages_sent"]))
+        finally:
+            knot.stop()
+    batches = -(-count // batch)
+    return figures, sent, minimum, batches
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="25000,50000,100000", help="zone sizes, in records")
+    parser.add_argument("--records", type=int, default=10_000, help="records to apply")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--nsupdate-batch", type=int, default=700, help="names per nsupdate send")
+    args = parser.parse_args(argv)
+    tools = {name: find_tool(name) for name in ("knotd", "kdig", "nsupdate")}
+    missing = [name for name, path in tools.items() if path is None]
+    if missing:
+        print(f"missing tools: {', '.join(missing)} (Debian knot, knot-dnsutils, bind9-dnsutils)")
+        return 2
+    kdig, nsupdate = tools["kdig"], tools["nsupdate"]
+    assert kdig is not None
+    assert nsupdate is not None
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    status = 0
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as base:
+        work = Path(base)
+        print(
+            f"No-op plan, zone holding {OURS:,} of ours; medians of {args.repeat}, peak RSS. "
+            "in-process: the same plan\ncommand run inside this benchmark (no interpreter "
+            "start-up or imports); read_zone: its AXFR alone"
+        )
+        print(
+            f"{'records':>8}  {'kdig AXFR':>20}  {'plan (no-op)':>20}  {'ratio':>6}  "
+            f"{'in-process':>10}  {'ratio':>6}  {'read_zone':>9}"
+        )
+        for size in sizes:
+            figures = bench_noop_plan(size, args.repeat, kdig, work)
+            kd, plan = figures["kdig AXFR"], figures["plan (no-op)"]
+            inside, read = figures["in-process"], figures["read_zone"]
+            if kd.failure or plan.failure or not kd.seconds or not plan.seconds:
+                print(f"{size:>8,}  {kd.text():>20}  {plan.text():>20}")
+                status = 1
+                continue
+            print(
+                f"{size:>8,}  {kd.text():>20}  {plan.text():>20}  "
+                f"{plan.median() / kd.median():5.2f}x  {inside.median():9.3f}s  "
+                f"{inside.median() / kd.median():5.2f}x  {read.median():8.3f}s"
+            )
+        print()
+        figures, sent, minimum, batches = bench_apply(
+            args.records, args.repeat, args.nsupdate_batch, nsupdate, work
+        )
+        ns, apply = figures["nsupdate"], figures["apply"]
+        print(
+            f"Apply {args.records:,} new A records (+ markers) into an empty zone; "
+            f"medians of {args.repeat}, peak RSS"
+        )
+        print(
+            f"  nsupdate ({batches} messages of {args.nsupdate_batch} names, no prerequisites): "
+            f"{ns.text()}"
+        )
+        print(f"  apply ({sorted(set(sent))} messages; minimum {minimum}): {apply.text()}")
+        if ns.seconds and apply.seconds and minimum:
+            print(
+                f"  apply / nsupdate: {apply.median() / ns.median():.2f}x; "
+                f"messages / minimum: {max(sent) / minimum:.2f}x"
+            )
+        else:
+            status = 1
+        print()
+        if importlib.util.find_spec("octodns") and importlib.util.find_spec("octodns_bind"):
+            print("octoDNS + octodns-bind installed: not measured by this benchmark")
+        else:
+            print(
+                "octoDNS + octodns-bind: not installed, skipped (pip install octodns octodns-bind)"
+            )
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
