@@ -247,6 +247,15 @@ def plan_zone(
                 detail += f"; take-over refused: {kind} conflicts are never taken over"
             conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
             continue
+        if current is None or _same_data(current, want) or key in take_over:
+            occupied = _marker_name_blocked(marker_name(owner.prefix, name), snapshot, own)
+            if occupied is not None:
+                conflicts.append(
+                    Conflict(
+                        ConflictKind.MARKER_OCCUPIED, name, rdtype, current, want, occupied, source
+                    )
+                )
+                continue
         if current is None:
             changes.append(change(Action.ADD, key, want, source, add_marker=True))
         elif _same_data(current, want):
@@ -436,4 +445,28 @@ def _foreign_claim(
             "the name holds a CNAME that is not ours; no other data may be added beside it",
         )
     del zone, current
+    return None
+
+
+def _marker_name_blocked(
+    mname: dns.name.Name, snapshot: ZoneSnapshot, own: Ownership
+) -> str | None:
+    """Why our marker TXT cannot go to `mname` at all, or None: the name holds
+    a CNAME (Knot silently drops data added beside it, RFC 1034 §3.6.2) or a
+    DHCID (Kea DHCP-DDNS owns the name: a DHCP client named like the owner
+    prefix). Checked before anything is sent."""
+    where = mname.to_text()
+    if mname in own.dhcp:
+        return (
+            f"the marker name {where} holds a DHCID: Kea DHCP-DDNS manages it (a DHCP client "
+            f"is named like the owner prefix '{mname.labels[0].decode('ascii', 'replace')}'); "
+            "our marker is never written into it -- rename that client, or choose another "
+            "ownerPrefix"
+        )
+    if snapshot.get(mname, _CNAME) is not None:
+        return (
+            f"the marker name {where} holds a CNAME, and no TXT may stand beside a CNAME "
+            "(Knot drops it silently); our marker cannot be written -- remove or rename that "
+            "CNAME, or choose another ownerPrefix"
+        )
     return None
