@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, MappingProxyType
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import dns.name
 
@@ -43,23 +43,26 @@ from agent.applier import (
     sync_zone,
 )
 from agent.backup import check_backup_dir
-from agent.classify import classification_hint, render_classification
 from agent.deadline import run_deadline
 from agent.errors import AgentError, InputError, UsageError
 from agent.external_dns import Layout, layouts_of
-from agent.kea_config import kea_reserved, read_reservations
 from agent.keyfile import TsigKey, load_key_file
-from agent.metrics import ZoneMetrics, check_metrics_writable, write_metrics
-from agent.plan import Action, ZonePlan
+from agent.plan import Action, ConflictKind, ZonePlan
 from agent.planner import desired_rrsets
-from agent.publish import publish
 from agent.render_plan import counts_text, plan_json, plan_lines, zone_text
 from agent.take_over import RRsetKey, parse_take_over, require_backup
+from agent.zone_probe import zone_served
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.check import check_documents
 from checker.document import InputError as DocumentInputError
 from checker.document import load_document
 from checker.problems import Severity
+
+if TYPE_CHECKING:
+    from agent.metrics import ZoneMetrics
+
+# Modules only some commands need (classify, publish, --metrics-file) are
+# imported by those commands: a `plan` does not pay their start-up.
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -384,6 +387,8 @@ def _write_metrics(
 ) -> None:
     if path is None:
         return
+    from agent.metrics import ZoneMetrics, write_metrics  # noqa: PLC0415  (see the imports)
+
     now = time.time()
     out: list[ZoneMetrics] = []
     for target in targets:
@@ -421,7 +426,13 @@ def _write_metrics(
     write_metrics(path, out)
 
 
-def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
+def cmd_apply(
+    args: argparse.Namespace,
+    after_read: AfterRead | None,
+    outcome: list[ZoneResult] | None = None,
+) -> int:
+    """``apply``; the exit code. `outcome`, when given, gains each zone's
+    result (``publish`` reads what each run did)."""
     require_backup(args.take_over, args.dry_run, args.backup_dir)
     loaded = _load(args)
     conn = _connection(args, loaded.key)
@@ -434,6 +445,8 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
     # Before anything is read or sent: the files written after the changes
     # must be writable, or a run would change the zone and then fail.
     if args.metrics_file is not None:
+        from agent.metrics import check_metrics_writable  # noqa: PLC0415  (see the imports)
+
         check_metrics_writable(args.metrics_file)
     if options.backup_dir is not None and not options.dry_run:
         check_backup_dir(options.backup_dir)
@@ -503,6 +516,8 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
     )
 
     ordered = [results[t.zone] for t in loaded.targets if t.zone in results]
+    if outcome is not None:
+        outcome.extend(ordered)
     if args.json:
         out = {
             "command": "apply",
@@ -562,6 +577,12 @@ def _print_result(result: ZoneResult) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from agent.classify import (  # noqa: PLC0415  (see the imports)
+        classification_hint,
+        render_classification,
+    )
+    from agent.kea_config import kea_reserved, read_reservations  # noqa: PLC0415
+
     key = load_key_file(args.key_file)
     zone = _parse_zone(args.zone)
     reserved = kea_reserved(read_reservations(args.kea_config))
@@ -630,8 +651,21 @@ def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRea
     if options.metrics_owner:
         raise UsageError("publish: --metrics-owner is implied (each owner's series are labelled)")
 
-    def run_apply(argv: list[str]) -> int:
-        return cmd_apply(build_parser().parse_args(argv), after_read)
+    from agent.publish import ApplyOutcome, publish  # noqa: PLC0415  (see the imports)
+
+    def run_apply(argv: list[str]) -> ApplyOutcome:
+        results: list[ZoneResult] = []
+        code = cmd_apply(build_parser().parse_args(argv), after_read, results)
+        return ApplyOutcome(
+            code,
+            changed=any(r.messages_sent for r in results),
+            other_owner=any(
+                c.kind is ConflictKind.OTHER_OWNER for r in results for c in r.final_plan.conflicts
+            ),
+        )
+
+    def served(zone: str) -> bool | None:
+        return zone_served(options.server, options.port, zone, options.timeout)
 
     return publish(
         args.desired,
@@ -641,10 +675,15 @@ def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRea
         _error,
         dry_run=options.dry_run,
         metrics_file=options.metrics_file,
+        zone_served=served,
     )
 
 
 # -- entry points ----------------------------------------------------------------------
+
+
+#: A signal handler as `signal.signal` takes and returns it.
+Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = None) -> int:
@@ -653,7 +692,7 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_wanted(argv)
     handler = _configure_logging(debug)
-    previous = _handle_sigterm()
+    previous = _handle_signals()
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -692,7 +731,11 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         return EXIT_ERROR
     finally:
         if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+            term, interrupt = previous
+            if term is not None:
+                signal.signal(signal.SIGTERM, term)
+            if interrupt is not None:
+                signal.signal(signal.SIGINT, interrupt)
         logging.getLogger().removeHandler(handler)
 
 
@@ -702,16 +745,32 @@ class Terminated(KeyboardInterrupt):
     says what it had sent; exit 143 (128 + 15), as a shell reports it."""
 
 
+def _ignore_further_signals() -> None:
+    """From the first SIGTERM or SIGINT on, further ones are ignored: the run
+    is already unwinding, and a second signal must not cut short the report
+    of what was sent and the failure metrics. `main` restores the handlers."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     del signum, frame
+    _ignore_further_signals()
     raise Terminated
 
 
-def _handle_sigterm() -> signal.Handlers | Callable[[int, FrameType | None], Any] | int | None:
-    """Install the SIGTERM handler (main thread only); returns the previous one."""
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    _ignore_further_signals()
+    raise KeyboardInterrupt
+
+
+def _handle_signals() -> tuple[Handler, Handler] | None:
+    """Install the SIGTERM and SIGINT handlers (main thread only); returns
+    the previous ones."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _on_sigterm)
+    return signal.signal(signal.SIGTERM, _on_sigterm), signal.signal(signal.SIGINT, _on_sigint)
 
 
 def main_entry() -> None:

@@ -37,6 +37,8 @@ class ConflictKind(StrEnum):
     DIFFERS = "differs"  # an unmarked RRset exists with other data
     CNAME_CLASH = "cname-clash"  # CNAME and other data would share a name
     NOT_ADOPTED = "not-adopted"  # matching unmarked RRset, but adoption is off
+    # our marker's name holds data our marker TXT may not join (a CNAME, a DHCID)
+    MARKER_OCCUPIED = "marker-occupied"
 
 
 @dataclass(frozen=True, slots=True)

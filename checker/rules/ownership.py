@@ -1,8 +1,13 @@
-"""``marker-collision`` (error): a record at an ownership-marker name.
+"""Rules about the names of ownership markers.
 
 The agent keeps the marker for the RRsets at name N at ``<prefix>.<N>``
-(contract §3; for the apex, ``<prefix>.<zone>``). So a record whose first
-label is an owner prefix sits where some owner's markers live.
+(contract §3; for the apex, ``<prefix>.<zone>``).
+
+- ``marker-collision`` (error): a record whose first label is an owner
+  prefix sits where some owner's markers live.
+- ``marker-name-length`` (error): ``<prefix>.<N>`` is longer than a domain
+  name may be (255 octets in wire form, RFC 1035 §2.3.4), so N could never
+  be marked.
 """
 
 from __future__ import annotations
@@ -12,8 +17,42 @@ from collections.abc import Iterator
 from checker.problems import Problem
 from checker.rules.index import Index, problem
 
+#: The longest domain name in wire form, root label included (RFC 1035 §2.3.4).
+MAX_NAME_OCTETS = 255
+
 
 def check(index: Index) -> Iterator[Problem]:
+    yield from _collisions(index)
+    yield from _lengths(index)
+
+
+def _lengths(index: Index) -> Iterator[Problem]:
+    for desired in index.desireds:
+        prefix = desired.owner.prefix
+        if not prefix.isascii():
+            continue  # reported as owner-config
+        seen: set[object] = set()
+        for record in desired.records:
+            owner = record.owner
+            if owner in seen:
+                continue
+            seen.add(owner)
+            octets = sum(1 + len(label) for label in owner.labels if label) + 1
+            marker = octets + 1 + len(prefix)
+            if marker <= MAX_NAME_OCTETS:
+                continue
+            yield problem(
+                "marker-name-length",
+                record,
+                f"{record.name} takes {octets} octets, so its ownership-marker name "
+                f"{prefix}.<name> would take {marker}, more than the {MAX_NAME_OCTETS} a "
+                "domain name may hold (RFC 1035 §2.3.4): the agent could never mark it",
+                f"the marker name {prefix}.<name> must fit {MAX_NAME_OCTETS} octets: shorten "
+                f"the name by {marker - MAX_NAME_OCTETS} octet(s), or choose a shorter ownerPrefix",
+            )
+
+
+def _collisions(index: Index) -> Iterator[Problem]:
     prefixes: dict[bytes, list[str]] = {}
     for desired in index.desireds:
         if not desired.owner.prefix.isascii():
