@@ -15,7 +15,12 @@ of being clobbered:
   even when several changes share it);
 * "name is not in use" before adding a CNAME at a name that held nothing,
   and "no CNAME here" before adding other data at a name that held no CNAME
-  (Knot silently ignores data added beside a CNAME).
+  (Knot silently ignores data added beside a CNAME);
+* the claim state as read for every change that is not a release: "no
+  DHCID RRset" at the name, and the TXT RRset at each name where a registry
+  record of a configured ExternalDNS layout would claim the name, as read
+  (usually "does not exist"), so a concurrent DHCP or ExternalDNS claim fails
+  the message (`Change.claims_as_read`).
 
 Update order within a group: RRset deletes first (so a CNAME can replace
 owned data), then adds, then deletes of individual surplus RRs (so an
@@ -175,6 +180,9 @@ def _prerequisites(group: NameGroup) -> list[_Entry]:
             out.append(_Entry(_Kind.NAME_FREE, group.name, _ANY))
     elif adds and _CNAME not in held:
         require(group.name, _CNAME, None)
+    for change in group.changes:
+        for name, rdtype, as_read in change.claims_as_read:
+            require(name, rdtype, as_read)
     return out
 
 

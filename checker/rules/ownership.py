@@ -1,8 +1,13 @@
-"""``marker-collision`` (error): a record at an ownership-marker name.
+"""Ownership rules.
 
-The agent keeps the marker for the RRsets at name N at ``<prefix>.<N>``
-(contract §3; for the apex, ``<prefix>.<zone>``). So a record whose first
-label is an owner prefix sits where some owner's markers live.
+- ``marker-collision`` (error): a record at an ownership-marker name. The
+  agent keeps the marker for the RRsets at name N at ``<prefix>.<N>``
+  (contract §3; for the apex, ``<prefix>.<zone>``). So a record whose first
+  label is an owner prefix sits where some owner's markers live.
+- ``marker-text`` (error): a TXT record whose text is an ownership marker
+  (``heritage=``: ExternalDNS's registry records, this tool's markers under
+  any prefix). Such a TXT RRset is another writer's claim; the agent never
+  adopts, takes over or deletes it.
 """
 
 from __future__ import annotations
@@ -10,10 +15,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.problems import Problem
+from checker.rdata import T_TXT, TXT
 from checker.rules.index import Index, problem
+
+_HERITAGE = b"heritage="
 
 
 def check(index: Index) -> Iterator[Problem]:
+    yield from _collisions(index)
+    for typed in index.typed:
+        for record in typed[T_TXT]:
+            rdata = record.rdata
+            text = b"".join(rdata.strings) if isinstance(rdata, TXT) else b""
+            if text.strip().strip(b'"').lower().startswith(_HERITAGE):
+                shown = text[:60].decode("utf-8", "replace") + ("…" if len(text) > 60 else "")
+                yield problem(
+                    "marker-text",
+                    record,
+                    f"TXT {record.name} holds an ownership-marker text ({shown!r}): such a "
+                    "TXT is how "
+                    "ExternalDNS or an owner of this tool claims a name, so the agent never "
+                    "adopts, takes over or deletes it",
+                    "remove the record; the writer whose marker it is keeps it",
+                )
+
+
+def _collisions(index: Index) -> Iterator[Problem]:
     prefixes: dict[bytes, list[str]] = {}
     for desired in index.desireds:
         if not desired.owner.prefix.isascii():
