@@ -521,9 +521,11 @@ class _ClaimPins:
                 if registry in seen:
                     continue
                 seen.add(registry)
-                rname = _name_of(registry)
-                if rname is not None:
-                    out.append((rname, _TXT, get(rname, _TXT)))
+                held = self._snapshot.lookup(registry)  # nothing built for absent names
+                if held is not None:
+                    out.append((held, _TXT, get(held, _TXT)))
+                elif (rname := _name_of(registry)) is not None:
+                    out.append((rname, _TXT, None))
         return tuple(out)
 
 

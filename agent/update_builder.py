@@ -154,14 +154,17 @@ def _adds_data(change: Change) -> bool:
 
 def _prerequisites(group: NameGroup) -> list[_Entry]:
     out: list[_Entry] = []
-    seen: set[RRsetKey] = set()
+    # keyed by the labels as spelt: hashing a Name lower-cases every label each
+    # time; a name spelt in two cases would only be required twice, as read both times
+    seen: set[tuple[Labels, int]] = set()
 
     def require(
         name: dns.name.Name, rdtype: dns.rdatatype.RdataType, as_read: dns.rrset.RRset | None
     ) -> None:
-        if (name, rdtype) in seen:
+        key = (name.labels, int(rdtype))
+        if key in seen:
             return
-        seen.add((name, rdtype))
+        seen.add(key)
         if as_read is None:
             out.append(_Entry(_Kind.ABSENT, name, rdtype))
         else:
