@@ -443,14 +443,18 @@ def _foreign_claim(
 
 
 def _marker_detail(current: dns.rrset.RRset) -> str:
-    """Why a declared TXT RRset that holds a ``heritage=`` text is foreign."""
+    """Why a declared TXT RRset that is a marker (`Ownership.markers`: a
+    ``heritage=`` text, or an encrypted registry record) is foreign."""
     texts = [t for t in txt_texts(current) if is_heritage(t)]
     if any(is_external_dns(t) for t in texts):
         whose = "ExternalDNS's registry record (it claims a name by it)"
     elif any(NIX_MARKER.match(t) for t in texts):
         whose = "an ownership marker of this tool (another owner prefix or id)"
-    else:
+    elif texts:
         whose = "an ownership marker (heritage=)"
+    else:
+        whose = "ExternalDNS's encrypted registry record (it claims a name holding data)"
+        texts = txt_texts(current)
     return (
         f"the TXT RRset is {whose}: {texts[0][:80]!r}; a marker is never adopted, taken "
         "over, rewritten or deleted -- remove this TXT declaration"

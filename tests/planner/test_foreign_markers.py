@@ -24,6 +24,8 @@ A = dns.rdatatype.A
 K8S = (Layout.of("k8s."),)
 REGISTRY = 'k8s.a-forge 300 TXT "heritage=external-dns,external-dns/owner=default"\n'
 FORGE = "forge 300 A 10.1.0.5\n" + REGISTRY
+# --txt-encrypt: base64 of nonce + sealed box, claiming forge (which holds data)
+ENCRYPTED = "forge 300 A 10.1.0.5\nk8s.a-forge 300 TXT " + '"' + "QUJD" * 20 + '"\n'
 OTHER_PREFIX = 'web 300 A 10.0.0.8\ndns.web 300 TXT "heritage=nix,managed-by=forge,type=A"\n'
 
 
@@ -66,6 +68,7 @@ def plan(
         (OTHER_PREFIX, "dns.web", '"mine"', "ownership marker of this tool"),
         (OTHER_PREFIX, "dns.web", '"heritage=nix,managed-by=forge,type=A"', "this tool"),
         ('odd 300 TXT "Heritage=foo" "bar"\n', "odd", '"mine"', "heritage="),
+        (ENCRYPTED, "k8s.a-forge", '"mine"', "encrypted"),
     ],
 )
 def test_a_declared_marker_is_never_taken_over_or_adopted(
