@@ -11,8 +11,13 @@ Every RRset of a zone is sorted into one category:
   configured layouts (or, for a marker that fits none, every name it could
   stand for), encrypted values included, and the markers themselves;
 * ``dhcp`` -- every RRset of a name that holds a DHCID, the DHCID included,
-  and (with ``--kea-config``) the unmarked RRsets at names Kea reserves;
+  and (with ``--kea-config``) the unmarked RRsets Kea's reservations let it
+  write: at reserved names, PTRs pointing at a reserved host name, and
+  A/AAAA holding the address of a reservation without a hostname;
 * ``server`` -- SOA and DNSSEC types the server maintains;
+* ``marker-name`` -- unmarked records at an ownership-marker name
+  (``<prefix>.<name>``): never declarable (the checker's marker-collision),
+  listed apart so the user renames them by hand;
 * ``static-candidate`` -- everything else (the apex NS included): what a
   user reviews and pastes into the Nix configuration.
 
@@ -26,8 +31,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 import dns.name
@@ -45,6 +51,7 @@ import dns.rdtypes.IN.SRV
 import dns.rrset
 
 from agent.external_dns import DEFAULT_LAYOUTS, Layout
+from agent.kea_config import KeaReserved
 from agent.ownership import (
     MARKER_HERITAGE,
     NIX_MARKER,
@@ -61,21 +68,32 @@ from checker.model import Owner
 Format = Literal["text", "json", "nix"]
 FORMATS: tuple[Format, ...] = ("text", "json", "nix")
 
+
+class Apart(StrEnum):
+    """Sections `classify` adds to `agent.ownership.Category`."""
+
+    MARKER_NAME = "marker-name"  # unmarked data at an ownership-marker name
+
+
+Section = Category | Apart
+
 #: Section order of the text output: what needs review comes last, nearest the prompt.
-SECTION_ORDER: tuple[Category, ...] = (
+SECTION_ORDER: tuple[Section, ...] = (
     Category.SERVER,
     Category.OURS,
     Category.OTHER_OWNER,
     Category.EXTERNAL_DNS,
     Category.DHCP,
+    Apart.MARKER_NAME,
     Category.STATIC_CANDIDATE,
 )
-SECTION_TITLES: dict[Category, str] = {
+SECTION_TITLES: dict[Section, str] = {
     Category.SERVER: "server-managed (never managed by the agent)",
     Category.OURS: "ours (marked under the owner prefix)",
     Category.OTHER_OWNER: "other owners (nix markers of another id or prefix)",
     Category.EXTERNAL_DNS: "ExternalDNS (claimed by registry TXT markers)",
     Category.DHCP: "DHCP (names with a DHCID, or reserved in the Kea configuration)",
+    Apart.MARKER_NAME: "at ownership-marker names (not declarable: rename them by hand)",
     Category.STATIC_CANDIDATE: "static candidates (no marker, no DHCID: review, then add to Nix)",
 }
 
@@ -102,7 +120,7 @@ class Entry:
     """One classified RRset."""
 
     rrset: dns.rrset.RRset
-    category: Category
+    category: Section
     detail: str
 
     @property
@@ -118,7 +136,7 @@ def classify_snapshot(
     snapshot: ZoneSnapshot,
     owner_prefix: str,
     managed_by: str | None = None,
-    reserved: Mapping[dns.name.Name, str] | None = None,
+    reserved: KeaReserved | None = None,
     layouts: Sequence[Layout] = DEFAULT_LAYOUTS,
 ) -> list[Entry]:
     """Every RRset of `snapshot` with its category and a detail, in canonical
@@ -126,8 +144,11 @@ def classify_snapshot(
 
     Without `managed_by` every nix marker under `owner_prefix` counts as ours
     (the detail names its managed-by id); with it, other ids are other owners.
-    `reserved` (name -> why, from `agent.kea_config`) files the unmarked
-    RRsets at names a DHCP server reserves under DHCP.
+    `reserved` (from `agent.kea_config`) files the unmarked RRsets a DHCP
+    server's reservations let it write under DHCP (`KeaReserved.claim`).
+    Unmarked RRsets left at a marker name (``<owner_prefix>.<name>``) are
+    `Apart.MARKER_NAME`: a declaration there fails the checker
+    (marker-collision), and the agent's markers would clobber them.
     """
     owner = Owner(prefix=owner_prefix.lower(), managed_by=managed_by or _ANY_ID)
     ownership = analyse(snapshot, owner, layouts)
@@ -141,7 +162,8 @@ def classify_snapshot(
     for item in classify(snapshot, owner, layouts):
         rrset = item.rrset
         key = (rrset.name, rrset.rdtype)
-        category, detail = item.category, item.detail
+        category: Section = item.category
+        detail = item.detail
         if (
             category == Category.OTHER_OWNER
             and managed_by is None
@@ -154,10 +176,25 @@ def classify_snapshot(
             )
             if rrset.name in unfit:
                 detail += " (fits no configured ExternalDNS layout: a fail-safe guess)"
-        elif category == Category.STATIC_CANDIDATE and reserved and rrset.name in reserved:
-            category, detail = Category.DHCP, reserved[rrset.name]
+        elif category == Category.STATIC_CANDIDATE:
+            claim = reserved.claim(rrset) if reserved is not None else None
+            if claim is not None:
+                category, detail = Category.DHCP, claim
+            elif _at_marker_name(rrset.name, snapshot.origin, prefix):
+                category = Apart.MARKER_NAME
+                detail = (
+                    f"unmarked data at the ownership-marker name of "
+                    f"{rrset.name.parent().to_text()}: declaring it fails the checker "
+                    f"(marker-collision); rename it so its first label is not "
+                    f"{prefix.decode('ascii', 'replace')!r}"
+                )
         entries.append(Entry(rrset, category, detail))
     return entries
+
+
+def _at_marker_name(name: dns.name.Name, origin: dns.name.Name, prefix: bytes) -> bool:
+    """Whether `name` is ``<prefix>.<something>`` (contract §3), the apex excluded."""
+    return name != origin and len(name) > 1 and name.labels[0].lower() == prefix
 
 
 def _marker_category(
@@ -215,7 +252,7 @@ def render_classification(
     *,
     managed_by: str | None = None,
     default_ttl: int = DEFAULT_TTL,
-    reserved: Mapping[dns.name.Name, str] | None = None,
+    reserved: KeaReserved | None = None,
     layouts: Sequence[Layout] = DEFAULT_LAYOUTS,
 ) -> str:
     """The classification of `snapshot` as ``text`` (sections with counts),
@@ -233,7 +270,10 @@ def render_classification(
         return _render_json(entries)
     if fmt == "nix":
         return render_nix(
-            snapshot, [e for e in entries if e.category == Category.STATIC_CANDIDATE], default_ttl
+            snapshot,
+            [e for e in entries if e.category == Category.STATIC_CANDIDATE],
+            default_ttl,
+            apart=[e for e in entries if e.category == Apart.MARKER_NAME],
         )
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
@@ -257,7 +297,7 @@ def _render_text(snapshot: ZoneSnapshot, owner_prefix: str, entries: Sequence[En
         f"zone {zone} serial {snapshot.serial}: {len(entries)} RRsets, {records} records "
         f"(owner prefix {owner_prefix!r})"
     ]
-    counts: dict[Category, int] = {}
+    counts: dict[Section, int] = {}
     for category in SECTION_ORDER:
         section = [e for e in entries if e.category == category]
         counts[category] = len(section)
@@ -448,12 +488,16 @@ def _node_key(name: dns.name.Name, origin: dns.name.Name) -> str:
 
 
 def render_nix(
-    snapshot: ZoneSnapshot, entries: Sequence[Entry], default_ttl: int = DEFAULT_TTL
+    snapshot: ZoneSnapshot,
+    entries: Sequence[Entry],
+    default_ttl: int = DEFAULT_TTL,
+    apart: Sequence[Entry] = (),
 ) -> str:
     """The RRsets of `entries` as a dns.nix-shaped zone (without SOA): apex
     records at the top, every other name under ``subdomains`` with its name
     relative to the zone as key, targets absolute. Types the agent does not
-    manage, and data Nix cannot express, are listed as comments."""
+    manage, data Nix cannot express, and the RRsets of `apart` (with their
+    detail) are listed as comments."""
     origin = snapshot.origin
     nodes: dict[dns.name.Name, _Node] = {}
     unsupported: list[str] = []
@@ -526,6 +570,15 @@ def render_nix(
     if unsupported:
         out.append("# Not managed by the agent (keep them by hand):")
         out.extend(f"#   {line}" for line in unsupported)
+    if apart:
+        out.append("# Left out, not declarable as they are:")
+        for entry in apart:
+            out.extend(
+                f"#   {entry.name.to_text()} {entry.rrset.ttl} "
+                f"{dns.rdatatype.to_text(entry.rdtype)} {text}"
+                for text in _rdata_texts(entry.rrset)
+            )
+            out.append(f"#     ({entry.detail})")
     apex = nodes.pop(origin, None)
     out.append("{")
     if apex is not None:

@@ -47,7 +47,7 @@ from agent.classify import classification_hint, render_classification
 from agent.deadline import run_deadline
 from agent.errors import AgentError, InputError, UsageError
 from agent.external_dns import Layout, layouts_of
-from agent.kea_config import read_reservations, reserved_names
+from agent.kea_config import kea_reserved, read_reservations
 from agent.keyfile import TsigKey, load_key_file
 from agent.metrics import ZoneMetrics, check_metrics_writable, write_metrics
 from agent.plan import Action, ZonePlan
@@ -564,7 +564,7 @@ def _print_result(result: ZoneResult) -> None:
 def cmd_classify(args: argparse.Namespace) -> int:
     key = load_key_file(args.key_file)
     zone = _parse_zone(args.zone)
-    reserved = reserved_names(read_reservations(args.kea_config))
+    reserved = kea_reserved(read_reservations(args.kea_config))
     conn = _connection(args, key)
     if args.txt_prefix and args.txt_suffix:
         raise UsageError("--txt-prefix and --txt-suffix exclude each other (as in ExternalDNS)")

@@ -7,8 +7,9 @@ writes (and deletes whole, type ANY, when its lease ends).
 Kea's configuration is JSON extended by its own parser (Kea ARM, "Kea
 Configuration", "Comments and User Context"): ``#`` and ``//`` comments to
 the end of the line, ``/* ... */`` block comments, and ``<?include
-"file"?>`` directives. Trailing commas are tolerated. Comment markers inside
-JSON strings are data.
+"file"?>`` directives. Trailing commas are tolerated. Comments are stripped
+before directives are read, as Kea's lexer does: a commented-out include is
+ignored. Comment markers and directives inside JSON strings are data.
 
 Reservations are read where Kea 2.x allows them: global ``reservations``,
 ``subnet4``/``subnet6`` entries, and subnets inside ``shared-networks``.
@@ -28,14 +29,18 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dns.exception
 import dns.name
+import dns.rdtypes.ANY.PTR
+import dns.rdtypes.IN.A
+import dns.rdtypes.IN.AAAA
 import dns.reversename
+import dns.rrset
 
 from agent.errors import InputError
 
@@ -48,12 +53,17 @@ class KeaConfigError(InputError):
     """A Kea configuration file is unreadable or not in Kea's syntax."""
 
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
 @dataclass(frozen=True, slots=True)
 class Reservation:
     """One Kea host reservation: the names Kea may write for it and why."""
 
     names: tuple[dns.name.Name, ...]  # absolute forward and reverse names
     where: str  # e.g. "kea-dhcp4.conf: Dhcp4 subnet 10.0.0.0/24, hw-address 1a:1b:..."
+    addresses: tuple[Address, ...] = ()  # reserved addresses
+    has_hostname: bool = False  # False: the client names itself (any name may get the address)
 
 
 # -- Kea's JSON dialect ---------------------------------------------------------------
@@ -67,10 +77,13 @@ def _string_end(text: str, start: int) -> int:
     return end + 1
 
 
-def strip_comments(text: str) -> str:
+def _scan(text: str, include: Callable[[str], str] | None = None) -> str:
     """`text` with Kea's comments (``#``, ``//``, ``/* */``) replaced by blanks
-    (newlines kept, so JSON error positions stay right) and trailing commas
-    before ``]``/``}`` removed. Strings are copied untouched."""
+    (newlines kept, so JSON error positions stay right) and, given `include`,
+    every ``<?include "file"?>`` outside strings and comments replaced by
+    ``include(file)``, as Kea's lexer reads them: a commented-out include is
+    ignored, one inside a string is data. Strings are copied untouched.
+    Raises ValueError for a ``/*`` never closed."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -90,10 +103,19 @@ def strip_comments(text: str) -> str:
                 raise ValueError("a /* comment is never closed")
             out.append(re.sub(r"[^\n]", " ", text[i : end + 2]))
             i = end + 2
+        elif include is not None and (directive := _INCLUDE.match(text, i)) is not None:
+            out.append(include(directive.group(1)))
+            i = directive.end()
         else:
             out.append(char)
             i += 1
-    return _drop_trailing_commas("".join(out))
+    return "".join(out)
+
+
+def strip_comments(text: str) -> str:
+    """`text` with Kea's comments replaced by blanks (see `_scan`) and trailing
+    commas before ``]``/``}`` removed. Strings are copied untouched."""
+    return _drop_trailing_commas(_scan(text))
 
 
 _JSON_STRING = re.compile(r'("(?:[^"\\]|\\.)*")')
@@ -109,18 +131,26 @@ def _drop_trailing_commas(text: str) -> str:
     )
 
 
-def _expand_includes(text: str, path: Path, depth: int) -> str:
-    def include(match: re.Match[str]) -> str:
-        target = Path(match.group(1))
+def _expand_includes(path: Path, depth: int) -> str:
+    """The text of `path`, comments blanked and includes expanded (recursively,
+    a relative file name against the including file's directory)."""
+
+    def include(name: str) -> str:
+        target = Path(name)
         if not target.is_absolute():
             target = path.parent / target
         if depth >= _MAX_INCLUDE_DEPTH:
             raise KeaConfigError(
                 f"{path}: includes nested deeper than {_MAX_INCLUDE_DEPTH} (a loop?) at {target}"
             )
-        return _expand_includes(_read_text(target), target, depth + 1)
+        return _expand_includes(target, depth + 1)
 
-    return _INCLUDE.sub(include, text)
+    try:
+        return _scan(_read_text(path), include)
+    except ValueError as exc:  # a comment never closed
+        raise KeaConfigError(
+            f"{path} is not a Kea configuration ({exc}); check it with kea-dhcp4 -t {path}"
+        ) from None
 
 
 def _read_text(path: Path) -> str:
@@ -140,9 +170,9 @@ def load_kea_config(path: Path) -> dict[str, Any]:
 
     Raises `KeaConfigError` with the file, line and column of a syntax error.
     """
-    text = _expand_includes(_read_text(path), path, 0)
+    text = _expand_includes(path, 0)
     try:
-        data = json.loads(strip_comments(text))
+        data = json.loads(_drop_trailing_commas(text))
     except ValueError as exc:
         where = (
             f"line {exc.lineno} column {exc.colno}: {exc.msg}"
@@ -239,15 +269,18 @@ def _addresses(reservation: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _reverse_names(addresses: Sequence[str]) -> list[dns.name.Name]:
-    names = []
+def _parsed(addresses: Sequence[str]) -> list[Address]:
+    out = []
     for text in addresses:
         try:
-            ipaddress.ip_address(text)
+            out.append(ipaddress.ip_address(text))
         except ValueError:
             continue
-        names.append(dns.reversename.from_address(text))
-    return names
+    return out
+
+
+def _reverse_names(addresses: Sequence[Address]) -> list[dns.name.Name]:
+    return [dns.reversename.from_address(str(address)) for address in addresses]
 
 
 def reservations_in(config: Mapping[str, Any], source: str) -> list[Reservation]:
@@ -266,7 +299,8 @@ def reservations_in(config: Mapping[str, Any], source: str) -> list[Reservation]
                     if isinstance(hostname, str) and hostname
                     else []
                 )
-                names = tuple(dict.fromkeys(forward + _reverse_names(_addresses(reservation))))
+                addresses = tuple(dict.fromkeys(_parsed(_addresses(reservation))))
+                names = tuple(dict.fromkeys(forward + _reverse_names(addresses)))
                 if not names:
                     continue
                 label = f"hostname {hostname}" if forward else "address only"
@@ -274,6 +308,8 @@ def reservations_in(config: Mapping[str, Any], source: str) -> list[Reservation]
                     Reservation(
                         names,
                         f"{source}: {server_key} {scope}, {_identifier(reservation)}, {label}",
+                        addresses,
+                        bool(forward),
                     )
                 )
     return out
@@ -294,3 +330,44 @@ def reserved_names(reservations: Sequence[Reservation]) -> dict[dns.name.Name, s
         for name in reservation.names:
             out.setdefault(name, f"reserved in Kea ({reservation.where})")
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class KeaReserved:
+    """What Kea's reservations let DHCP-DDNS write, as `classify` needs it.
+
+    `names`: every reserved forward name and reverse name -> why.
+    `addresses`: the addresses of reservations without a hostname -> why;
+    such a client sends its own name, so Kea may write any name with it.
+    """
+
+    names: Mapping[dns.name.Name, str]
+    addresses: Mapping[Address, str]
+
+    def claim(self, rrset: dns.rrset.RRset) -> str | None:
+        """Why `rrset` is DHCP's under these reservations, or None: its owner
+        name is reserved; a PTR points at a reserved name (Kea writes the
+        host's PTR wherever it leases it an address); an A/AAAA holds the
+        address of a reservation without a hostname."""
+        why = self.names.get(rrset.name)
+        if why is not None:
+            return why
+        for rdata in rrset:
+            if isinstance(rdata, dns.rdtypes.ANY.PTR.PTR) and rdata.target in self.names:
+                return f"points to {rdata.target.to_text()}, {self.names[rdata.target]}"
+            if isinstance(rdata, dns.rdtypes.IN.A.A | dns.rdtypes.IN.AAAA.AAAA):
+                address = ipaddress.ip_address(rdata.address)
+                if address in self.addresses:
+                    return f"{address} is {self.addresses[address]}"
+        return None
+
+
+def kea_reserved(reservations: Sequence[Reservation]) -> KeaReserved:
+    """The names and addresses `reservations` give Kea to write."""
+    addresses: dict[Address, str] = {}
+    for reservation in reservations:
+        if reservation.has_hostname:
+            continue
+        for address in reservation.addresses:
+            addresses.setdefault(address, f"reserved in Kea ({reservation.where})")
+    return KeaReserved(reserved_names(reservations), addresses)

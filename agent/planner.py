@@ -229,7 +229,7 @@ def plan_zone(
         if conflict is not None:
             kind, detail = conflict
             if key in take_over:
-                detail += f"; take-over refused: a {kind} conflict is never taken over"
+                detail += f"; take-over refused: {kind} conflicts are never taken over"
             conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
             continue
         if current is None or _same_data(current, want) or key in take_over:

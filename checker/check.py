@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from checker.document import DocumentJSON
+from checker.exceptions import Accepted, ReviewedException, apply_exceptions, read_exceptions
 from checker.model import Desired, build_desired
 from checker.problems import Problem, Severity
 from checker.rules import run_rules
@@ -15,6 +16,8 @@ from checker.rules import run_rules
 class Report:
     desireds: tuple[Desired, ...]
     problems: tuple[Problem, ...]
+    # findings that a reviewed exception accepts: listed, never counted
+    accepted: tuple[Accepted, ...] = ()
 
     @property
     def errors(self) -> int:
@@ -30,18 +33,27 @@ class Report:
 
 
 def check_documents(docs: Sequence[tuple[str, DocumentJSON]], *, strict: bool = False) -> Report:
-    """Check several owners' documents together (each: its path and its JSON)."""
+    """Check several owners' documents together (each: its path and its JSON).
+
+    Findings that a document's reviewed exceptions accept move to
+    ``Report.accepted``; ``strict`` then makes the remaining warnings errors."""
     desireds: list[Desired] = []
     problems: list[Problem] = []
+    exceptions: list[ReviewedException] = []
     for path, doc in docs:
         desired, found = build_desired(doc, path)
         desireds.append(desired)
         problems.extend(found)
+        accepting, bad = read_exceptions(doc, path)
+        exceptions.extend(accepting)
+        problems.extend(bad)
     problems.extend(run_rules(desireds))
+    problems, accepted = apply_exceptions(set(problems), exceptions)
     if strict:
         problems = [
             replace(p, severity=Severity.ERROR) if p.severity is Severity.WARNING else p
             for p in problems
         ]
     unique = sorted(set(problems), key=Problem.sort_key)
-    return Report(tuple(desireds), tuple(unique))
+    accepted.sort(key=lambda a: a.problem.sort_key())
+    return Report(tuple(desireds), tuple(unique), tuple(accepted))

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
+
+from checker.problems import printable
 
 SUPPORTED_VERSION = 1
 
@@ -36,6 +39,17 @@ class DefaultsJSON(TypedDict, total=False):
     ttl: int
 
 
+class ExceptionJSON(TypedDict):
+    """A reviewed exception: findings of ``rule`` at ``name`` (and ``type``,
+    when given) in ``zone`` are accepted, for ``reason``."""
+
+    rule: str
+    zone: str
+    name: str
+    type: NotRequired[str]
+    reason: str
+
+
 class ExternalDnsLayoutJSON(TypedDict, total=False):
     """One ExternalDNS instance's TXT registry flags (all default to "")."""
 
@@ -54,6 +68,27 @@ class DocumentJSON(TypedDict):
     defaults: NotRequired[DefaultsJSON]
     externalDns: NotRequired[ExternalDnsJSON]
     zones: dict[str, ZoneJSON]
+    exceptions: NotRequired[list[ExceptionJSON]]
+
+
+class RepeatedKeys(dict[str, Any]):
+    """A JSON object that names a key more than once: the values are the last
+    ones given (what ``json`` keeps), ``repeated`` the keys named again."""
+
+    __slots__ = ("repeated",)
+
+    def __init__(self, pairs: list[tuple[str, Any]], repeated: list[str]) -> None:
+        super().__init__(pairs)
+        self.repeated = repeated
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: a plain dict, or RepeatedKeys when a key repeats."""
+    made = dict(pairs)
+    if len(made) == len(pairs):
+        return made
+    counts = Counter(key for key, _ in pairs)
+    return RepeatedKeys(pairs, [key for key, n in counts.items() if n > 1])
 
 
 class InputError(Exception):
@@ -65,9 +100,22 @@ def _shape(cond: bool, where: str, what: str) -> None:
         raise InputError(f"{where}: {what}")
 
 
+def _once(obj: Any, where: str, path: str) -> None:
+    """Refuse an outer object that names a key twice: the first value would
+    be lost without a word (e.g. a zone's whole record list)."""
+    if isinstance(obj, RepeatedKeys):
+        keys = ", ".join(f'"{printable(k)}"' for k in obj.repeated)
+        raise InputError(
+            f"{where}: {path} names {keys} more than once; JSON keeps only the last "
+            "(merge the two entries)"
+        )
+
+
 def validate_shape(data: Any, where: str) -> DocumentJSON:
-    """Check the document's outer shape; records are checked by the rules."""
+    """Check the document's outer shape; records are checked by the rules.
+    Raises InputError."""
     _shape(isinstance(data, dict), where, "the document must be a JSON object")
+    _once(data, where, "the document")
     version = data.get("version")
     _shape(
         "version" in data, where, f'no "version"; this checker reads version {SUPPORTED_VERSION}'
@@ -80,20 +128,29 @@ def validate_shape(data: Any, where: str) -> DocumentJSON:
     )
     owner = data.get("owner")
     _shape(isinstance(owner, dict), where, '"owner" must be an object {"prefix", "managedBy"}')
+    _once(owner, where, '"owner"')
     for key in ("prefix", "managedBy"):
         _shape(isinstance(owner.get(key), str), where, f'"owner.{key}" must be a string')
     defaults = data.get("defaults", {})
     _shape(isinstance(defaults, dict), where, '"defaults" must be an object')
+    _once(defaults, where, '"defaults"')
     if "externalDns" in data:
         _external_dns_shape(data["externalDns"], where)
     zones = data.get("zones")
     _shape(isinstance(zones, dict), where, '"zones" must be an object keyed by zone origin')
+    _once(zones, where, '"zones"')
     for zone, body in zones.items():
         _shape(
             isinstance(body, dict) and isinstance(body.get("records"), list),
             where,
-            f'zone "{zone}" must be an object with a "records" list',
+            f'zone "{printable(zone)}" must be an object with a "records" list',
         )
+        _once(body, where, f'zone "{printable(zone)}"')
+    _shape(
+        isinstance(data.get("exceptions", []), list),
+        where,
+        '"exceptions" must be a list of {"rule", "zone", "name", "type", "reason"} objects',
+    )
     return cast(DocumentJSON, data)
 
 
@@ -112,6 +169,7 @@ def _external_dns_shape(value: Any, where: str) -> None:
     for index, layout in enumerate(value["layouts"]):
         at = f"externalDns.layouts[{index}]"
         _shape(isinstance(layout, dict), where, f"{at} must be an object")
+        _once(layout, where, at)
         unknown = sorted(set(layout) - set(_LAYOUT_KEYS))
         _shape(
             not unknown,
@@ -148,7 +206,7 @@ def _stdin() -> bytes:
 
 def parse_document(text: bytes | str, where: str) -> DocumentJSON:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_json_object)
     except UnicodeDecodeError:
         raise InputError(f"{where}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -157,4 +215,9 @@ def parse_document(text: bytes | str, where: str) -> DocumentJSON:
         ) from None
     except RecursionError:
         raise InputError(f"{where}: JSON nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise InputError(
+            f"{where}: a number in the JSON has more than {sys.get_int_max_str_digits()} "
+            "digits; no field takes such a number"
+        ) from None
     return validate_shape(data, where)

@@ -6,6 +6,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
+def printable(text: str) -> str:
+    """``text`` safe to print: a lone surrogate (JSON's ``"\\ud800"``, which
+    no encoding can write) becomes its ``\\ud800`` escape."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
@@ -53,7 +61,7 @@ class Problem:
         text = f"{self.severity}[{self.rule}] {doc}{head}: {self.message}"
         if self.hint:
             text += f"\n    help: {self.hint}"
-        return text
+        return printable(text)  # a message may quote a document's lone surrogate
 
     def to_json(self) -> dict[str, str]:
         loc = self.location

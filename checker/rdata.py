@@ -1,7 +1,8 @@
 """RDATA of the supported types, parsed from zone-file presentation format.
 
-Each value class is immutable and built only through :func:`parse_rdata`, so an
-invalid one never exists. ``to_text()`` gives a canonical, absolute
+Each value class is a frozen, slotted dataclass, made from text only by
+:func:`parse_rdata`, which validates first, so an invalid one is never read
+from a document. ``to_text()`` gives a canonical, absolute
 presentation form that dnspython parses to the same RDATA (the agent compares
 on it).
 """
@@ -13,10 +14,8 @@ import re
 import socket
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from checker.frozen import frozen_delattr, frozen_setattr, slot_setter
-from checker.names import DomainName, NameSyntaxError, ParsedName, parse_name
+from checker.names import DomainName, NameReader, NameSyntaxError, ParsedName
 
 
 class RType(StrEnum):
@@ -64,82 +63,94 @@ class Token:
     quoted: bool
 
 
-# Data with no escapes and nothing odd: bare words and plain quoted strings,
-# separated by blanks. Anything else takes the careful path below.
-_SIMPLE = re.compile(r'[ \t]*(?:(?:"[^"\\\r\n]*"|[^\s"\\;()]+)(?:[ \t]+|$))*')
-_SIMPLE_TOKEN = re.compile(r'"([^"]*)"|([^ \t]+)')
+# One token: blanks, then a quoted string (group 1: its inside) or a bare
+# word (group 2: no blanks, quotes or ";()" unless escaped, not starting a
+# new line). Escapes are decoded afterwards, by _unescape.
+_TOKEN = re.compile(r'[ \t]*(?:"((?:[^"\\]|\\[\s\S])*)"|((?![\r\n])(?:[^ \t"\\;()]|\\[\s\S])+))')
+_BLANKS = re.compile(r"[ \t]*")
+_WORD = re.compile(r'[^\s"\\;()]+').fullmatch
 
 
 def tokenize(text: str) -> list[Token]:
-    """Split presentation text into tokens; quoted strings keep their spaces."""
-    if _SIMPLE.fullmatch(text) is not None:
-        return [
-            Token(m[0], m[1].encode(), True)
-            if m[1] is not None
-            else Token(m[0], m[2].encode(), False)
-            for m in _SIMPLE_TOKEN.finditer(text)
-        ]
-    return tokenize_careful(text)
+    """Split presentation text (RFC 1035 §5.1) into tokens; quoted strings
+    keep their blanks, ``\\X`` and ``\\DDD`` escapes are decoded.
 
-
-def tokenize_careful(text: str) -> list[Token]:
-    """The general tokenizer: escapes, odd characters, precise errors."""
+    Raises RdataError (rule ``rdata-syntax`` or ``txt-quoting``) at the first
+    thing that is not a token, reading left to right."""
+    if _WORD(text) is not None:  # one bare word, nothing to decode: the common data
+        return [Token(text, text.encode(), False)]
     tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch in " \t":
-            i += 1
-            continue
-        if ch in "\r\n":
-            raise RdataError("rdata-syntax", "a line break inside the data")
-        quoted = ch == '"'
-        start = i
-        if quoted:
-            i += 1
-        value = bytearray()
-        while i < n:
-            ch = text[i]
-            if ch == "\\":
-                if i + 1 >= n:
-                    raise RdataError("txt-quoting", "a backslash at the end escapes nothing")
-                nxt = text[i + 1]
-                if nxt.isdigit():
-                    digits = text[i + 1 : i + 4]
-                    if len(digits) != 3 or not digits.isdigit() or int(digits) > 255:
-                        raise RdataError(
-                            "txt-quoting",
-                            f"bad escape '\\{digits}'",
-                            "use \\DDD with three decimal digits up to 255",
-                        )
-                    value.append(int(digits))
-                    i += 4
-                    continue
-                value.extend(nxt.encode("utf-8"))
-                i += 2
-                continue
-            if quoted and ch == '"':
-                i += 1
-                break
-            if not quoted and ch in " \t":
-                break
-            if not quoted and ch in '";()':
-                raise RdataError(
-                    "rdata-syntax",
-                    f"unescaped '{ch}' in the data",
-                    "quote the text or escape the character with a backslash",
-                )
-            value.extend(ch.encode("utf-8"))
-            i += 1
+    pos, end = 0, len(text)
+    match = _TOKEN.match
+    while True:
+        found = match(text, pos)
+        if found is None:
+            blanks = _BLANKS.match(text, pos)
+            pos = blanks.end() if blanks is not None else pos
+            if pos >= end:
+                return tokens
+            raise _token_error(text, pos, after_word=False)
+        inside, word = found[1], found[2]
+        pos = found.end()
+        if inside is not None:
+            tokens.append(Token(text[found.start(1) - 1 : pos], _unescape(inside), True))
         else:
-            if quoted:
+            tokens.append(Token(word, _unescape(word), False))
+            if pos < end and text[pos] not in " \t":
+                raise _token_error(text, pos, after_word=True)
+
+
+def _token_error(text: str, pos: int, *, after_word: bool) -> RdataError:
+    """Why ``text`` holds no token at ``pos`` (a token's start, or the end of
+    a bare word that runs into a special character)."""
+    ch = text[pos]
+    if ch in "\r\n":
+        return RdataError("rdata-syntax", "a line break inside the data")
+    if ch == "\\":
+        return RdataError("txt-quoting", "a backslash at the end escapes nothing")
+    if ch == '"' and not after_word:
+        _unescape(text[pos + 1 :])  # a bad escape comes first, as it is met first
+        return RdataError(
+            "txt-quoting",
+            "unterminated quoted string",
+            'close the string with " (escape a literal quote as \\")',
+        )
+    return RdataError(
+        "rdata-syntax",
+        f"unescaped '{ch}' in the data",
+        "quote the text or escape the character with a backslash",
+    )
+
+
+def _unescape(raw: str) -> bytes:
+    """The octets of a token's text: ``\\DDD`` is one octet, ``\\X`` is X."""
+    if "\\" not in raw:
+        return raw.encode()
+    out = bytearray()
+    i, end = 0, len(raw)
+    while i < end:
+        j = raw.find("\\", i)
+        if j < 0:
+            out += raw[i:].encode()
+            break
+        out += raw[i:j].encode()
+        if j + 1 >= end:
+            raise RdataError("txt-quoting", "a backslash at the end escapes nothing")
+        nxt = raw[j + 1]
+        if nxt.isdigit():
+            digits = raw[j + 1 : j + 4]
+            if len(digits) != 3 or not digits.isdigit() or int(digits) > 255:
                 raise RdataError(
                     "txt-quoting",
-                    "unterminated quoted string",
-                    'close the string with " (escape a literal quote as \\")',
+                    f"bad escape '\\{digits}'",
+                    "use \\DDD with three decimal digits up to 255",
                 )
-        tokens.append(Token(text[start:i], bytes(value), quoted))
-    return tokens
+            out.append(int(digits))
+            i = j + 4
+        else:
+            out += nxt.encode()
+            i = j + 2
+    return bytes(out)
 
 
 def quote_string(value: bytes) -> str:
@@ -176,30 +187,17 @@ def key_of(address: IPAddress) -> int:
     return int(address) if address.version == 4 else int(address) | V6_FLAG
 
 
-class _AddressFields:
-    __slots__ = ("key",)
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A or AAAA, kept as its int key (see :data:`V6_FLAG`): keys compare and
+    hash cheaply, and ``address`` builds the ipaddress object when needed.
+    Immutable; :meth:`of` makes one from an ipaddress object."""
 
-    key: int  # see V6_FLAG
+    key: int
 
-
-_set_key = slot_setter(_AddressFields, "key")
-
-
-class _AddressDraft(_AddressFields):
-    __slots__ = ()
-
-
-class Address(_AddressFields):
-    """A or AAAA. Immutable (a frozen plain class: there are many). Keeps the
-    address as its int key; ``address`` builds the ipaddress object."""
-
-    __slots__ = ()
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-    def __init__(self, address: IPAddress) -> None:
-        _set_key(self, key_of(address))
+    @classmethod
+    def of(cls, address: IPAddress) -> Address:
+        return cls(key_of(address))
 
     @property
     def address(self) -> IPAddress:
@@ -208,20 +206,6 @@ class Address(_AddressFields):
     @property
     def is_v4(self) -> bool:
         return self.key < V6_FLAG
-
-    def __reduce__(self) -> tuple[type[Address], tuple[IPAddress]]:
-        return (Address, (self.address,))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Address:
-            return NotImplemented
-        return self.key == other.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __repr__(self) -> str:
-        return f"Address(address={self.address!r})"
 
     def to_text(self) -> str:
         key = self.key
@@ -233,43 +217,11 @@ class Address(_AddressFields):
         return ()
 
 
-class _TargetFields:
-    __slots__ = ("target",)
-
-    target: ParsedName
-
-
-_set_target = slot_setter(_TargetFields, "target")
-
-
-class _TargetDraft(_TargetFields):
-    __slots__ = ()
-
-
-class Target(_TargetFields):
+@dataclass(frozen=True, slots=True)
+class Target:
     """CNAME, NS or PTR: one domain name. Immutable."""
 
-    __slots__ = ()
-
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-    def __init__(self, target: ParsedName) -> None:
-        _set_target(self, target)
-
-    def __reduce__(self) -> tuple[type[Target], tuple[ParsedName]]:
-        return (Target, (self.target,))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Target:
-            return NotImplemented
-        return self.target == other.target
-
-    def __hash__(self) -> int:
-        return hash((self.target,))
-
-    def __repr__(self) -> str:
-        return f"Target(target={self.target!r})"
+    target: ParsedName
 
     def to_text(self) -> str:
         return self.target.name.to_text()
@@ -329,25 +281,6 @@ class CAA:
 
 
 Rdata = Address | Target | MX | SRV | TXT | CAA
-_new = object.__new__
-
-
-def new_address(key: int) -> Address:
-    """``Address`` of an address key, faster (for the hot loops)."""
-    draft: Any = _new(_AddressDraft)
-    draft.key = key
-    draft.__class__ = Address
-    made: Address = draft
-    return made
-
-
-def new_target(target: ParsedName) -> Target:
-    """``Target(target)``, faster (for the hot loops)."""
-    draft: Any = _new(_TargetDraft)
-    draft.target = target
-    draft.__class__ = Target
-    made: Target = draft
-    return made
 
 
 def _uint(token: Token, field: str, bits: int) -> int:
@@ -361,11 +294,11 @@ def _uint(token: Token, field: str, bits: int) -> int:
     return value
 
 
-def _target(token: Token, field: str, origin: DomainName) -> ParsedName:
+def _target(token: Token, field: str, names: NameReader) -> ParsedName:
     if token.quoted:
         raise RdataError("target-syntax", f"{field} {token.raw} is quoted; write the bare name")
     try:
-        return parse_name(token.raw, origin)
+        return names.read(token.raw)
     except NameSyntaxError as exc:
         raise RdataError(
             "target-syntax", f"{field} '{token.raw}' is not a valid name: {exc}"
@@ -373,7 +306,9 @@ def _target(token: Token, field: str, origin: DomainName) -> ParsedName:
 
 
 def _count(tokens: list[Token], rtype: RType, fields: str) -> None:
-    expected = len(fields.split())
+    if len(tokens) == fields.count(" ") + 1:
+        return
+    expected = fields.count(" ") + 1
     if len(tokens) != expected:
         got = "nothing" if not tokens else f"{len(tokens)} fields"
         raise RdataError(
@@ -384,17 +319,16 @@ def _count(tokens: list[Token], rtype: RType, fields: str) -> None:
 
 
 _V4_SHAPE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+_hex_colon = re.compile(r"[0-9A-Fa-f:]+").fullmatch
 
 
 def _parse_a(text: str) -> Address:
     try:  # the fast, strict C parser (no leading zeros, no short forms)
-        packed = socket.inet_pton(socket.AF_INET, text)
+        return Address(int.from_bytes(socket.inet_pton(socket.AF_INET, text)))
     except OSError:
         pass
-    else:
-        return Address(ipaddress.IPv4Address(packed))
     try:
-        return Address(ipaddress.IPv4Address(text))
+        return Address.of(ipaddress.IPv4Address(text))
     except ValueError:
         pass
     if ":" in text:
@@ -411,6 +345,11 @@ def _parse_a(text: str) -> Address:
 
 
 def _parse_aaaa(text: str) -> Address:
+    if _hex_colon(text) is not None:  # only hex digits and colons: the C parser decides
+        try:
+            return Address(int.from_bytes(socket.inet_pton(socket.AF_INET6, text)) | V6_FLAG)
+        except OSError:
+            pass
     if _V4_SHAPE.match(text):
         raise RdataError("address-family", f"'{text}' is an IPv4 address", "put it in an A record")
     try:
@@ -419,90 +358,36 @@ def _parse_aaaa(text: str) -> Address:
         raise RdataError("address-syntax", f"'{text}' is not an IPv6 address") from None
     if addr.scope_id is not None:
         raise RdataError("address-syntax", f"'{text}' has a zone index (%…), which DNS cannot hold")
-    return Address(addr)
+    return Address.of(addr)
 
 
-_inet_pton = socket.inet_pton
-_AF_INET, _AF_INET6 = socket.AF_INET, socket.AF_INET6
-_from_bytes = int.from_bytes
-# Data that is one bare word (no blanks, quotes, escapes or specials).
-_bare_word = re.compile(r'[^\s"\\;()]+').fullmatch
-_hex_colon = re.compile(r"[0-9A-Fa-f:]+").fullmatch
-_mx_plain = re.compile(r'([0-9]{1,5}) ([^\s"\\;()]+)').fullmatch
-# TXT data of quoted strings without escapes or line breaks, and those strings.
-_txt_plain = re.compile(r'[ \t]*"[^"\\\r\n]*"(?:[ \t]+"[^"\\\r\n]*")*[ \t]*').fullmatch
-_txt_strings = re.compile(r'"([^"]*)"').findall
-_srv_plain = re.compile(r'([0-9]{1,5}) ([0-9]{1,5}) ([0-9]{1,5}) ([^\s"\\;()]+)').fullmatch
-
-
-def _plain_target(text: str, field: str, origin: DomainName) -> ParsedName:
-    try:
-        return parse_name(text, origin)
-    except NameSyntaxError as exc:
-        raise RdataError("target-syntax", f"{field} '{text}' is not a valid name: {exc}") from None
-
-
-def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
-    """Parse ``text`` as RDATA of ``rtype`` with names relative to ``origin``."""
-    # Fast paths for the plain spellings; they give what the general code below
-    # gives, and leave everything else (and every error) to it.
-    if rtype is T_A:
-        try:
-            return new_address(_from_bytes(_inet_pton(_AF_INET, text)))
-        except OSError:
-            pass
-    elif rtype in NAME_TYPES:
-        if _bare_word(text) is not None:
-            return new_target(_plain_target(text, f"{rtype} target", origin))
-    elif rtype is T_AAAA:
-        if _hex_colon(text) is not None:
-            try:
-                return new_address(_from_bytes(_inet_pton(_AF_INET6, text)) | V6_FLAG)
-            except OSError:
-                pass
-    elif rtype is T_MX:
-        match = _mx_plain(text)
-        if match is not None and int(match[1]) <= 0xFFFF:
-            return MX(int(match[1]), _plain_target(match[2], "exchange", origin))
-    elif rtype is T_SRV:
-        match = _srv_plain(text)
-        if match is not None and max(int(match[1]), int(match[2]), int(match[3])) <= 0xFFFF:
-            return SRV(
-                int(match[1]),
-                int(match[2]),
-                int(match[3]),
-                _plain_target(match[4], "target", origin),
-            )
-    elif rtype is T_TXT and _txt_plain(text) is not None:
-        # Only plain quoted strings: what tokenize would give, without
-        # its tokens.
-        strings = tuple(s.encode() for s in _txt_strings(text))
-        if max(map(len, strings)) <= MAX_STRING:
-            return TXT(strings)
-    if rtype is T_A:
+def parse_rdata(
+    rtype: RType, text: str, origin: DomainName, names: NameReader | None = None
+) -> Rdata:
+    """Parse ``text`` (presentation format, RFC 1035 §5.1) as RDATA of
+    ``rtype`` with names relative to ``origin``, read through ``names`` when
+    given (a reader for ``origin``). Raises RdataError."""
+    if names is None:
+        names = NameReader(origin)
+    if rtype in ADDRESS_TYPES:
         stripped = text.strip()
         if " " in stripped or not stripped:
             _count(tokenize(text), rtype, "address")
-        return _parse_a(stripped)
-    if rtype is T_AAAA:
-        stripped = text.strip()
-        if " " in stripped or not stripped:
-            _count(tokenize(text), rtype, "address")
-        return _parse_aaaa(stripped)
+        return _parse_a(stripped) if rtype is T_A else _parse_aaaa(stripped)
     tokens = tokenize(text)
     if rtype in NAME_TYPES:
         _count(tokens, rtype, "target")
-        return Target(_target(tokens[0], f"{rtype} target", origin))
+        return Target(_target(tokens[0], f"{rtype} target", names))
     if rtype is T_MX:
         _count(tokens, rtype, "preference exchange")
-        return MX(_uint(tokens[0], "preference", 16), _target(tokens[1], "exchange", origin))
+        return MX(_uint(tokens[0], "preference", 16), _target(tokens[1], "exchange", names))
     if rtype is T_SRV:
         _count(tokens, rtype, "priority weight port target")
         return SRV(
             _uint(tokens[0], "priority", 16),
             _uint(tokens[1], "weight", 16),
             _uint(tokens[2], "port", 16),
-            _target(tokens[3], "target", origin),
+            _target(tokens[3], "target", names),
         )
     if rtype is T_TXT:
         if not tokens:
@@ -529,8 +414,14 @@ def parse_rdata(rtype: RType, text: str, origin: DomainName) -> Rdata:
     raise RdataError("unsupported-type", f"type {rtype} is not supported")  # pragma: no cover
 
 
+# TXT data that is only quoted strings (then no token is bare).
+_QUOTED_TXT = re.compile(r'[ \t]*"(?:[^"\\]|\\.)*"(?:[ \t]+"(?:[^"\\]|\\.)*")*[ \t]*')
+
+
 def is_unquoted_txt(text: str) -> bool:
     """True when TXT data has a bare token (a zone file splits those at spaces)."""
+    if _QUOTED_TXT.fullmatch(text) is not None:
+        return False
     try:
         return any(not tok.quoted for tok in tokenize(text))
     except RdataError:

@@ -155,9 +155,10 @@ def demo(base: Path) -> None:
     run([python, "-m", "checker", str(DESIRED)])
 
     step("Migration: classify the existing records")
-    run([*agent, "classify", *server, "--zone", "internal"])
+    classify = [*agent, "classify", *server, "--zone", "internal", "--managed-by", "routy"]
+    run(classify)
     step("... and the static candidates as a Nix snippet to paste")
-    run([*agent, "classify", *server, "--zone", "internal", "--format", "nix"])
+    run([*classify, "--format", "nix"])
 
     desired = ["--desired", str(DESIRED), *server]
     step("Plan (nothing is sent)")

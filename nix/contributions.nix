@@ -3,8 +3,11 @@
 # Plain Nix builtins only, like lib.nix (which re-exports these functions).
 #
 #   collectContributions nixosConfigurations
-#     -> { <owner id> = { host = <attribute name>; zones = <zones shape>; }; }
+#     -> { <owner id> = { host = <attribute name>; zones = <zones shape>;
+#                         exceptions = <the host's reviewed exceptions>; }; }
 #        for every host that sets services.dnsStaticRecords.contributions.
+#        A host's services.dnsStaticRecords.exceptions accept findings about
+#        its own contributed records (they go into its document).
 #        The owner id (managed-by in the markers) is the host's
 #        services.dnsStaticRecords.managedBy, i.e. its networking.hostName
 #        unless set otherwise; the attribute name when neither exists.
@@ -82,6 +85,8 @@ let
             zones = config.services.dnsStaticRecords.contributions or { };
             declared = config.services.dnsStaticRecords.managedBy or (config.networking.hostName or "");
             owner = if declared == "" then name else declared;
+            # the host's reviewed exceptions travel with its own document
+            exceptions = config.services.dnsStaticRecords.exceptions or [ ];
           in
           if zones == { } then
             [ ]
@@ -91,7 +96,7 @@ let
                 inherit owner;
                 value = {
                   host = name;
-                  inherit zones;
+                  inherit zones exceptions;
                 };
               }
             ]
@@ -146,6 +151,7 @@ let
           rendered = staticLib.render {
             managedBy = owner;
             inherit ownerPrefix ttl externalDnsLayouts;
+            exceptions = c.exceptions or [ ];
             zones = listToAttrs (
               map (z: {
                 name = z;

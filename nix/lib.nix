@@ -4,7 +4,7 @@
 # nix-instantiate, without nixpkgs and without network.
 #
 #   render { zones, managedBy, ownerPrefix ? "nix", ttl ? 300, autoPtr ? false,
-#            externalDnsLayouts ? null }
+#            externalDnsLayouts ? null, exceptions ? [ ] }
 #     -> the desired-state document (contract §2) as an attrset
 #   check { document, python, strict ? false, name ? ..., system ? ... }
 #     -> a derivation whose output is the document's JSON, built only if
@@ -647,6 +647,24 @@ let
       ) document.zones;
     };
 
+  # ---- reviewed exceptions ---------------------------------------------
+  # [ { rule; zone; name; type ? null; reason; } ] -> the document's
+  # "exceptions" list (contract §2); absent when empty, so documents without
+  # exceptions render as before. The checker validates each entry.
+  renderException =
+    e:
+    {
+      inherit (e) rule zone name;
+      reason = e.reason or null;
+    }
+    // (if (e.type or null) == null then { } else { inherit (e) type; });
+  withExceptions =
+    exceptions: document:
+    if exceptions == [ ] then
+      document
+    else
+      document // { exceptions = map renderException exceptions; };
+
   render =
     {
       zones,
@@ -655,6 +673,7 @@ let
       ttl ? 300,
       autoPtr ? false,
       externalDnsLayouts ? null,
+      exceptions ? [ ],
     }:
     let
       document = {
@@ -670,7 +689,7 @@ let
       }
       // externalDnsSection externalDnsLayouts;
     in
-    if autoPtr then addAutoPtr document else document;
+    withExceptions exceptions (if autoPtr then addAutoPtr document else document);
 
   # ExternalDNS's TXT registry layouts (its --txt-prefix, --txt-suffix and
   # --txt-wildcard-replacement per instance) as the document's `externalDns`;

@@ -126,6 +126,7 @@ let
     inherit (cfg) zones managedBy ownerPrefix autoPtr;
     inherit (cfg) ttl;
     externalDnsLayouts = cfg.externalDns.layouts;
+    inherit (cfg) exceptions;
   };
   checkedDocument = staticLib.check {
     inherit document;
@@ -656,6 +657,60 @@ in
       internal = true;
       description = "The rendered desired-state document, built only if dns-static-check accepts it.";
     };
+  };
+
+  # Reviewed exceptions (issue 10): kept in one block of their own.
+  options.services.dnsStaticRecords.exceptions = mkOption {
+    type = types.listOf (
+      types.submodule {
+        options = {
+          rule = mkOption {
+            type = types.str;
+            example = "ptr-mismatch";
+            description = "The checker's rule id, as its messages show it.";
+          };
+          zone = mkOption {
+            type = types.str;
+            example = "10.in-addr.arpa";
+            description = "The zone of the finding.";
+          };
+          name = mkOption {
+            type = types.str;
+            example = "1.0.1";
+            description = "The owner name relative to the zone (`@` for the apex), as messages show it.";
+          };
+          type = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "PTR";
+            description = "The record type; null accepts the rule's findings of any type at the name.";
+          };
+          reason = mkOption {
+            type = types.str;
+            description = "Why the finding is acceptable; printed with it on every check.";
+          };
+        };
+      }
+    );
+    default = [ ];
+    example = literalExpression ''
+      [
+        {
+          rule = "ptr-mismatch";
+          zone = "10.in-addr.arpa";
+          name = "1.0.1";
+          type = "PTR";
+          reason = "routy is multi-homed; routy.internal. resolves to 10.0.0.1 only";
+        }
+      ]
+    '';
+    description = ''
+      Reviewed exceptions: checker findings you have looked at and accept
+      (only rules about meaning, such as `ptr-mismatch`, `ptr-missing` or
+      `cname-target`). An accepted finding no longer fails the build; the
+      check prints it as `accepted[...]` with its reason. An exception that
+      matches no finding is reported as a stale warning.
+    '';
   };
 
   config = mkIf cfg.enable (

@@ -35,7 +35,7 @@ let
   safeName = o: if isLabel o then o else "invalid-owner";
 
   documents = staticLib.contributedDocuments {
-    collected = lib.mapAttrs (_: c: { inherit (c) host zones; }) collected;
+    collected = lib.mapAttrs (_: c: { inherit (c) host zones exceptions; }) collected;
     inherit (cfg) ownerPrefix ttl;
     externalDnsLayouts = cfg.externalDns.layouts;
   };
@@ -109,6 +109,11 @@ in
             zones = mkOption {
               type = types.attrsOf types.anything;
               description = "The host's contributions (zones shape).";
+            };
+            exceptions = mkOption {
+              type = types.listOf types.anything;
+              default = [ ];
+              description = "The host's reviewed exceptions (its `services.dnsStaticRecords.exceptions`), accepting findings about its own contributed records.";
             };
           };
         }

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import pkgutil
@@ -28,6 +29,7 @@ import dns.rdatatype
 import pytest
 
 import agent
+from agent.cli import build_parser
 from agent.errors import AgentError
 from tests.fixtures.kea import KeaDdns
 from tests.fixtures.knot import KnotServer, free_port, require_tool, run_tool, stop_process
@@ -157,6 +159,76 @@ def test_guide_migration_commands_run_against_knot(
     assert (tmp_path / "migration" / "textfile" / "dns_static_records.prom").exists()
     assert list((tmp_path / "migration" / "agent-backups").iterdir())
     assert len(list((tmp_path / "migration" / "backup").iterdir())) == 2
+
+
+def _commands(program: str) -> list[str]:
+    """Every command line (continuations joined) of the guide's ``sh`` blocks
+    that runs `program`, e.g. ``dns-static-agent plan``."""
+    lines: list[str] = []
+    for _, body in _blocks("sh"):
+        lines.extend(line.strip() for line in body.replace("\\\n", " ").splitlines())
+    return [line for line in lines if program in line]
+
+
+@pytest.mark.parametrize("failure", [1, 2])
+def test_guide_never_hides_a_failing_plan_or_apply(tmp_path: Path, failure: int) -> None:
+    """Run in a reader's shell (no errexit, no pipefail), each of the guide's
+    plan/apply lines still fails when the agent fails: only 0 and, where the
+    line says so, 4 ("changes pending") go on."""
+    commands = _commands("dns-static-agent plan") + _commands("dns-static-agent apply")
+    assert len(commands) >= 5
+    fake = tmp_path / "bin" / "dns-static-agent"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "error: failing on purpose" >&2\nexit "$AGENT_EXIT"\n')
+    fake.chmod(0o755)
+    (tmp_path / "migration").mkdir()
+    for exit_code in (failure, 4, 0):
+        env = dict(os.environ, PATH=f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+        env["AGENT_EXIT"] = str(exit_code)
+        for command in commands:
+            proc = subprocess.run(
+                ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, check=False
+            )
+            goes_on = exit_code == 0 or (exit_code == 4 and "|| test $? -eq 4" in command)
+            assert (proc.returncode == 0) == goes_on, (exit_code, command)
+
+
+def test_guide_classifies_with_the_managed_by_id() -> None:
+    """Without --managed-by, markers of every id under the prefix read as ours."""
+    commands = _commands("dns-static-agent classify")
+    assert len(commands) >= 2
+    for command in commands:
+        assert '--managed-by "$MANAGED_BY"' in command, command
+
+
+def _synopsis(text: str, command: str) -> str:
+    """The synopsis lines of ``dns-static-agent <command>`` in `text`."""
+    start = text.index(f"dns-static-agent {command} ")
+    lines = text[start:].splitlines()
+    out = [lines[0]]
+    for line in lines[1:]:
+        if not line.strip().startswith("["):
+            break
+        out.append(line)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("document", ["docs/contract.md", "README.md"])
+def test_classify_synopsis_names_every_option(document: str) -> None:
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    classify = subparsers.choices["classify"]
+    # every command takes these (the contract says so once, not per synopsis)
+    general = {"--timeout", "--deadline", "--debug", "--help"}
+    options = {
+        option
+        for action in classify._actions
+        for option in action.option_strings
+        if option.startswith("--") and option not in general
+    }
+    synopsis = _synopsis((REPO / document).read_text(encoding="utf-8"), "classify")
+    missing = sorted(o for o in options if o not in synopsis)
+    assert not missing, f"{document}'s classify synopsis lacks {missing}:\n{synopsis}"
 
 
 def _guide_knot_config(base: Path, port: int) -> str:

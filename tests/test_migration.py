@@ -23,6 +23,7 @@ from tests.nix.nixrun import lib_expr, nix_eval, nix_path, requires_nix
 
 pytestmark = [pytest.mark.knot, pytest.mark.kea, pytest.mark.nix, requires_nix]
 
+REPO = Path(__file__).resolve().parents[1]
 ZONES = ("internal", "10.in-addr.arpa", "s3.garage.internal")
 
 # What an operator typed over the years (TTLs as a zone file would have them).
@@ -126,3 +127,68 @@ def test_classify_paste_render_check_apply_adopts_and_loses_nothing(
     kea.remove_lease("laptop.internal.", "10.0.0.42")
     assert not any(rr.startswith("laptop.internal.") for rr in knot.axfr("internal"))
     assert _agent("plan", "--desired", str(desired), *server, *key).returncode == 0
+
+
+# scanner: hostname only; 10.0.0.17: address only; printer: both
+KEA_RESERVATIONS = REPO / "tests" / "agent_support" / "kea" / "reservations-dhcp4.conf"
+
+
+def test_classify_nix_snippet_passes_the_checker_as_pasted(
+    knot: KnotServer, tmp_path: Path
+) -> None:
+    """Kea reservations and hand-made data at a marker name: the snippets of
+    both zones, pasted as they are, render and pass dns-static-check."""
+    knot.add_records(
+        "internal",
+        [
+            "@ 3600 NS ns1.internal.",
+            "ns1 3600 A 10.1.0.53",
+            "routy 300 A 10.0.0.1",
+            "scanner 300 A 10.0.0.16",  # hostname-only reservation
+            "camera 300 A 10.0.0.17",  # address-only reservation: the client names itself
+            "printer 300 A 10.0.0.15",
+            'nix.printer 3600 TXT "printer note"',  # hand-made, at a marker name
+        ],
+    )
+    knot.add_records(
+        "10.in-addr.arpa",
+        [
+            "1.0.0 300 PTR routy.internal.",
+            "16.0.0 300 PTR scanner.internal.",
+            "17.0.0 300 PTR camera.internal.",
+            "15.0.0 300 PTR printer.internal.",
+        ],
+    )
+    server = ["--server", knot.server, "--port", str(knot.port)]
+    key = ["--key-file", str(knot.key_file("bind"))]
+    kea = ["--kea-config", str(KEA_RESERVATIONS), "--managed-by", "routy"]
+    pasted = []
+    for zone in ("internal", "10.in-addr.arpa"):
+        out = _agent("classify", *server, *key, *kea, "--zone", zone, "--format", "nix")
+        assert out.returncode == 0, out.stderr
+        path = tmp_path / f"{zone}.nix"
+        path.write_text(out.stdout)
+        pasted.append(f'"{zone}" = import {nix_path(path)}')
+
+    document = nix_eval(
+        lib_expr(f'lib.render {{ zones = {{ {"; ".join(pasted)}; }}; managedBy = "routy"; }}')
+    )
+    desired = tmp_path / "desired.json"
+    desired.write_text(json.dumps(document))
+    check = subprocess.run(
+        [sys.executable, "-m", "checker", str(desired)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "error[" not in check.stdout + check.stderr
+    # what Kea may write stayed out
+    names = {
+        zone: {r["name"] for r in document["zones"][zone]["records"]}
+        for zone in ("internal", "10.in-addr.arpa")
+    }
+    assert {"ns1", "routy"} <= names["internal"]
+    assert {"scanner", "camera", "printer", "nix.printer"}.isdisjoint(names["internal"])
+    assert "1.0.0" in names["10.in-addr.arpa"]
+    assert {"15.0.0", "16.0.0", "17.0.0"}.isdisjoint(names["10.in-addr.arpa"])
+    # the record at the marker name is listed apart, for the user to rename
+    snippet = (tmp_path / "internal.nix").read_text()
+    assert '#   nix.printer.internal. 3600 TXT "printer note"' in snippet

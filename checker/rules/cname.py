@@ -18,7 +18,7 @@ from checker.model import Record
 from checker.names import DomainName
 from checker.problems import Problem, Severity
 from checker.rdata import T_CNAME, T_MX, T_NS, T_PTR, T_SRV, Target
-from checker.rules.index import Index, problem, ref, refs, sort_key, suspect, targets
+from checker.rules.index import Index, problem, ref, refs, sort_key, suspect
 
 _TARGET_RULES = {
     T_MX: (
@@ -203,7 +203,7 @@ def _targets(index: Index) -> Iterator[Problem]:
             if type(rdata) is Target and cnames_get(rdata.target.name) is None:
                 continue  # the usual PTR or NS: its one target is no alias
             field, why, severity = _TARGET_RULES[record.rtype]
-            for target in targets(record):
+            for target in record.rdata.targets():
                 aliases = cnames_get(target.name)
                 if not aliases or suspect(target, record.zone):
                     continue

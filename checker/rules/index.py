@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from checker.model import Desired, Record
 from checker.names import DomainName, ParsedName
 from checker.problems import Location, Problem, Severity
-from checker.rdata import MX, SRV, T_CNAME, T_NS, Address, RType, Target
+from checker.rdata import T_CNAME, T_NS, Address, RType, Target
 
 Labels = tuple[bytes, ...]
 # A record together with the position of its document in the checked set.
@@ -181,17 +181,6 @@ def sort_key(record: Record) -> tuple[str, str, str, int, str, str, str]:
         record.written_name,
         record.written_data,
     )
-
-
-def targets(record: Record) -> tuple[ParsedName, ...]:
-    rdata = record.rdata
-    if isinstance(rdata, Target):
-        return (rdata.target,)
-    if isinstance(rdata, MX):
-        return (rdata.exchange,)
-    if isinstance(rdata, SRV):
-        return (rdata.target,)
-    return ()
 
 
 def looks_like_address(text: str) -> bool:

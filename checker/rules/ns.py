@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from checker.problems import Problem, Severity
 from checker.rdata import T_NS
-from checker.rules.index import Index, problem, suspect, targets
+from checker.rules.index import Index, problem, suspect
 
 
 def check(index: Index) -> Iterator[Problem]:
@@ -28,7 +28,7 @@ def check(index: Index) -> Iterator[Problem]:
                     "use a TTL of at least a few minutes (e.g. 3600)",
                     Severity.WARNING,
                 )
-            for target in targets(record):
+            for target in record.rdata.targets():
                 name = target.name
                 if suspect(target, record.zone) or name in index.addresses:
                     continue

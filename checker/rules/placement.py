@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from checker.model import Record
 from checker.names import DomainName, ParsedName
 from checker.problems import Problem
-from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV, TXT, Address, Target
-from checker.rules.index import Index, looks_like_address, problem, refs, targets
+from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV
+from checker.rules.index import Index, looks_like_address, problem, refs
 
 _FIELD = {T_MX: "MX exchange", T_SRV: "SRV target"}
 
@@ -44,16 +44,7 @@ def check(index: Index) -> Iterator[Problem]:
             if relative >= zone_len and owner_labels[relative - 1] == zone_last:
                 yield from _trailing_dot(record)
                 continue
-            rdata = record.rdata
-            kind = type(rdata)
-            if kind is Address or kind is TXT:
-                continue
-            if kind is Target:
-                target = rdata.target  # type: ignore[union-attr]
-                text = target.written  # what _suspicious tests, inline
-                if ("." in text and not target.absolute) or text[:1].isdigit() or ":" in text:
-                    yield from _trailing_dot(record)
-            elif any(_suspicious(target) for target in targets(record)):
+            if any(_suspicious(target) for target in record.rdata.targets()):
                 yield from _trailing_dot(record)
 
 
@@ -120,7 +111,7 @@ def _trailing_dot(record: Record) -> Iterator[Problem]:
             f"{record.owner.to_text()}, not {written}.",
             f"write '{meant_rel}' (relative to {zone.display()}) or '{written}.' (absolute)",
         )
-    for target in targets(record):
+    for target in record.rdata.targets():
         field = _FIELD.get(record.rtype, f"{record.rtype} target")
         text = target.written
         if looks_like_address(text):

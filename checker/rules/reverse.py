@@ -3,10 +3,16 @@
 - ``ptr-owner`` (error): a PTR in in-addr.arpa / ip6.arpa whose owner does
   not spell a whole address (4 octets / 32 nibbles, reversed). RFC 2317
   classless names (a label with ``/`` or ``-``) are left alone.
-- ``ptr-mismatch`` (error): a PTR whose target lies in a zone of the
-  documents, but that name holds no A/AAAA with exactly this address.
+- ``ptr-mismatch``: a PTR whose target lies in a zone of the documents, but
+  that name holds no A/AAAA with exactly this address. An error when the
+  documents give the target other addresses of that family (forward and
+  reverse disagree); a warning when they give it none (DHCP, ExternalDNS or
+  a hand-made record may hold it in the shared zone).
 - ``ptr-missing`` (warning): an A/AAAA whose address lies in a reverse zone
-  of the documents, with no PTR for it.
+  of the documents, with no PTR for it. RFC 2317 classless delegation
+  counts: a CNAME at the address's reverse name leads to its PTR (checked
+  like one written there), or out of the documents (served elsewhere), as
+  does a delegation (NS) above the reverse name.
 - ``ptr-duplicate`` (warning): several PTR records for one address.
 """
 
@@ -18,7 +24,7 @@ from collections.abc import Iterator
 from checker.model import Record
 from checker.names import DomainName
 from checker.problems import Problem, Severity
-from checker.rdata import T_A, T_AAAA, T_PTR, V6_FLAG, Address, Target, address_of
+from checker.rdata import T_A, T_AAAA, T_CNAME, T_PTR, V6_FLAG, Address, Target, address_of
 from checker.rules.index import Index, Labels, problem, refs, sort_key, suspect
 
 V4_SUFFIX: Labels = (b"in-addr", b"arpa")
@@ -33,21 +39,17 @@ def decode(owner: DomainName) -> int | str | None:
     :data:`checker.rdata.V6_FLAG`); a reason string if it spells none; None
     when the name is not a reverse name (or is RFC 2317 classless)."""
     labels = owner.labels
-    if len(labels) == 6 and labels[4] == b"in-addr" and labels[5] == b"arpa":
-        get = _OCTETS.get
-        o4, o3, o2, o1 = get(labels[0]), get(labels[1]), get(labels[2]), get(labels[3])
-        if o4 is not None and o3 is not None and o2 is not None and o1 is not None:
-            return o1 << 24 | o2 << 16 | o3 << 8 | o4
     if labels[-2:] == V4_SUFFIX:
         octets = labels[:-2]
+        if len(octets) == 4:
+            d, c, b, a = map(_OCTETS.get, octets)
+            if a is not None and b is not None and c is not None and d is not None:
+                return a << 24 | b << 16 | c << 8 | d
         if any(b"/" in o or b"-" in o for o in octets):
             return None
         if len(octets) != 4:
             return f"in-addr.arpa names need four octets, this one has {len(octets)}"
-        if not all(o.isdigit() and int(o) <= 255 and (o == b"0" or o[0] != 48) for o in octets):
-            return "each label must be a decimal octet 0..255 without leading zeros"
-        a, b, c, d = octets
-        return int(d) << 24 | int(c) << 16 | int(b) << 8 | int(a)
+        return "each label must be a decimal octet 0..255 without leading zeros"
     if labels[-2:] == V6_SUFFIX:
         nibbles = labels[:-2]
         if len(nibbles) != 32:
@@ -105,44 +107,46 @@ def _reverse_zone(
 
 
 def check(index: Index) -> Iterator[Problem]:
-    ptr_for: dict[int, list[Record]] = {}
-    ptr_at = ptr_for.setdefault
-    addresses_get = index.addresses.get
-    octet = _OCTETS.get
+    ptr_for: dict[int, list[Record]] = {}  # address key -> the PTRs that name it
     for typed in index.typed:
         for record in typed[T_PTR]:
-            # decode()'s and _mismatch()'s common case inline: a plain IPv4
-            # reverse name, and a target that holds its address.
-            labels = record.owner.labels
-            if len(labels) == 6 and labels[4] == b"in-addr" and labels[5] == b"arpa":
-                o4, o3 = octet(labels[0]), octet(labels[1])
-                o2, o1 = octet(labels[2]), octet(labels[3])
-                if o4 is not None and o3 is not None and o2 is not None and o1 is not None:
-                    key = o1 << 24 | o2 << 16 | o3 << 8 | o4
-                    ptr_at(key, []).append(record)
-                    rdata = record.rdata
-                    if type(rdata) is Target:
-                        for held in addresses_get(rdata.target.name, ()):
-                            held_data = held.rdata
-                            if type(held_data) is Address and held_data.key == key:
-                                break  # (an A record: the key is below V6_FLAG)
-                        else:
-                            mismatch = _mismatch(index, record, key)
-                            if mismatch is not None:
-                                yield mismatch
-                    continue
             decoded = decode(record.owner)
             if decoded is None:
                 continue
             if isinstance(decoded, str):
                 yield _owner_problem(record, decoded)
                 continue
-            ptr_at(decoded, []).append(record)
-            mismatch = _mismatch(index, record, decoded)
-            if mismatch is not None:
-                yield mismatch
+            ptr_for.setdefault(decoded, []).append(record)
+            yield from _mismatch(index, record, decoded)
+    elsewhere: set[int] = set()  # addresses whose PTR is served outside the documents
+    for key, ptr in _classless(index, elsewhere):
+        ptr_for.setdefault(key, []).append(ptr)
+        yield from _mismatch(index, ptr, key)
     yield from _duplicates(ptr_for)
-    yield from _missing(index, ptr_for)
+    yield from _missing(index, ptr_for, elsewhere)
+
+
+def _classless(index: Index, elsewhere: set[int]) -> Iterator[tuple[int, Record]]:
+    """RFC 2317 classless reverse delegation: a CNAME at an address's reverse
+    name (``1.0.0.10.in-addr.arpa. CNAME 1.0/26.0.0.10.in-addr.arpa.``) makes
+    the PTRs at its target that address's PTRs. Yields (address key, PTR);
+    adds to ``elsewhere`` the addresses whose CNAME leads out of the
+    documents or below a delegation, where another server answers."""
+    for typed in index.typed:
+        for cname in typed[T_CNAME]:
+            rdata = cname.rdata
+            key = decode(cname.owner)
+            if not isinstance(key, int) or not isinstance(rdata, Target):
+                continue
+            target = rdata.target.name
+            ptrs = [r for _, r in index.by_name.get(target, ()) if r.rtype is T_PTR]
+            if ptrs:
+                for ptr in ptrs:
+                    yield key, ptr
+                continue
+            zone = index.zone_of(target)
+            if zone is None or index.cut_above(zone, target) is not None:
+                elsewhere.add(key)
 
 
 def _owner_problem(record: Record, reason: str) -> Problem:
@@ -165,50 +169,55 @@ def _owner_problem(record: Record, reason: str) -> Problem:
     )
 
 
-def _mismatch(index: Index, record: Record, key: int) -> Problem | None:
+def _mismatch(index: Index, record: Record, key: int) -> Iterator[Problem]:
+    """``ptr-mismatch`` for a PTR that names the address ``key``."""
     rdata = record.rdata
     if not isinstance(rdata, Target):
-        return None
+        return
     target = rdata.target.name
     family = T_A if key < V6_FLAG else T_AAAA
-    # The common case first: the target holds the address (then nothing below
-    # could report anything).
-    for held_record in index.addresses.get(target, ()):
-        held_data = held_record.rdata
-        if held_record.rtype is family and isinstance(held_data, Address) and held_data.key == key:
-            return None
+    held: list[Record] = []
+    for holder in index.addresses.get(target, ()):
+        if holder.rtype is family:
+            if isinstance(holder.rdata, Address) and holder.rdata.key == key:
+                return
+            held.append(holder)
     if suspect(rdata.target, record.zone):
-        return None
+        return
     zone = index.zone_of(target)
     if zone is None or target in index.cnames or index.cut_above(zone, target) is not None:
-        return None
-    held = [r for r in index.addresses.get(target, ()) if r.rtype is family]
-    if any(isinstance(r.rdata, Address) and r.rdata.key == key for r in held):
-        return None
+        return
     address = address_of(key)
     holders = [r for r in index.holders.get(key, ()) if r.owner != target]
+    add = f"'{target.relative_to(zone)} {family} {address}' in zone {zone.display()}"
     if holders:
         better = sorted({r.owner.to_text() for r in holders})
-        hint = (
-            f"point the PTR at {' or '.join(better)} (which holds {address}), or add "
-            f"'{target.relative_to(zone)} {family} {address}' in zone {zone.display()}"
-        )
+        hint = f"point the PTR at {' or '.join(better)} (which holds {address}), or add {add}"
+    elif held:
+        hint = f"add {add}, or point the PTR at the name that holds the address"
     else:
         hint = (
-            f"add '{target.relative_to(zone)} {family} {address}' in zone {zone.display()}, "
-            "or point the PTR at the name that holds the address"
+            f"add {add}, or make sure the system that writes {target.to_text()} gives it "
+            f"{address}; if it does, accept this finding with a reviewed exception"
         )
     if held:
-        found = f"holds {refs(held, record.zone)}, not {address}"
+        yield problem(
+            "ptr-mismatch",
+            record,
+            f"the PTR for {address} points to {target.to_text()}, which holds "
+            f"{refs(held, record.zone)}, not {address}; forward and reverse lookups disagree",
+            hint,
+        )
     else:
-        found = f"has no {family} record in these documents (its zone {zone.display()} is here)"
-    return problem(
-        "ptr-mismatch",
-        record,
-        f"the PTR for {address} points to {target.to_text()}, which {found}; forward and "
-        "reverse lookups disagree",
-        hint,
-    )
+        yield problem(
+            "ptr-mismatch",
+            record,
+            f"the PTR for {address} points to {target.to_text()}, which has no {family} record "
+            f"in these documents (its zone {zone.display()} is here); if no other writer of "
+            "the zone gives it that address, forward and reverse lookups disagree",
+            hint,
+            Severity.WARNING,
+        )
 
 
 def _duplicates(ptr_for: dict[int, list[Record]]) -> Iterator[Problem]:
@@ -234,18 +243,22 @@ def _duplicates(ptr_for: dict[int, list[Record]]) -> Iterator[Problem]:
             )
 
 
-def _missing(index: Index, ptr_for: dict[int, list[Record]]) -> Iterator[Problem]:
+def _missing(
+    index: Index, ptr_for: dict[int, list[Record]], elsewhere: set[int]
+) -> Iterator[Problem]:
     v4, v6 = _networks(index)
     if not v4 and not v6:
         return
     for key, records in index.holders.items():
-        if key in ptr_for:
+        if key in ptr_for or key in elsewhere:
             continue
         zone = _reverse_zone(key, v4, v6)
         if zone is None:
             continue
         address = address_of(key)
         reverse = DomainName(tuple(address.reverse_pointer.encode().split(b".")))
+        if index.cut_above(zone, reverse) is not None:
+            continue  # delegated: the child zone's server holds the PTR
         for record in records:
             yield problem(
                 "ptr-missing",

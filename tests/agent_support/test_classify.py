@@ -17,7 +17,9 @@ import dns.rrset
 import pytest
 
 from agent.classify import (
+    Apart,
     Entry,
+    Section,
     classify_snapshot,
     nix_attr,
     nix_string,
@@ -144,8 +146,8 @@ def relative(entry: Entry) -> tuple[str, str]:
     return name, dns.rdatatype.to_text(entry.rdtype)
 
 
-def by_category(entries: list[Entry]) -> dict[Category, set[tuple[str, str]]]:
-    out: dict[Category, set[tuple[str, str]]] = {}
+def by_category(entries: list[Entry]) -> dict[Section, set[tuple[str, str]]]:
+    out: dict[Section, set[tuple[str, str]]] = {}
     for entry in entries:
         out.setdefault(entry.category, set()).add(relative(entry))
     return out
@@ -202,8 +204,8 @@ def test_text_has_sections_with_counts(snapshot: ZoneSnapshot) -> None:
     for category, members in {**EXPECTED, Category.STATIC_CANDIDATE: STATIC}.items():
         assert f": {len(members)} RRsets\n" in text.split(category_title(category))[1][:30]
     assert (
-        "summary: 17 static-candidate, 4 dhcp, 6 external-dns, 2 other-owner, 5 ours, 1 server"
-        in (text)
+        "summary: 17 static-candidate, 0 marker-name, 4 dhcp, 6 external-dns, 2 other-owner, "
+        "5 ours, 1 server" in text
     )
     # every record's data is shown, one line each
     assert "10 mail.internal." in text
@@ -383,3 +385,43 @@ def write(tmp_path: Path, snapshot: ZoneSnapshot) -> Path:
     path = tmp_path / "s.nix"
     path.write_text(render_classification(snapshot, "nix", "nix"))
     return path
+
+
+def test_unmarked_data_at_a_marker_name_is_listed_apart() -> None:
+    """A hand-made record at ``nix.<name>`` can never be declared (the checker
+    reports marker-collision) and would be clobbered by our marker: not a
+    candidate, listed apart with the reason, in every format."""
+    text = "\n".join(
+        [
+            SOA_LINE.format(serial=1),
+            "@ 300 IN NS ns0.internal.",
+            "printer 300 IN A 10.0.0.15",
+            'nix.printer 3600 IN TXT "printer note"',
+            "nix.old 300 IN A 10.0.0.99",
+            'nix 300 IN TXT "the apex marker name"',
+            'nix.ours 300 IN TXT "heritage=nix,managed-by=routy,type=A"',
+            "ours 300 IN A 10.0.0.7",
+        ]
+    )
+    snapshot = snapshot_from_text(text, "internal.")
+    cats = by_category(classify_snapshot(snapshot, "nix"))
+    assert cats[Apart.MARKER_NAME] == {("nix.printer", "TXT"), ("nix.old", "A"), ("nix", "TXT")}
+    assert cats[Category.STATIC_CANDIDATE] == {("@", "NS"), ("printer", "A")}
+    assert cats[Category.OURS] == {("ours", "A"), ("nix.ours", "TXT")}
+    snippet = render_classification(snapshot, "nix", "nix")
+    body = [line for line in snippet.splitlines() if not line.startswith("#")]
+    assert not any("nix" in line or "note" in line for line in body), body
+    assert '#   nix.printer.internal. 3600 TXT "printer note"' in snippet
+    assert "marker-collision" in snippet
+    rows = json.loads(render_classification(snapshot, "nix", "json"))
+    note = next(r for r in rows if r["name"] == "nix.printer.internal.")
+    assert note["category"] == "marker-name"
+    assert "rename it" in note["detail"]
+    listing = render_classification(snapshot, "nix", "text")
+    assert "== at ownership-marker names (not declarable: rename them by hand): 3 RRsets" in (
+        listing
+    )
+    # another prefix: its marker names are its own
+    assert ("nix.printer", "TXT") in by_category(classify_snapshot(snapshot, "dns"))[
+        Category.STATIC_CANDIDATE
+    ]

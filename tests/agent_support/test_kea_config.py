@@ -11,23 +11,30 @@ from pathlib import Path
 from typing import Any
 
 import dns.name
+import dns.rdatatype
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent.classify import classify_snapshot
 from agent.cli import main
 from agent.kea_config import (
     KeaConfigError,
+    KeaReserved,
+    kea_reserved,
     load_kea_config,
     read_reservations,
     reserved_names,
     strip_comments,
 )
+from tests.agent_support.snapshots import SOA_LINE, snapshot_from_text
 from tests.fixtures.knot import KnotServer, require_tool
 
 KEA = Path(__file__).resolve().parent / "kea"
 V4 = KEA / "kea-dhcp4.conf"
 V6 = KEA / "kea-dhcp6.conf"
+RESERVATIONS_V4 = KEA / "reservations-dhcp4.conf"
+RESERVATIONS_V6 = KEA / "reservations-dhcp6.conf"
 
 
 def _names(*paths: Path) -> set[str]:
@@ -70,7 +77,15 @@ def test_comment_keeps_error_positions() -> None:
     assert info.value.lineno == 5
 
 
-@pytest.mark.parametrize(("daemon", "path"), [("kea-dhcp4", V4), ("kea-dhcp6", V6)])
+@pytest.mark.parametrize(
+    ("daemon", "path"),
+    [
+        ("kea-dhcp4", V4),
+        ("kea-dhcp6", V6),
+        ("kea-dhcp4", RESERVATIONS_V4),
+        ("kea-dhcp6", RESERVATIONS_V6),
+    ],
+)
 def test_kea_itself_accepts_the_test_files(daemon: str, path: Path, tmp_path: Path) -> None:
     """The syntax we read is Kea's: Kea's own config check passes on these files."""
     tool = require_tool(daemon, f"{daemon}-server")
@@ -150,6 +165,113 @@ def test_missing_file_and_include(tmp_path: Path) -> None:
     path.write_text('{"Dhcp4": {<?include "gone.json"?>}}')
     with pytest.raises(KeaConfigError, match=r"gone\.json"):
         load_kea_config(path)
+
+
+COMMENTED_INCLUDES = """\
+// <?include "/nonexistent/kea-slash.json"?>
+{
+  "Dhcp4": {
+    # <?include "/nonexistent/kea-hash.json"?>
+    /* an old layout:
+       <?include "/nonexistent/kea-block.json"?> */
+    "interfaces-config": { "interfaces": [ ] },
+    "ddns-qualifying-suffix": "internal",
+    "reservations": [
+      { "hw-address": "aa:bb:cc:dd:ee:01", "hostname": "cam",
+        "user-context": { "note": "<?include \\"/nonexistent/in-a-string.json\\"?>" } }
+    ]
+  }
+}
+"""
+
+
+def test_commented_out_includes_are_ignored_as_kea_does(tmp_path: Path) -> None:
+    """Kea's lexer strips comments before it sees a directive, and a directive
+    inside a string is data: the file loads, no include is read."""
+    path = tmp_path / "kea-dhcp4.conf"
+    path.write_text(COMMENTED_INCLUDES)
+    config = load_kea_config(path)
+    note = config["Dhcp4"]["reservations"][0]["user-context"]["note"]
+    assert note == '<?include "/nonexistent/in-a-string.json"?>'
+    assert _names(path) == {"cam.internal."}
+
+
+def test_kea_itself_ignores_commented_out_includes(tmp_path: Path) -> None:
+    tool = require_tool("kea-dhcp4", "kea-dhcp4-server")
+    path = tmp_path / "kea-dhcp4.conf"
+    path.write_text(COMMENTED_INCLUDES)
+    env = dict(os.environ, KEA_PIDFILE_DIR=str(tmp_path), KEA_LOCKFILE_DIR=str(tmp_path))
+    proc = subprocess.run(
+        [tool, "-t", str(path)], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_an_include_in_a_comment_of_an_included_file_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "hosts.json").write_text(
+        '// <?include "/nonexistent/deeper.json"?>\n'
+        '{ "hw-address": "aa:bb:cc:dd:ee:02", "hostname": "tv" } # <?include "x"?>\n'
+    )
+    path = tmp_path / "kea-dhcp4.conf"
+    path.write_text(
+        '{"Dhcp4": {"ddns-qualifying-suffix": "internal",\n'
+        ' "reservations": [ <?include "hosts.json"?> ]}}'
+    )
+    assert _names(path) == {"tv.internal."}
+
+
+def _reserved() -> KeaReserved:
+    """scanner: hostname only; 10.0.0.17, fd00::17: address only; printer: both."""
+    return kea_reserved(read_reservations([RESERVATIONS_V4, RESERVATIONS_V6]))
+
+
+def _categories(zone_text: str, origin: str, reserved: KeaReserved) -> dict[tuple[str, str], str]:
+    snapshot = snapshot_from_text(SOA_LINE.format(serial=1) + "\n" + zone_text, origin)
+    return {
+        (e.name.to_text(), dns.rdatatype.to_text(e.rdtype)): e.category.value
+        for e in classify_snapshot(snapshot, "nix", reserved=reserved)
+        if e.rdtype != dns.rdatatype.SOA
+    }
+
+
+def test_ptr_to_a_reserved_host_name_is_dhcp() -> None:
+    """Kea writes a hostname-only host's PTR at whatever address it leases:
+    a PTR pointing at the reserved name belongs with its forward name."""
+    zone = "16.0.0 PTR scanner.internal.\n1.0.0 PTR routy.internal.\n"
+    got = _categories(zone, "10.in-addr.arpa.", _reserved())
+    assert got == {
+        ("16.0.0.10.in-addr.arpa.", "PTR"): "dhcp",
+        ("1.0.0.10.in-addr.arpa.", "PTR"): "static-candidate",
+    }
+
+
+def test_address_of_a_reservation_without_hostname_is_dhcp() -> None:
+    """Without a reserved hostname the client names itself: any A/AAAA at
+    the reserved address (and its PTR) is Kea's to write."""
+    zone = (
+        "camera A 10.0.0.17\ncam6 AAAA fd00::17\nboth A 10.0.0.17\nboth A 10.0.0.90\n"
+        "alias A 10.0.0.15\nrouty A 10.0.0.1\n"
+    )
+    reserved = _reserved()
+    got = _categories(zone, "internal.", reserved)
+    assert got == {
+        ("camera.internal.", "A"): "dhcp",
+        ("cam6.internal.", "AAAA"): "dhcp",
+        ("both.internal.", "A"): "dhcp",
+        # a reservation with a hostname: Kea writes only that name
+        ("alias.internal.", "A"): "static-candidate",
+        ("routy.internal.", "A"): "static-candidate",
+    }
+    snapshot = snapshot_from_text(SOA_LINE.format(serial=1) + "\n" + zone, "internal.")
+    [camera] = [
+        e
+        for e in classify_snapshot(snapshot, "nix", reserved=reserved)
+        if e.name.to_text() == "camera.internal."
+    ]
+    assert "10.0.0.17 is reserved in Kea" in camera.detail
+    assert "hw-address aa:bb:cc:dd:ee:17, address only" in camera.detail
+    reverse = _categories("17.0.0 PTR camera.internal.\n", "10.in-addr.arpa.", reserved)
+    assert reverse == {("17.0.0.10.in-addr.arpa.", "PTR"): "dhcp"}
 
 
 @pytest.mark.knot

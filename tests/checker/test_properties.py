@@ -99,7 +99,7 @@ def record_soup(draw: st.DrawFn) -> Any:
     }
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=json_values | mutated_documents() | record_soup())
 def test_any_json_never_crashes(doc: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     path = tmp_path_factory.mktemp("doc") / "d.json"
@@ -170,7 +170,7 @@ def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
     return {"version": 1, "owner": {"prefix": "nix", "managedBy": "h"}, "zones": zone_json}
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=valid_documents())
 def test_generated_valid_documents_pass(doc: dict[str, Any]) -> None:
     report = check(doc)
@@ -227,7 +227,7 @@ def messy_documents(draw: st.DrawFn) -> Any:
     return {"version": 1, "owner": {"prefix": "nix", "managedBy": "m"}, "zones": zones}
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=messy_documents() | valid_documents(), seed=st.integers(0, 2**32))
 def test_order_never_matters(doc: Any, seed: int) -> None:
     before = check(doc)
@@ -236,7 +236,7 @@ def test_order_never_matters(doc: Any, seed: int) -> None:
     assert set(before.problems) == set(after.problems)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs=st.lists(messy_documents(), min_size=2, max_size=3), seed=st.integers(0, 2**32))
 def test_order_never_matters_across_owners(docs: list[Any], seed: int) -> None:
     for i, doc in enumerate(docs):
@@ -248,14 +248,25 @@ def test_order_never_matters_across_owners(docs: list[Any], seed: int) -> None:
 
 
 @settings(max_examples=500)
+@given(strings=st.lists(st.binary(max_size=12), min_size=1, max_size=4))
+def test_tokenizer_reads_back_quoted_strings(strings: list[bytes]) -> None:
+    from checker.rdata import tokenize
+
+    tokens = tokenize(" ".join(quote_string(s) for s in strings))
+    assert [t.value for t in tokens] == strings
+    assert all(t.quoted for t in tokens)
+
+
+@settings(max_examples=500)
 @given(text=st.text(alphabet=' \t"\\;()ab1.\r\né\x0c', max_size=16))
-def test_fast_tokenizer_agrees_with_careful_one(text: str) -> None:
-    from checker.rdata import RdataError, tokenize, tokenize_careful
+def test_tokenizer_only_raises_rdata_errors(text: str) -> None:
+    from checker.rdata import RdataError, tokenize
 
-    def run(fn: Any) -> Any:
-        try:
-            return fn(text)
-        except RdataError as exc:
-            return (exc.rule, exc.message)
-
-    assert run(tokenize) == run(tokenize_careful)
+    rule = ""
+    try:
+        tokens = tokenize(text)
+    except RdataError as exc:
+        rule = exc.rule
+    else:
+        assert all(t.raw and t.raw in text for t in tokens)
+    assert rule in {"", "rdata-syntax", "txt-quoting"}

@@ -108,7 +108,8 @@ CASES: list[tuple[str, Zones, list[Expect]]] = [
                 "ns0.internal. A 10.0.0.53 (internal:1)",
                 "not 10.0.0.80",
             ),
-            E(
+            # nothere.internal. may be another writer's name: a warning.
+            W(
                 "ptr-mismatch",
                 "10.in-addr.arpa",
                 "25.0.0",
@@ -117,6 +118,93 @@ CASES: list[tuple[str, Zones, list[Expect]]] = [
                 "no A record",
             ),
         ],
+    ),
+    (
+        "a PTR alone, its target's A written by another system (issue 10)",
+        {
+            "internal": [rec("@", "TXT", '"v=spf1 -all"')],
+            "10.in-addr.arpa": [rec("53.0.0", "PTR", "ns0.internal.")],
+        },
+        [W("ptr-mismatch", "10.in-addr.arpa", "53.0.0", "PTR", "10.in-addr.arpa:0", "no A")],
+    ),
+    (
+        "a multi-homed router: the PTR for its second address is an error",
+        {
+            "internal": [*NS0, rec("routy", "A", "10.0.0.1")],
+            "10.in-addr.arpa": [
+                *REV,
+                rec("1.0.0", "PTR", "routy.internal."),
+                rec("1.0.1", "PTR", "routy.internal."),
+            ],
+        },
+        [E("ptr-mismatch", "10.in-addr.arpa", "1.0.1", "PTR", "10.in-addr.arpa:3", "not 10.1.0.1")],
+    ),
+    (
+        "an IPv4 PTR to a name with only AAAA: a warning (its A may be DHCP's)",
+        {
+            "internal": [*NS0, rec("v6only", "AAAA", "fd00::1")],
+            "10.in-addr.arpa": [*REV, rec("7.0.0", "PTR", "v6only.internal.")],
+        },
+        [W("ptr-mismatch", "10.in-addr.arpa", "7.0.0", "PTR", "10.in-addr.arpa:2", "no A")],
+    ),
+    (
+        "RFC 2317: the PTR reached through a CNAME into a child zone",
+        {
+            "internal": [*NS0, rec("web", "A", "10.0.0.80"), rec("mail", "A", "10.0.0.25")],
+            "10.in-addr.arpa": [
+                *REV,
+                rec("80.0.0", "CNAME", "80.0/26.0.0.10.in-addr.arpa."),
+                rec("25.0.0", "CNAME", "25.0/26.0.0.10.in-addr.arpa."),
+            ],
+            "0/26.0.0.10.in-addr.arpa": [
+                rec("@", "NS", "ns0.internal."),
+                rec("80", "PTR", "web.internal."),
+                rec("25", "PTR", "web.internal."),
+            ],
+        },
+        # 10.0.0.80 is fine through its CNAME; 10.0.0.25's PTR names the wrong host.
+        [
+            E(
+                "ptr-mismatch",
+                "0/26.0.0.10.in-addr.arpa",
+                "25",
+                "PTR",
+                "0/26.0.0.10.in-addr.arpa:2",
+                "the PTR for 10.0.0.25 points to web.internal.",
+            )
+        ],
+    ),
+    (
+        "RFC 2317: a CNAME into a child zone served elsewhere, or a delegation",
+        {
+            "internal": [
+                *NS0,
+                rec("web", "A", "10.0.0.80"),
+                rec("lab", "A", "10.0.9.1"),
+                rec("lost", "A", "10.0.0.81"),
+            ],
+            "10.in-addr.arpa": [
+                *REV,
+                rec("0/26.0.0", "NS", "ns.isp.example."),
+                rec("80.0.0", "CNAME", "80.0/26.0.0.10.in-addr.arpa."),
+                rec("9.0", "NS", "ns.lab.example."),
+                rec("81.0.0", "CNAME", "81.nowhere.0.0.10.in-addr.arpa."),
+            ],
+        },
+        # The CNAME for 10.0.0.81 leads to a name of these documents with no PTR.
+        [W("ptr-missing", "internal", "lost", "A", "internal:4", "10.0.0.81")],
+    ),
+    (
+        "RFC 2317 in a forward-only document: no ptr-missing under --strict",
+        {
+            "internal": [*NS0, rec("web", "A", "10.0.0.80")],
+            "10.in-addr.arpa": [
+                *REV,
+                rec("0/26.0.0", "NS", "ns.isp.example."),
+                rec("80.0.0", "CNAME", "80.0/26.0.0.10.in-addr.arpa."),
+            ],
+        },
+        [],
     ),
     (
         "PTR to an outside name is not checked",

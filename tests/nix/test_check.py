@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ pytestmark = [
     pytest.mark.skipif(not Path(HOST_PYTHON).exists(), reason=f"{HOST_PYTHON} is missing"),
 ]
 
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = """{
   internal = {
     NS = [ "ns0.internal." ];
@@ -171,3 +174,84 @@ def test_good_document_fails_test_build_failure() -> None:
     result = nix_build(_under_test_build_failure(GOOD))
     assert result.returncode != 0
     assert "the builder did not fail" in result.log, result.log
+
+
+MULTI_HOMED = """{
+  internal = {
+    NS = [ "ns0.internal." ];
+    subdomains.ns0.A = [ "10.0.0.53" ];
+    subdomains.routy.A = [ "10.0.0.1" ];
+  };
+  "10.in-addr.arpa" = {
+    NS = [ "ns0.internal." ];
+    subdomains."53.0.0".PTR = [ "ns0.internal." ];
+    subdomains."1.0.0".PTR = [ "routy.internal." ];
+    subdomains."1.0.1".PTR = [ "routy.internal." ];
+  };
+}"""
+ACCEPT_MULTI_HOMED = """[ {
+  rule = "ptr-mismatch"; zone = "10.in-addr.arpa"; name = "1.0.1"; type = "PTR";
+  reason = "routy is multi-homed; its name resolves to 10.0.0.1 only";
+} ]"""
+
+
+def _check_with_exceptions(zones: str, exceptions: str) -> str:
+    return lib_expr(
+        f"lib.check {{ python = {nix_str(HOST_PYTHON)}; document = lib.render "
+        f'{{ managedBy = "routy"; zones = {zones}; exceptions = {exceptions}; }}; }}'
+    )
+
+
+def _checker_output(document: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The checker run on a built document (a successful build may come from
+    the store without a log, so its lines are read here, not from the log)."""
+    return subprocess.run(
+        [sys.executable, "-m", "checker", *args, document],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_reviewed_exception_accepts_a_finding_from_nix_to_output() -> None:
+    refused = nix_build(_check_expr(MULTI_HOMED))
+    assert refused.returncode != 0
+    assert "error[ptr-mismatch] 10.in-addr.arpa: 1.0.1 PTR" in refused.log
+    result = nix_build(_check_with_exceptions(MULTI_HOMED, ACCEPT_MULTI_HOMED))
+    assert result.returncode == 0, result.log
+    doc = json.loads(Path(result.out_path).read_text())
+    assert doc["exceptions"] == [
+        {
+            "rule": "ptr-mismatch",
+            "zone": "10.in-addr.arpa",
+            "name": "1.0.1",
+            "type": "PTR",
+            "reason": "routy is multi-homed; its name resolves to 10.0.0.1 only",
+        }
+    ]
+    shown = _checker_output(result.out_path)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    accepted = [line for line in shown.stdout.splitlines() if line.startswith("accepted[")]
+    assert accepted, shown.stdout
+    assert "accepted[ptr-mismatch] 10.in-addr.arpa: 1.0.1 PTR" in accepted[0]
+    assert "reason: routy is multi-homed; its name resolves to 10.0.0.1 only" in shown.stdout
+
+
+def test_stale_exception_is_a_warning_and_fails_strict() -> None:
+    stale = '[ { rule = "ptr-missing"; zone = "internal"; name = "gone"; reason = "old"; } ]'
+    result = nix_build(_check_with_exceptions(GOOD, stale))
+    assert result.returncode == 0, result.log
+    assert "warning[exception-stale]" in _checker_output(result.out_path).stdout
+    strict = lib_expr(
+        f"lib.check {{ python = {nix_str(HOST_PYTHON)}; strict = true; document = lib.render "
+        f'{{ managedBy = "routy"; zones = {GOOD}; exceptions = {stale}; }}; }}'
+    )
+    refused = nix_build(strict)
+    assert refused.returncode != 0
+    assert "error[exception-stale]" in refused.log
+
+
+def test_no_exceptions_render_no_field() -> None:
+    doc = json.loads(nix_eval(lib_expr(f'lib.renderJSON {{ managedBy = "r"; zones = {GOOD}; }}')))
+    assert "exceptions" not in doc

@@ -401,3 +401,29 @@ def test_example_flake_publishes_the_other_hosts_records(flake: Flake) -> None:
         "auth",
         "vault",
     }
+
+
+# A multi-homed host contributing a PTR for its second address: a finding a
+# reviewer accepts on that host, not on the publisher.
+MULTI_HOMED_HOST = """{ gw.config = { networking.hostName = "gw";
+  services.dnsStaticRecords = {
+    contributions.internal.subdomains.gw.A = [ "10.0.0.1" ];
+    contributions."10.in-addr.arpa".subdomains = {
+      "1.0.0".PTR = [ "gw.internal." ];
+      "1.0.1".PTR = [ "gw.internal." ];
+    };
+    exceptions = EXCEPTIONS;
+  }; }; }"""
+
+ACCEPT_SECOND_PTR = """[ { rule = "ptr-mismatch"; zone = "10.in-addr.arpa"; name = "1.0.1";
+  type = "PTR"; reason = "gw is multi-homed"; } ]"""
+
+
+def test_a_hosts_reviewed_exceptions_travel_with_its_contributions() -> None:
+    refused = nix_build(check_expr(MULTI_HOMED_HOST.replace("EXCEPTIONS", "[ ]")))
+    assert refused.returncode != 0
+    assert "error[ptr-mismatch] 10.in-addr.arpa: 1.0.1 PTR" in refused.log
+    hosts = MULTI_HOMED_HOST.replace("EXCEPTIONS", ACCEPT_SECOND_PTR)
+    assert documents(hosts)["gw"]["exceptions"][0]["reason"] == "gw is multi-homed"
+    result = nix_build(check_expr(hosts))
+    assert result.returncode == 0, result.log

@@ -413,6 +413,34 @@ def test_untyped_zones_without_dns_nix(nixpkgs_lib: Path) -> None:
     assert rc == 0, log
 
 
+def test_exceptions_option_reaches_the_checked_document(module: Module) -> None:
+    zones = """{
+      internal.NS = [ "ns0.internal." ];
+      internal.subdomains.ns0.A = [ "10.0.0.53" ];
+      internal.subdomains.routy.A = [ "10.0.0.1" ];
+      "10.in-addr.arpa".subdomains."1.0.1".PTR = [ "routy.internal." ];
+      "10.in-addr.arpa".subdomains."53.0.0".PTR = [ "ns0.internal." ];
+    }"""
+    refused, _, log = _build_checked(module, _config(zones=zones))
+    assert refused != 0
+    assert "error[ptr-mismatch]" in log
+    settings = (
+        'exceptions = [ { rule = "ptr-mismatch"; zone = "10.in-addr.arpa"; name = "1.0.1"; '
+        'reason = "multi-homed"; } ];'
+    )
+    rc, out, log = _build_checked(module, _config(settings, zones=zones))
+    assert rc == 0, log
+    doc = json.loads(Path(out).read_text())
+    assert doc["exceptions"] == [
+        {
+            "rule": "ptr-mismatch",
+            "zone": "10.in-addr.arpa",
+            "name": "1.0.1",
+            "reason": "multi-homed",
+        }
+    ]
+
+
 # -- fault 1: node-level ttl with dns.nix's types ------------------------------------
 
 

@@ -125,7 +125,7 @@ def test_other_writers_are_never_taken_over(zone_text: str, name: str, kind: Con
     assert p.changes == ()
     [conflict] = p.conflicts
     assert conflict.kind is kind
-    assert "take-over refused" in conflict.detail
+    assert f"take-over refused: {kind} conflicts are never taken over" in conflict.detail
 
 
 def test_take_over_of_matching_data_is_a_plain_adopt_and_of_ours_a_no_op() -> None:
