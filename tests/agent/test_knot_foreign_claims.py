@@ -44,6 +44,20 @@ def doc_file(tmp_path: Path, records: list[dict[str, Any]], layouts: list[dict[s
     return write_document(tmp_path / "desired.json", doc)
 
 
+def take_over(
+    agent: AgentRun,
+    path: Path,
+    tmp_path: Path,
+    keys: list[str],
+    *extra: str,
+    after_read: Any = None,
+) -> tuple[int, str, str]:
+    """``apply --take-over KEY ... --backup-dir`` (a take-over needs a backup)."""
+    flags = [flag for key in keys for flag in ("--take-over", key)]
+    backups = str(tmp_path / "backups")
+    return agent("apply", path, *flags, "--backup-dir", backups, *extra, after_read=after_read)
+
+
 def conflicts(agent: AgentRun, path: Path) -> dict[tuple[str, str], str]:
     code, out, err = agent("plan", path, "--json")
     assert code in (0, 4), err
@@ -72,16 +86,8 @@ def test_registry_record_and_another_prefixs_marker_are_never_taken_over(
         [rec("k8s.a-forge", "TXT", '"mine"'), rec("dns.web", "TXT", '"mine too"')],
         [{"prefix": "k8s."}],
     )
-    code, out, err = agent(
-        "apply",
-        path,
-        "--take-over",
-        "k8s.a-forge.internal/TXT",
-        "--take-over",
-        "dns.web.internal/TXT",
-        "--backup-dir",
-        str(tmp_path / "backups"),
-    )
+    keys = ["k8s.a-forge.internal/TXT", "dns.web.internal/TXT"]
+    code, out, err = take_over(agent, path, tmp_path, keys)
     assert code == 0, err
     assert "! k8s.a-forge TXT skipped: marker: the TXT RRset is ExternalDNS's registry" in out
     assert "! dns.web TXT skipped: marker:" in out
@@ -152,14 +158,7 @@ def test_marker_name_holding_a_hand_made_txt_with_another_ttl_is_a_conflict(
         ],
         [],
     )
-    code, out, err = agent(
-        "apply",
-        path,
-        "--take-over",
-        "printer.internal/A",
-        "--backup-dir",
-        str(tmp_path / "backups"),
-    )
+    code, out, err = take_over(agent, path, tmp_path, ["printer.internal/A"])
     assert code == 0, err
     assert "! printer A skipped: marker-occupied:" in out
     assert "! scanner A skipped: marker-occupied:" in out
@@ -212,18 +211,9 @@ def test_concurrent_dhcp_and_external_dns_claims_fail_take_over_and_add(
             "internal", "new6", "AAAA", ["fd00::56"], RegistryLayout(prefix="k8s.")
         )
 
-    code, out, err = agent(
-        "apply",
-        path,
-        "--take-over",
-        "h5.internal/A",
-        "--take-over",
-        "h6.internal/A",
-        "--backup-dir",
-        str(tmp_path / "backups"),
-        "--json",
-        after_read=_between_read_and_send(claim),
-    )
+    keys = ["h5.internal/A", "h6.internal/A"]
+    hook = _between_read_and_send(claim)
+    code, out, err = take_over(agent, path, tmp_path, keys, "--json", after_read=hook)
     assert code == 0, err
     result = json.loads(out)["zones"][0]["result"]
     assert result["attempts"] == 2
