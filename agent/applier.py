@@ -343,9 +343,12 @@ def sync_zone(
     try:
         return _converge(run, target, conn, options, (snapshot, plan, batches), after_read, sleep)
     except AgentError as exc:
-        if (run.messages_sent == 0 and not run.sent.in_flight) or isinstance(
-            exc, PartialApplyError
-        ):
+        if isinstance(exc, PartialApplyError):
+            raise
+        if run.messages_sent == 0 and not run.sent.in_flight:
+            if exc.not_applied and "nothing was changed" not in str(exc):
+                # the server answered every message sent with an error
+                exc.args = (f"{exc}; nothing was changed",)
             raise
         raise PartialApplyError(target.zone, exc, run.sent) from exc
 
@@ -404,8 +407,11 @@ def _converge(
                     run.sent.applied[change.action] += 1
                     for line in change_lines(change, plan.zone):
                         log.info("%s: %s", zname, line)
-        except (PrerequisiteFailed, ServerFailure) as exc:
-            run.sent.in_flight = False  # answered: nothing of that message was applied
+        except AgentError as exc:
+            if exc.not_applied:  # answered: nothing of that message was applied
+                run.sent.in_flight = False
+            if not isinstance(exc, PrerequisiteFailed | ServerFailure):
+                raise
             if run.attempts >= options.max_attempts:
                 raise type(exc)(
                     f"{exc} (gave up after {run.attempts} attempts; another writer keeps "
@@ -421,6 +427,9 @@ def _converge(
         if ignored:
             lines = "; ".join(line for c in ignored for line in change_lines(c, plan.zone)[:1])
             keys = {_key(c) for c in ignored}
+            for change in sent:  # acknowledged, but not applied: not counted
+                if _key(change) in keys:
+                    run.sent.applied[change.action] -= 1
             partly = snapshot.serial != plan.serial  # the server applied something
             if partly and run.attempts < options.max_attempts and not keys <= run.ignored:
                 # Knot acknowledged all but applied only part; plan again from the

@@ -26,7 +26,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.errors import AgentError
+from agent.errors import AgentError, UsageError
 from agent.zone_reader import ZoneSnapshot
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,13 @@ def _alive(pid: int) -> bool:
 def check_backup_dir(directory: Path) -> None:
     """Raise `BackupError` unless backups can be written to `directory`
     (created if missing); remove temp files left by killed runs. Called before
-    a run sends anything."""
+    a run sends anything. Raises `UsageError` if `directory` exists and is
+    not a directory."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(
+            f"backup directory {directory} exists and is not a directory; give a directory "
+            "for --backup-dir; nothing was sent"
+        )
     try:
         directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         for entry in directory.iterdir():

@@ -50,11 +50,12 @@ from agent.external_dns import Layout, layouts_of
 from agent.kea_config import kea_reserved, read_reservations
 from agent.keyfile import TsigKey, load_key_file
 from agent.metrics import ZoneMetrics, check_metrics_writable, write_metrics
-from agent.plan import Action, ZonePlan
+from agent.plan import Action, ConflictKind, ZonePlan
 from agent.planner import desired_rrsets
-from agent.publish import publish
+from agent.publish import ApplyOutcome, publish
 from agent.render_plan import counts_text, plan_json, plan_lines, zone_text
 from agent.take_over import RRsetKey, parse_take_over, require_backup
+from agent.zone_probe import zone_served
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.check import check_documents
 from checker.document import InputError as DocumentInputError
@@ -421,7 +422,13 @@ def _write_metrics(
     write_metrics(path, out)
 
 
-def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
+def cmd_apply(
+    args: argparse.Namespace,
+    after_read: AfterRead | None,
+    outcome: list[ZoneResult] | None = None,
+) -> int:
+    """``apply``; the exit code. `outcome`, when given, gains each zone's
+    result (``publish`` reads what each run did)."""
     require_backup(args.take_over, args.dry_run, args.backup_dir)
     loaded = _load(args)
     conn = _connection(args, loaded.key)
@@ -503,6 +510,8 @@ def cmd_apply(args: argparse.Namespace, after_read: AfterRead | None) -> int:
     )
 
     ordered = [results[t.zone] for t in loaded.targets if t.zone in results]
+    if outcome is not None:
+        outcome.extend(ordered)
     if args.json:
         out = {
             "command": "apply",
@@ -630,8 +639,19 @@ def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRea
     if options.metrics_owner:
         raise UsageError("publish: --metrics-owner is implied (each owner's series are labelled)")
 
-    def run_apply(argv: list[str]) -> int:
-        return cmd_apply(build_parser().parse_args(argv), after_read)
+    def run_apply(argv: list[str]) -> ApplyOutcome:
+        results: list[ZoneResult] = []
+        code = cmd_apply(build_parser().parse_args(argv), after_read, results)
+        return ApplyOutcome(
+            code,
+            changed=any(r.messages_sent for r in results),
+            other_owner=any(
+                c.kind is ConflictKind.OTHER_OWNER for r in results for c in r.final_plan.conflicts
+            ),
+        )
+
+    def served(zone: str) -> bool | None:
+        return zone_served(options.server, options.port, zone, options.timeout)
 
     return publish(
         args.desired,
@@ -641,10 +661,15 @@ def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRea
         _error,
         dry_run=options.dry_run,
         metrics_file=options.metrics_file,
+        zone_served=served,
     )
 
 
 # -- entry points ----------------------------------------------------------------------
+
+
+#: A signal handler as `signal.signal` takes and returns it.
+Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = None) -> int:
@@ -653,7 +678,7 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_wanted(argv)
     handler = _configure_logging(debug)
-    previous = _handle_sigterm()
+    previous = _handle_signals()
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -692,7 +717,11 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         return EXIT_ERROR
     finally:
         if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+            term, interrupt = previous
+            if term is not None:
+                signal.signal(signal.SIGTERM, term)
+            if interrupt is not None:
+                signal.signal(signal.SIGINT, interrupt)
         logging.getLogger().removeHandler(handler)
 
 
@@ -702,16 +731,32 @@ class Terminated(KeyboardInterrupt):
     says what it had sent; exit 143 (128 + 15), as a shell reports it."""
 
 
+def _ignore_further_signals() -> None:
+    """From the first SIGTERM or SIGINT on, further ones are ignored: the run
+    is already unwinding, and a second signal must not cut short the report
+    of what was sent and the failure metrics. `main` restores the handlers."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     del signum, frame
+    _ignore_further_signals()
     raise Terminated
 
 
-def _handle_sigterm() -> signal.Handlers | Callable[[int, FrameType | None], Any] | int | None:
-    """Install the SIGTERM handler (main thread only); returns the previous one."""
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    _ignore_further_signals()
+    raise KeyboardInterrupt
+
+
+def _handle_signals() -> tuple[Handler, Handler] | None:
+    """Install the SIGTERM and SIGINT handlers (main thread only); returns
+    the previous ones."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _on_sigterm)
+    return signal.signal(signal.SIGTERM, _on_sigterm), signal.signal(signal.SIGINT, _on_sigint)
 
 
 def main_entry() -> None:

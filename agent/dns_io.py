@@ -102,16 +102,18 @@ def send_update(server: str, port: int, message: dns.update.UpdateMessage, timeo
             "check the server's log"
         ) from None
     except dns.tsig.PeerBadKey:
-        raise TsigError(badkey) from None
+        raise TsigError(badkey, answered=True) from None
     except dns.tsig.PeerBadSignature:
         raise TsigError(
             f"the server rejected the signature of {key} for zone {zone} (BADSIG): the key's "
-            "secret differs from the server's; check the key file"
+            "secret differs from the server's; check the key file",
+            answered=True,
         ) from None
     except dns.tsig.PeerBadTime:
         raise TsigError(
             f"TSIG time check failed for zone {zone} (BADTIME): this host's clock and the "
-            "server's differ by more than 300 s; fix the clocks (NTP)"
+            "server's differ by more than 300 s; fix the clocks (NTP)",
+            answered=True,
         ) from None
     except (dns.tsig.BadSignature, dns.tsig.BadKey, dns.tsig.BadAlgorithm, dns.tsig.BadTime):
         raise TsigError(
@@ -120,7 +122,9 @@ def send_update(server: str, port: int, message: dns.update.UpdateMessage, timeo
         ) from None
     except (dns.tsig.PeerError, dns.message.UnknownTSIGKey) as exc:
         raise TsigError(
-            f"TSIG failure for the UPDATE of zone {zone} ({type(exc).__name__}); check the key file"
+            f"TSIG failure for the UPDATE of zone {zone} ({type(exc).__name__}); "
+            "check the key file",
+            answered=isinstance(exc, dns.tsig.PeerError),
         ) from None
     except dns.exception.TooBig:
         raise UpdateRefused(
@@ -163,4 +167,6 @@ def send_update(server: str, port: int, message: dns.update.UpdateMessage, timeo
             "whole batch of queued updates if one of them is bad); re-read and retry"
         )
     hint = _REFUSAL_HINTS.get(rcode, "check the server's log")
-    raise UpdateRefused(f"the server refused the UPDATE of zone {zone} ({name}): {hint}")
+    raise UpdateRefused(
+        f"the server refused the UPDATE of zone {zone} ({name}): {hint}", answered=True
+    )

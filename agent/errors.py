@@ -19,6 +19,9 @@ class AgentError(Exception):
     """Base of every error the agent reports to the user."""
 
     exit_code: int = 1
+    #: The server answered the UPDATE this error is about with an error, so it
+    #: applied nothing of it (RFC 2136 §3: an UPDATE is all-or-nothing).
+    not_applied: bool = False
 
 
 class UsageError(AgentError):
@@ -45,11 +48,21 @@ class TransferError(AgentError):
 
 class TsigError(AgentError):
     """The server rejected our TSIG key or signature, or its answer failed
-    TSIG verification (bad key, bad signature, clock skew)."""
+    TSIG verification (bad key, bad signature, clock skew). `not_applied`
+    when the rejection is the server's answer."""
+
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.not_applied = answered
 
 
 class UpdateRefused(AgentError):
-    """The server refused an UPDATE (REFUSED, NOTAUTH, NOTZONE, FORMERR, ...)."""
+    """The server refused an UPDATE (REFUSED, NOTAUTH, NOTZONE, FORMERR, ...).
+    `not_applied` when the refusal is the server's answer (its rcode)."""
+
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.not_applied = answered
 
 
 class ConflictsPresent(AgentError):
@@ -66,6 +79,8 @@ class PrerequisiteFailed(AgentError):
     """An UPDATE's prerequisites failed (YXDOMAIN, YXRRSET, NXDOMAIN, NXRRSET):
     the zone changed since it was read and nothing was applied. Retriable."""
 
+    not_applied = True
+
     def __init__(self, message: str, rcode_name: str = "") -> None:
         super().__init__(message)
         #: The DNS rcode as text, e.g. ``"NXRRSET"``; empty if unknown.
@@ -74,3 +89,5 @@ class PrerequisiteFailed(AgentError):
 
 class ServerFailure(AgentError):
     """The server answered SERVFAIL and applied nothing. Retriable."""
+
+    not_applied = True

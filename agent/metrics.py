@@ -42,13 +42,14 @@ import logging
 import math
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.errors import AgentError
+from agent.errors import AgentError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ PREFIX = "dns_static_records_"
 ACTIONS: tuple[str, ...] = ("add", "delete", "update", "adopt", "take-over")
 FILE_MODE = 0o644
 LOCK_TIMEOUT = 30.0
+#: The most bytes read from an existing metrics file (a larger one is rewritten).
+MAX_READ = 16 * 1024 * 1024
 
 LAST_SYNC = PREFIX + "last_sync_timestamp"
 SUCCESS = PREFIX + "sync_success"
@@ -192,7 +195,18 @@ class _Existing:
 def _read_existing(path: Path) -> _Existing:
     existing = _Existing()
     try:
-        text = path.read_text(encoding="utf-8")
+        # never block on a FIFO, never read more than a metrics file holds
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise MetricsError(_not_regular(path))
+            data = handle.read(MAX_READ + 1)
+        if len(data) > MAX_READ:
+            log.warning(
+                "metrics file %s is over %d bytes; rewriting it from scratch", path, MAX_READ
+            )
+            return existing
+        text = data.decode("utf-8")
     except FileNotFoundError:
         return existing
     except UnicodeDecodeError:
@@ -397,11 +411,38 @@ def _remove_stale_temps(path: Path) -> None:
                 log.info("removed stale temp file %s", entry)
 
 
+def _not_regular(path: Path) -> str:
+    return (
+        f"metrics file {path} exists and is not a regular file (a device, FIFO or socket); "
+        "give the path of a regular file, e.g. /var/lib/prometheus-node-exporter/"
+        "dns_static_records.prom"
+    )
+
+
+def check_metrics_path(path: Path) -> None:
+    """Raise `UsageError` if `path` exists and is neither a regular file nor
+    a directory (a device such as /dev/null or /dev/full, a FIFO, a socket):
+    the agent would read it and replace it. Follows symbolic links."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError:
+        return  # check_metrics_writable says why it cannot be written
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise UsageError(_not_regular(path))
+
+
 def check_metrics_writable(path: Path) -> None:
     """Raise `MetricsError` unless the metrics file at `path` can be written:
     its directory exists and takes our lock and temp files. Called before a
     run sends anything, so an unwritable path is found before the zone changes.
-    Also removes stale temp files of ours."""
+    Also removes stale temp files of ours. Raises `UsageError` for a path that
+    is no regular file (`check_metrics_path`)."""
+    try:
+        check_metrics_path(path)
+    except UsageError as exc:
+        raise UsageError(f"{exc}; nothing was sent") from None
     if path.is_dir():
         raise MetricsError(
             f"metrics file {path} is a directory; give a file name in it, e.g. "
@@ -440,6 +481,7 @@ def write_metrics(
     try:
         with _locked(path, LOCK_TIMEOUT):
             _remove_stale_temps(path)
+            check_metrics_path(path)  # never replace a device node or a FIFO
             existing = _read_existing(path)
             _atomic_write(path, render_metrics(existing, results, drop))
     except OSError as exc:

@@ -25,6 +25,7 @@ import dns.name
 import dns.rdatatype
 import dns.rrset
 
+from agent.errors import InputError
 from agent.external_dns import DEFAULT_LAYOUTS, Layout, any_readings, readings
 from agent.zone_reader import ZoneSnapshot
 from checker.model import Owner
@@ -72,8 +73,16 @@ def marker_text(managed_by: str, rdtype: dns.rdatatype.RdataType) -> str:
 
 
 def marker_name(prefix: str, name: dns.name.Name) -> dns.name.Name:
-    """``<prefix>.<name>``; for the apex that is ``<prefix>.<zone>``."""
-    return dns.name.Name((prefix.encode("ascii"), *name.labels))
+    """``<prefix>.<name>``; for the apex that is ``<prefix>.<zone>``.
+    Raises `InputError` when that exceeds 255 octets (the checker's
+    ``marker-name-length`` rule reports it first)."""
+    try:
+        return dns.name.Name((prefix.encode("ascii"), *name.labels))
+    except dns.name.NameTooLong:
+        raise InputError(
+            f"the ownership-marker name {prefix}.{name.to_text()} would exceed 255 octets; "
+            "shorten the name or choose a shorter ownerPrefix; nothing was sent"
+        ) from None
 
 
 def txt_texts(rrset: dns.rrset.RRset) -> list[str]:

@@ -40,8 +40,9 @@ class ConflictKind(StrEnum):
     # the declared RRset is someone's ownership marker: a TXT holding a
     # ``heritage=`` text (ExternalDNS's registry record, another owner's marker)
     MARKER = "marker"
-    # our marker's name holds a foreign TXT RRset that adding our marker would
-    # change (its TTL, or a ``heritage=`` text that is not a co-owner's marker)
+    # our marker's name holds what our marker TXT may not join: a CNAME, a
+    # DHCID, or a foreign TXT RRset that adding our marker would change (its
+    # TTL, or a ``heritage=`` text that is not a co-owner's marker)
     MARKER_OCCUPIED = "marker-occupied"
 
 

@@ -233,8 +233,9 @@ def plan_zone(
             conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
             continue
         if current is None or _same_data(current, want) or key in take_over:
-            occupied = _marker_occupied(
-                marker_name(owner.prefix, name), snapshot, owner, default_ttl
+            mname = marker_name(owner.prefix, name)
+            occupied = _marker_name_blocked(mname, snapshot, own) or _marker_occupied(
+                mname, snapshot, owner, default_ttl
             )
             if occupied is not None:
                 conflicts.append(
@@ -541,3 +542,27 @@ def _name_of(text: str) -> dns.name.Name | None:
         return dns.name.from_text(text + ".")
     except dns.exception.DNSException:
         return None
+
+
+def _marker_name_blocked(
+    mname: dns.name.Name, snapshot: ZoneSnapshot, own: Ownership
+) -> str | None:
+    """Why our marker TXT cannot go to `mname` at all, or None: the name holds
+    a CNAME (Knot silently drops data added beside it, RFC 1034 §3.6.2) or a
+    DHCID (Kea DHCP-DDNS owns the name: a DHCP client named like the owner
+    prefix). Checked before anything is sent."""
+    where = mname.to_text()
+    if mname in own.dhcp:
+        return (
+            f"the marker name {where} holds a DHCID: Kea DHCP-DDNS manages it (a DHCP client "
+            f"is named like the owner prefix '{mname.labels[0].decode('ascii', 'replace')}'); "
+            "our marker is never written into it -- rename that client, or choose another "
+            "ownerPrefix"
+        )
+    if snapshot.get(mname, _CNAME) is not None:
+        return (
+            f"the marker name {where} holds a CNAME, and no TXT may stand beside a CNAME "
+            "(Knot drops it silently); our marker cannot be written -- remove or rename that "
+            "CNAME, or choose another ownerPrefix"
+        )
+    return None

@@ -3,18 +3,24 @@
 The publishing host applies the documents of several owners (contributing
 hosts). When an owner disappears from its configuration, nothing in the new
 configuration names it any more, yet its records must go. So ``publish``
-keeps a small state file of the (owner, zone) pairs it publishes, and a pair
-found there but no longer among the documents is *retired*: applied with an
-empty record list, which removes exactly the RRsets marked
-``managed-by=<owner>`` (contract §3), nothing of another owner.
+keeps a small state file of the (owner, zone, marker prefix) triples it
+publishes, and a triple found there but no longer among the documents is
+*retired*: applied with an empty record list under that prefix, which removes
+exactly the RRsets marked ``<prefix>.…  managed-by=<owner>`` (contract §3),
+nothing of another owner. A changed marker prefix (the publisher's
+``ownerPrefix``) is such a retirement too: the markers under the old prefix
+are found only by it.
 
-File format (JSON, written atomically)::
+File format (JSON, written atomically; version 2)::
 
-    {"version": 1, "owners": {"mysecrets": {"prefix": "nix", "zones": ["internal"]}}}
+    {"version": 2, "published": [
+      {"managedBy": "mysecrets", "prefix": "nix", "zones": ["internal"]}]}
 
-A missing file is an empty state (first run). A file that cannot be parsed is
-an `InputError`: guessing would either forget owners (their records stay for
-ever) or invent them.
+One owner may appear under two prefixes while its old markers are retired.
+Version 1 files (``{"version": 1, "owners": {"<id>": {"prefix": …, "zones":
+[…]}}}``, one prefix per owner) are still read. A missing file is an empty
+state (first run). A file that cannot be parsed is an `InputError`: guessing
+would either forget owners (their records stay for ever) or invent them.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import Any
 
 from agent.errors import InputError
 
-VERSION = 1
+VERSION = 2
 
 
 @dataclass(frozen=True, order=True)
@@ -47,9 +53,9 @@ def zone_key(zone: str) -> str:
 
 
 def retirements(previous: Iterable[Published], current: Iterable[Published]) -> list[Published]:
-    """The pairs published before and not any more, sorted (pure)."""
-    now = {(p.owner, p.zone) for p in current}
-    return sorted({p for p in previous if (p.owner, p.zone) not in now})
+    """The triples published before and not any more, sorted (pure): an owner
+    that left a zone, or whose marker prefix changed (its old markers)."""
+    return sorted(set(previous) - set(current))
 
 
 def _state_error(path: Path, what: str) -> InputError:
@@ -60,24 +66,37 @@ def _state_error(path: Path, what: str) -> InputError:
     )
 
 
+def _group(path: Path, owner: object, body: object) -> list[Published]:
+    """One owner's {"prefix": …, "zones": […]} as triples."""
+    zones = body.get("zones") if isinstance(body, dict) else None
+    prefix = body.get("prefix") if isinstance(body, dict) else None
+    if (
+        not isinstance(owner, str)
+        or not isinstance(prefix, str)
+        or not isinstance(zones, list)
+        or not all(isinstance(z, str) for z in zones)
+    ):
+        raise _state_error(path, f'has a malformed entry for owner "{owner}"')
+    return [Published(owner, zone_key(z), prefix) for z in zones]
+
+
 def _entries(path: Path, data: Any) -> list[Published]:
-    if not isinstance(data, dict) or data.get("version") != VERSION:
-        raise _state_error(path, f"is not a version {VERSION} state")
-    owners = data.get("owners")
-    if not isinstance(owners, dict):
-        raise _state_error(path, 'has no "owners" object')
-    out: list[Published] = []
-    for owner, body in owners.items():
-        zones = body.get("zones") if isinstance(body, dict) else None
-        prefix = body.get("prefix") if isinstance(body, dict) else None
-        if (
-            not isinstance(prefix, str)
-            or not isinstance(zones, list)
-            or not all(isinstance(z, str) for z in zones)
-        ):
-            raise _state_error(path, f'has a malformed entry for owner "{owner}"')
-        out.extend(Published(owner, zone_key(z), prefix) for z in zones)
-    return out
+    version = data.get("version") if isinstance(data, dict) else None
+    if version == 1:
+        owners = data.get("owners")
+        if not isinstance(owners, dict):
+            raise _state_error(path, 'has no "owners" object')
+        return [t for owner, body in owners.items() for t in _group(path, owner, body)]
+    if version != VERSION:
+        raise _state_error(path, f"is not a version 1 or {VERSION} state")
+    published = data.get("published")
+    if not isinstance(published, list):
+        raise _state_error(path, 'has no "published" list')
+    return [
+        t
+        for body in published
+        for t in _group(path, body.get("managedBy") if isinstance(body, dict) else None, body)
+    ]
 
 
 def read_state(path: Path) -> list[Published]:
@@ -99,12 +118,17 @@ def read_state(path: Path) -> list[Published]:
 
 
 def state_json(pairs: Iterable[Published]) -> Mapping[str, Any]:
-    """The file's content for `pairs` (owners and zones sorted)."""
-    owners: dict[str, dict[str, Any]] = {}
+    """The file's content for `pairs` (owners, prefixes and zones sorted)."""
+    groups: dict[tuple[str, str], list[str]] = {}
     for pair in sorted(set(pairs)):
-        entry = owners.setdefault(pair.owner, {"prefix": pair.prefix, "zones": []})
-        entry["zones"].append(pair.zone)
-    return {"version": VERSION, "owners": owners}
+        groups.setdefault((pair.owner, pair.prefix), []).append(pair.zone)
+    return {
+        "version": VERSION,
+        "published": [
+            {"managedBy": owner, "prefix": prefix, "zones": zones}
+            for (owner, prefix), zones in groups.items()
+        ],
+    }
 
 
 def write_state(path: Path, pairs: Iterable[Published]) -> None:

@@ -27,10 +27,11 @@ owned data), then adds, then deletes of individual surplus RRs (so an
 RRset such as the apex NS is never empty in between).
 
 In a zone Knot signs itself, a CNAME that replaces data (or data that
-replaces a CNAME) in one message is silently dropped: the name still holds
-the RRSIG and NSEC of what was deleted. There the group also deletes the
-name's RRSIG and NSEC RRsets before the adds; Knot then re-signs the name
-(measured with NSEC and NSEC3 on Knot 3.2).
+replaces a CNAME, or a CNAME that replaces a CNAME) in one message is
+silently dropped: the name still holds the RRSIG and NSEC of what was
+deleted. There the group also deletes the name's RRSIG and NSEC RRsets
+before the adds, and a changed CNAME is deleted and added whole; Knot then
+re-signs the name (measured with NSEC and NSEC3 on Knot 3.2).
 
 Packing: a message over TCP holds at most 65,535 bytes, TSIG included
 (RFC 1035 §4.2.2). Each group's records are written out once as the
@@ -189,17 +190,39 @@ def _prerequisites(group: NameGroup) -> list[_Entry]:
     return out
 
 
+def _changes_cname(change: Change) -> bool:
+    """Whether the change replaces a CNAME by another (target or TTL)."""
+    current, desired = change.current, change.desired
+    return (
+        change.rdtype == _CNAME
+        and not change.release_only
+        and current is not None
+        and desired is not None
+        and (current.ttl != desired.ttl or set(current) != set(desired))
+    )
+
+
 def swaps_cname(group: NameGroup) -> bool:
-    """Whether the group replaces data by a CNAME, or a CNAME by data."""
+    """Whether the group replaces data by a CNAME, a CNAME by data, or a
+    CNAME by another CNAME (other target or TTL)."""
     added = {c.rdtype for c in group.changes if _adds_data(c)}
     deleted = {
         c.rdtype
         for c in group.changes
         if c.action is Action.DELETE and c.current is not None and not c.release_only
     }
-    return (_CNAME in added and bool(deleted - {_CNAME})) or (
-        _CNAME in deleted and bool(added - {_CNAME})
+    return (
+        (_CNAME in added and bool(deleted - {_CNAME}))
+        or (_CNAME in deleted and bool(added - {_CNAME}))
+        or any(_changes_cname(c) for c in group.changes)
     )
+
+
+def _whole(change: Change, signed: bool) -> bool:
+    """Whether the change deletes its RRset and adds the desired one whole: a
+    TTL change, and in a signed zone any CNAME change (Knot drops a CNAME
+    re-added at a name that keeps the old one's RRSIG and NSEC)."""
+    return change.replaces_whole_rrset or (signed and _changes_cname(change))
 
 
 def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
@@ -211,7 +234,7 @@ def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
         if change.release_only:
             continue
         deleted = change.action is Action.DELETE and change.current is not None
-        if deleted or (change.desired is not None and change.replaces_whole_rrset):
+        if deleted or (change.desired is not None and _whole(change, signed)):
             out.append(_Entry(_Kind.DELETE_RRSET, change.name, change.rdtype))
     if signed and swaps_cname(group):
         for rdtype in _SIGNATURES:  # what still ties the name to its old type
@@ -221,7 +244,7 @@ def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
         if change.release_only:
             continue
         if change.desired is not None:
-            if change.current is None or change.replaces_whole_rrset:
+            if change.current is None or _whole(change, signed):
                 added = tuple(change.desired)
             else:
                 added = tuple(rd for rd in change.desired if rd not in change.current)
@@ -234,7 +257,7 @@ def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
     for change in group.changes:
         if change.release_only or change.desired is None or change.current is None:
             continue
-        if change.replaces_whole_rrset:
+        if _whole(change, signed):
             continue
         surplus = tuple(rd for rd in change.current if rd not in change.desired)
         if surplus:

@@ -12,9 +12,10 @@ in
     default = false;
     description = ''
       Add the alert rules for these metrics to
-      {option}`services.prometheus.ruleFiles` on this host: sync failing,
-      no successful sync for 24 h, managed RRsets dropping below half of the
-      last 6 hours' maximum, conflicts present for 30 minutes. Prometheus
+      {option}`services.prometheus.ruleFiles` on this host: sync failing or
+      failing intermittently, no successful sync for 24 h, metrics never
+      written or vanished, managed RRsets dropping below half of the last
+      6 hours' maximum (and by at least 5), conflicts present for 30 minutes. Prometheus
       must scrape the node-exporter that reads
       {option}`services.dnsStaticRecords.metrics.path`. Elsewhere, use the
       file `alerts/dns-static-records.rules.yml` of this flake directly.

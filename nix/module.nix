@@ -136,6 +136,37 @@ let
     name = "dns-static-records-${if isLabel cfg.managedBy then cfg.managedBy else "invalid-owner"}.json";
   };
 
+  # takeOver entries that name no RRset of the document: the agent refuses
+  # them (usage error) in every zone's unit, so the build refuses them first.
+  # Compared as the agent does: absolute owner name without the trailing
+  # dot, case-insensitive; type case-insensitive.
+  rrsetKey = name: type: "${lib.toLower (lib.removeSuffix "." name)}/${lib.toUpper type}";
+  declaredRRsets = lib.listToAttrs (
+    lib.concatLists (
+      lib.mapAttrsToList (
+        zone: z:
+        map (r: {
+          name = rrsetKey (
+            if r.name == "@" then
+              zone
+            else if lib.hasSuffix "." r.name then
+              r.name
+            else
+              "${r.name}.${unitZone zone}"
+          ) r.type;
+          value = null;
+        }) z.records
+      ) document.zones
+    )
+  );
+  undeclaredTakeOver = lib.filter (
+    entry:
+    let
+      parts = builtins.match "(.*)/([^/]*)" entry;
+    in
+    !(declaredRRsets ? ${rrsetKey (builtins.head parts) (builtins.elemAt parts 1)})
+  ) cfg.takeOver;
+
   # -- the agent's command line ------------------------------------------------
 
   # --take-over NAME/TYPE for every RRset listed in takeOver
@@ -545,7 +576,9 @@ in
         replace with the declared data and then own (`--take-over`): for a
         migration, when the zone holds an unmarked RRset that differs from
         the declaration. Shown in the plan as `^ old → new take-over`, backed
-        up first (needs `backupDir`). Names DHCP, ExternalDNS or another
+        up first (needs `backupDir`). Each entry must name an RRset declared
+        in `zones` (absolute name; an assertion names any that does not).
+        Names DHCP, ExternalDNS or another
         owner claim are never taken over. Once taken over the RRset carries
         our marker, so the entry can be removed again.
       '';
@@ -726,6 +759,10 @@ in
           {
             assertion = cfg.takeOver == [ ] || cfg.backupDir != null;
             message = "services.dnsStaticRecords.takeOver replaces hand-made records and needs a backup first: set backupDir (it is null).";
+          }
+          {
+            assertion = cfg.takeOver == [ ] || undeclaredTakeOver == [ ];
+            message = "services.dnsStaticRecords.takeOver: services.dnsStaticRecords.zones declares no RRset ${lib.concatMapStringsSep ", " builtins.toJSON undeclaredTakeOver}, so every zone's unit would refuse to run: give the absolute owner name and type of a declared RRset (e.g. ns0.internal/A, or internal/NS for the apex) or remove the entry.";
           }
           {
             assertion = builtins.all (l: l.prefix == "" || l.suffix == "") cfg.externalDns.layouts;

@@ -1,9 +1,13 @@
 """Ownership rules.
 
-- ``marker-collision`` (error): a record at an ownership-marker name. The
-  agent keeps the marker for the RRsets at name N at ``<prefix>.<N>``
-  (contract §3; for the apex, ``<prefix>.<zone>``). So a record whose first
-  label is an owner prefix sits where some owner's markers live.
+The agent keeps the marker for the RRsets at name N at ``<prefix>.<N>``
+(contract §3; for the apex, ``<prefix>.<zone>``).
+
+- ``marker-collision`` (error): a record whose first label is an owner
+  prefix sits where some owner's markers live.
+- ``marker-name-length`` (error): ``<prefix>.<N>`` is longer than a domain
+  name may be (255 octets in wire form, RFC 1035 §2.3.4), so N could never
+  be marked.
 - ``marker-text`` (error): a TXT record whose text is an ownership marker
   (``heritage=``: ExternalDNS's registry records, this tool's markers under
   any prefix). Such a TXT RRset is another writer's claim; the agent never
@@ -18,11 +22,18 @@ from checker.problems import Problem
 from checker.rdata import T_TXT, TXT
 from checker.rules.index import Index, problem
 
+#: The longest domain name in wire form, root label included (RFC 1035 §2.3.4).
+MAX_NAME_OCTETS = 255
 _HERITAGE = b"heritage="
 
 
 def check(index: Index) -> Iterator[Problem]:
     yield from _collisions(index)
+    yield from _lengths(index)
+    yield from _marker_texts(index)
+
+
+def _marker_texts(index: Index) -> Iterator[Problem]:
     for typed in index.typed:
         for record in typed[T_TXT]:
             rdata = record.rdata
@@ -33,11 +44,36 @@ def check(index: Index) -> Iterator[Problem]:
                     "marker-text",
                     record,
                     f"TXT {record.name} holds an ownership-marker text ({shown!r}): such a "
-                    "TXT is how "
-                    "ExternalDNS or an owner of this tool claims a name, so the agent never "
-                    "adopts, takes over or deletes it",
+                    "TXT is how ExternalDNS or an owner of this tool claims a name, so the "
+                    "agent never adopts, takes over or deletes it",
                     "remove the record; the writer whose marker it is keeps it",
                 )
+
+
+def _lengths(index: Index) -> Iterator[Problem]:
+    for desired in index.desireds:
+        prefix = desired.owner.prefix
+        if not prefix.isascii():
+            continue  # reported as owner-config
+        seen: set[object] = set()
+        for record in desired.records:
+            owner = record.owner
+            if owner in seen:
+                continue
+            seen.add(owner)
+            octets = sum(1 + len(label) for label in owner.labels if label) + 1
+            marker = octets + 1 + len(prefix)
+            if marker <= MAX_NAME_OCTETS:
+                continue
+            yield problem(
+                "marker-name-length",
+                record,
+                f"{record.name} takes {octets} octets, so its ownership-marker name "
+                f"{prefix}.<name> would take {marker}, more than the {MAX_NAME_OCTETS} a "
+                "domain name may hold (RFC 1035 §2.3.4): the agent could never mark it",
+                f"the marker name {prefix}.<name> must fit {MAX_NAME_OCTETS} octets: shorten "
+                f"the name by {marker - MAX_NAME_OCTETS} octet(s), or choose a shorter ownerPrefix",
+            )
 
 
 def _collisions(index: Index) -> Iterator[Problem]:

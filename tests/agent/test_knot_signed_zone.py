@@ -84,3 +84,26 @@ def test_an_acknowledged_but_ignored_change_is_retried_in_another_shape(
     result = apply(agent, tmp_path, [rec("www", "CNAME", "web.lan.test.")])
     assert result["attempts"] == 2
     assert "www.lan.test. 300 IN CNAME web.lan.test." in rrs(knot)
+
+
+@pytest.mark.parametrize("policy", ["nsec", "nsec3"])
+def test_a_cname_changed_in_place_in_a_signed_zone(
+    knot_factory: KnotFactory,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    policy: str,
+) -> None:
+    """A CNAME we own gets another TTL, then another target: one message each
+    time, applied at once, counted as one update (never a phantom add)."""
+    knot = knot_factory(zones=(ZONE,), dnssec={ZONE: policy})
+    agent = AgentRun(knot.server, knot.port, knot.key_file("bind"), capsys)
+    apply(agent, tmp_path, [rec("www", "A", "10.0.0.80"), rec("c1", "CNAME", "www.lan.test.")])
+
+    for ttl, target in ((600, "www.lan.test."), (600, "web.lan.test.")):
+        result = apply(
+            agent, tmp_path, [rec("www", "A", "10.0.0.80"), rec("c1", "CNAME", target, ttl)]
+        )
+        assert result["attempts"] == 1
+        assert result["applied"]["update"] == 1, result
+        assert result["applied"]["add"] == 0, result
+        assert f"c1.lan.test. {ttl} IN CNAME {target}" in rrs(knot)

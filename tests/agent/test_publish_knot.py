@@ -56,6 +56,13 @@ def publish(agent: AgentRun, state: Path, *docs: Path, extra: tuple[str, ...] = 
     return agent("publish", None, *words, "--state-file", str(state), *extra)
 
 
+def recorded(state: Path) -> dict[tuple[str, str], list[str]]:
+    """The state file as {(managed-by, prefix): zones}."""
+    data = json.loads(state.read_text())
+    assert data["version"] == 2
+    return {(e["managedBy"], e["prefix"]): e["zones"] for e in data["published"]}
+
+
 def owned_by(line: str, owner: str, names: set[str]) -> bool:
     """The line is owner's record or marker (names: its owner names, absolute)."""
     return f"managed-by={owner}," in line or line.split(maxsplit=1)[0] in names
@@ -96,9 +103,9 @@ def test_two_hosts_published_then_one_removed(
         "8.0.0.10.in-addr.arpa.\t300\tIN\tPTR\tforge.internal.",
     ):
         assert needed.split() in words, needed
-    assert json.loads(state.read_text())["owners"] == {
-        "alpha": {"prefix": "nix", "zones": ["10.in-addr.arpa", "internal"]},
-        "beta": {"prefix": "nix", "zones": ["10.in-addr.arpa", "internal"]},
+    assert recorded(state) == {
+        ("alpha", "nix"): ["10.in-addr.arpa", "internal"],
+        ("beta", "nix"): ["10.in-addr.arpa", "internal"],
     }
 
     # host beta is removed from the flake: only alpha's document is left
@@ -129,9 +136,7 @@ def test_two_hosts_published_then_one_removed(
         ln for ln in internal if not owned_by(ln, "beta", beta_names) and ln != apex_mx
     ]
     assert reverse_after == [ln for ln in reverse if not owned_by(ln, "beta", beta_names)]
-    assert json.loads(state.read_text())["owners"] == {
-        "alpha": {"prefix": "nix", "zones": ["10.in-addr.arpa", "internal"]}
-    }
+    assert recorded(state) == {("alpha", "nix"): ["10.in-addr.arpa", "internal"]}
     # metrics: alpha labelled, beta's series dropped, routy's unlabelled series kept
     series = metrics.read_text()
     assert 'dns_static_records_sync_success{zone="internal",owner="alpha"} 1' in series
@@ -158,7 +163,7 @@ def test_a_host_that_stops_contributing_to_one_zone_keeps_the_other(
     assert code == 0, out + err
     assert knot.axfr("internal")[1:] == internal
     assert not [ln for ln in knot.axfr("10.in-addr.arpa") if "7.0.0" in ln]
-    assert json.loads(state.read_text())["owners"]["alpha"]["zones"] == ["internal"]
+    assert recorded(state) == {("alpha", "nix"): ["internal"]}
 
 
 def test_two_documents_claiming_one_name_apply_nothing(
@@ -203,7 +208,7 @@ def test_a_failed_removal_is_kept_for_the_next_run(
     code, _, err = publish(bad, state, alpha)
     assert code == 1
     assert "owner beta" in err
-    assert set(json.loads(state.read_text())["owners"]) == {"alpha", "beta"}
+    assert {owner for owner, _ in recorded(state)} == {"alpha", "beta"}
     assert any("managed-by=beta" in ln for ln in knot.axfr("internal"))
     assert publish(agent, state, alpha)[0] == 0
     assert not any("managed-by=beta" in ln for ln in knot.axfr("internal"))
@@ -241,7 +246,7 @@ def test_the_last_host_gone_its_records_go_too(
     code, out, err = publish(agent, state)  # no document left
     assert code == 0, out + err
     assert knot.axfr("internal")[1:] == before
-    assert json.loads(state.read_text())["owners"] == {}
+    assert recorded(state) == {}
     # nothing recorded, nothing declared: no network at all
     silent = AgentRun(agent.server, 1, agent.key_file, agent.capsys)
     assert publish(silent, state)[0] == 0

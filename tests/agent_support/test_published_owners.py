@@ -27,7 +27,13 @@ def p(owner: str, zone: str = "internal", prefix: str = "nix") -> Published:
             [p("a", "10.in-addr.arpa")],
             id="zone-left",
         ),
-        pytest.param([p("a", prefix="old")], [p("a", prefix="nix")], [], id="prefix-changed"),
+        # the old prefix's markers are found only under it: retire them (t11 item 7)
+        pytest.param(
+            [p("a", prefix="old")],
+            [p("a", prefix="nix")],
+            [p("a", prefix="old")],
+            id="prefix-changed",
+        ),
         pytest.param([p("a")], [], [p("a")], id="all-gone"),
     ],
 )
@@ -45,8 +51,15 @@ pairs = st.lists(
 @given(pairs, pairs)
 def test_a_current_pair_never_retires(previous: list[Published], current: list[Published]) -> None:
     retired = retirements(previous, current)
-    assert not {(r.owner, r.zone) for r in retired} & {(c.owner, c.zone) for c in current}
+    assert not set(retired) & set(current)
     assert set(retired) <= set(previous)
+
+
+@given(pairs, pairs)
+def test_every_recorded_triple_is_kept_or_retired(
+    previous: list[Published], current: list[Published]
+) -> None:
+    assert set(previous) <= set(current) | set(retirements(previous, current))
 
 
 def test_state_round_trip_and_missing_file(tmp_path: Path) -> None:
@@ -57,11 +70,30 @@ def test_state_round_trip_and_missing_file(tmp_path: Path) -> None:
     assert zone_key("Internal.") == "internal"
 
 
+def test_one_owner_under_two_prefixes_keeps_both(tmp_path: Path) -> None:
+    # while the old prefix's markers are retired, both are recorded
+    path = tmp_path / "state.json"
+    write_state(path, [p("a", prefix="nix"), p("a", prefix="dns"), p("a", "10.in-addr.arpa")])
+    assert sorted(read_state(path)) == sorted(
+        [p("a", prefix="nix"), p("a", prefix="dns"), p("a", "10.in-addr.arpa")]
+    )
+
+
+def test_a_version_1_state_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text(
+        '{"version": 1, "owners": {"a": {"prefix": "nix", "zones": ["internal", "x"]}}}'
+    )
+    assert sorted(read_state(path)) == [p("a"), p("a", "x")]
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "not json",
+        '{"version": 3, "published": []}',
         '{"version": 2, "owners": {}}',
+        '{"version": 2, "published": [{"prefix": "nix", "zones": ["internal"]}]}',
         '{"version": 1}',
         '{"version": 1, "owners": {"a": {"prefix": "nix", "zones": "internal"}}}',
     ],

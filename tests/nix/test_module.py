@@ -22,6 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.cli import main as agent_main
+from agent.errors import UsageError
+from agent.planner import desired_rrsets
+from agent.take_over import parse_take_over
+from checker.check import check_documents
+from checker.document import load_document
 from tests.agent.helpers import document, rec, write_document
 from tests.fixtures.knot import KnotServer, require_tool, run_tool
 from tests.nix.nixrun import (
@@ -281,6 +286,60 @@ def test_take_over_reaches_apply_and_plan(module: Module) -> None:
 def test_take_over_needs_a_backup_dir(module: Module) -> None:
     result = module.eval(_config('takeOver = [ "internal/NS" ]; backupDir = null;'))
     assert any("takeOver" in m and "backupDir" in m for m in result["failedAssertions"])
+
+
+def _agent_accepts_take_over(desired: Path, entry: str) -> bool:
+    """Whether the agent's --take-over check (before any network I/O) accepts
+    `entry` for the document at `desired`."""
+    report = check_documents([(str(desired), load_document(str(desired)))])
+    assert report.ok
+    try:
+        parse_take_over([entry], desired_rrsets(report.desireds[0].records))
+    except UsageError:
+        return False
+    return True
+
+
+TAKE_OVER_ENTRIES = [
+    # declared: apex, relative names, reverse zone written with a dot,
+    # any case, trailing dot
+    ("internal/NS", True),
+    ("internal/MX", True),
+    ("ns0.internal/A", True),
+    ("NS0.Internal./a", True),
+    ("dns.internal/CNAME", True),
+    ("10.in-addr.arpa/NS", True),
+    ("53.0.0.10.in-addr.arpa./PTR", True),
+    # not declared: another name, another type, a relative name, wrong zone
+    ("ns9.internal/A", False),
+    ("ns0.internal/AAAA", False),
+    ("internal/A", False),
+    ("ns0/A", False),
+    ("53.0.0.10.in-addr.arpa/A", False),
+    ("ns0.10.in-addr.arpa/A", False),
+]
+
+
+def test_take_over_of_an_undeclared_rrset_fails_the_build(module: Module) -> None:
+    """A takeOver entry naming nothing declared would make every zone's unit
+    exit 2 at run time; the module refuses it at build time, naming the entry,
+    and agrees with the agent's own check on every entry."""
+    rc, out, log = _build_checked(module, _config())
+    assert rc == 0, log
+    for entry, declared in TAKE_OVER_ENTRIES:
+        assert _agent_accepts_take_over(Path(out), entry) is declared, entry
+        failed = module.eval(_config(f'takeOver = [ {json.dumps(entry)} ]; backupDir = "/b";'))[
+            "failedAssertions"
+        ]
+        named = [m for m in failed if "takeOver" in m and json.dumps(entry) in m]
+        assert (named == []) is declared, (entry, failed)
+    # several entries: only the undeclared ones are named
+    failed = module.eval(
+        _config('takeOver = [ "internal/NS" "ns9.internal/A" ]; backupDir = "/b";')
+    )["failedAssertions"]
+    assert len(failed) == 1, failed
+    assert '"ns9.internal/A"' in failed[0]
+    assert '"internal/NS"' not in failed[0]
 
 
 def test_backup_dir_outside_state_directory(module: Module) -> None:
