@@ -26,11 +26,16 @@ def _rrs(knot: KnotServer) -> set[str]:
     return {" ".join(line.split()) for line in knot.axfr(ZONE)[1:]}
 
 
-def _start(knot_factory: KnotFactory, marker: str, *more: str) -> KnotServer:
-    return knot_factory(
+def _start(
+    knot_factory: KnotFactory, capsys: pytest.CaptureFixture[str], marker: str, *more: str
+) -> tuple[KnotServer, AgentRun]:
+    """A knotd whose zone holds an apex A and ExternalDNS's registry record at
+    `marker` (and `more` RRs), with an agent for it."""
+    knot = knot_factory(
         zones=(ZONE,),
         extra_records={ZONE: ["@ 300 IN A 10.0.0.50", f"{marker} 300 IN TXT {REGISTRY}", *more]},
     )
+    return knot, AgentRun(knot.server, knot.port, knot.key_file("bind"), capsys)
 
 
 def _apply(agent: AgentRun, tmp_path: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -45,8 +50,7 @@ def _apply(agent: AgentRun, tmp_path: Path, records: list[dict[str, Any]]) -> di
 def test_a_new_format_marker_blocks_only_the_apex_type_it_names(
     knot_factory: KnotFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    knot = _start(knot_factory, "a-abc-")
-    agent = AgentRun(knot.server, knot.port, knot.key_file("bind"), capsys)
+    knot, agent = _start(knot_factory, capsys, "a-abc-")
     zone = _apply(
         agent,
         tmp_path,
@@ -75,8 +79,8 @@ def test_an_apex_rrset_we_marked_is_released_not_deleted(
 ) -> None:
     """Our marker on the apex A from before the ExternalDNS marker came: the
     declaration removed, only our marker goes; the A stays ExternalDNS's."""
-    knot = _start(knot_factory, "a-abc-", 'nix 300 IN TXT "heritage=nix,managed-by=routy,type=A"')
-    agent = AgentRun(knot.server, knot.port, knot.key_file("bind"), capsys)
+    marked = 'nix 300 IN TXT "heritage=nix,managed-by=routy,type=A"'
+    knot, agent = _start(knot_factory, capsys, "a-abc-", marked)
     zone = _apply(agent, tmp_path, [rec("mail", "A", "10.0.0.25")])
     assert "only our marker is removed" in zone["stderr"], zone["stderr"]
     rrs = _rrs(knot)
@@ -87,8 +91,7 @@ def test_an_apex_rrset_we_marked_is_released_not_deleted(
 def test_a_legacy_marker_blocks_every_type_externaldns_writes_at_the_apex(
     knot_factory: KnotFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    knot = _start(knot_factory, "abc")
-    agent = AgentRun(knot.server, knot.port, knot.key_file("bind"), capsys)
+    knot, agent = _start(knot_factory, capsys, "abc")
     zone = _apply(
         agent,
         tmp_path,
