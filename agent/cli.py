@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, MappingProxyType
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import dns.name
 
@@ -43,16 +43,12 @@ from agent.applier import (
     sync_zone,
 )
 from agent.backup import check_backup_dir
-from agent.classify import classification_hint, render_classification
 from agent.deadline import run_deadline
 from agent.errors import AgentError, InputError, UsageError
 from agent.external_dns import Layout, layouts_of
-from agent.kea_config import kea_reserved, read_reservations
 from agent.keyfile import TsigKey, load_key_file
-from agent.metrics import ZoneMetrics, check_metrics_writable, write_metrics
 from agent.plan import Action, ConflictKind, ZonePlan
 from agent.planner import desired_rrsets
-from agent.publish import ApplyOutcome, publish
 from agent.render_plan import counts_text, plan_json, plan_lines, zone_text
 from agent.take_over import RRsetKey, parse_take_over, require_backup
 from agent.zone_probe import zone_served
@@ -61,6 +57,12 @@ from checker.check import check_documents
 from checker.document import InputError as DocumentInputError
 from checker.document import load_document
 from checker.problems import Severity
+
+if TYPE_CHECKING:
+    from agent.metrics import ZoneMetrics
+
+# Modules only some commands need (classify, publish, --metrics-file) are
+# imported by those commands: a `plan` does not pay their start-up.
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -385,6 +387,8 @@ def _write_metrics(
 ) -> None:
     if path is None:
         return
+    from agent.metrics import ZoneMetrics, write_metrics  # noqa: PLC0415  (see the imports)
+
     now = time.time()
     out: list[ZoneMetrics] = []
     for target in targets:
@@ -441,6 +445,8 @@ def cmd_apply(
     # Before anything is read or sent: the files written after the changes
     # must be writable, or a run would change the zone and then fail.
     if args.metrics_file is not None:
+        from agent.metrics import check_metrics_writable  # noqa: PLC0415  (see the imports)
+
         check_metrics_writable(args.metrics_file)
     if options.backup_dir is not None and not options.dry_run:
         check_backup_dir(options.backup_dir)
@@ -571,6 +577,12 @@ def _print_result(result: ZoneResult) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from agent.classify import (  # noqa: PLC0415  (see the imports)
+        classification_hint,
+        render_classification,
+    )
+    from agent.kea_config import kea_reserved, read_reservations  # noqa: PLC0415
+
     key = load_key_file(args.key_file)
     zone = _parse_zone(args.zone)
     reserved = kea_reserved(read_reservations(args.kea_config))
@@ -638,6 +650,8 @@ def cmd_publish(args: argparse.Namespace, extra: list[str], after_read: AfterRea
             raise UsageError(f"publish: {flag} is not accepted here")
     if options.metrics_owner:
         raise UsageError("publish: --metrics-owner is implied (each owner's series are labelled)")
+
+    from agent.publish import ApplyOutcome, publish  # noqa: PLC0415  (see the imports)
 
     def run_apply(argv: list[str]) -> ApplyOutcome:
         results: list[ZoneResult] = []

@@ -17,7 +17,7 @@ import base64
 import binascii
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -27,6 +27,7 @@ import dns.rrset
 
 from agent.errors import InputError
 from agent.external_dns import DEFAULT_LAYOUTS, Layout, any_readings, readings
+from agent.names import Labels, NameMap, name_key, text
 from agent.zone_reader import ZoneSnapshot
 from checker.model import Owner
 
@@ -86,14 +87,16 @@ def txt_texts(rrset: dns.rrset.RRset) -> list[str]:
 class Ownership:
     """Claims found in one snapshot."""
 
-    ours: frozenset[RRsetKey]  # RRsets carrying our exact marker
+    ours: Collection[RRsetKey]  # RRsets carrying our exact marker
     other_owners: dict[RRsetKey, str]  # RRset -> the other managed-by id (our prefix)
     other_prefix: dict[RRsetKey, tuple[str, str]]  # RRset -> (managed-by id, its prefix)
-    external_dns: dict[dns.name.Name, dns.name.Name]  # claimed name -> marker name
-    dhcp: frozenset[dns.name.Name]  # names holding a DHCID
-    markers: frozenset[RRsetKey]  # TXT RRsets that are someone's markers
+    # Zone-wide collections, keyed by lower-case labels (`agent.names`): a
+    # lookup never hashes a `dns.name.Name`.
+    external_dns: Mapping[dns.name.Name, dns.name.Name]  # claimed name -> marker name
+    dhcp: Collection[dns.name.Name]  # names holding a DHCID
+    markers: Collection[RRsetKey]  # TXT RRsets that are someone's markers
     # claimed names whose only claims come from markers fitting no configured layout
-    external_dns_guessed: frozenset[dns.name.Name] = frozenset()
+    external_dns_guessed: Collection[dns.name.Name] = frozenset()
     # ExternalDNS markers that fit no configured layout (their claims are guesses)
     unfit_markers: tuple[dns.name.Name, ...] = ()
 
@@ -112,11 +115,35 @@ def _looks_encrypted(text: str) -> bool:
 
 
 def _lower_text(name: dns.name.Name) -> str:
-    return name.to_text(omit_final_dot=True).lower()
+    return text(name, omit_final_dot=True).lower()
 
 
-def _lower_labels(name: dns.name.Name) -> tuple[bytes, ...]:
-    return tuple(label.lower() for label in name.labels)
+class RRsetKeys(Collection[RRsetKey]):
+    """A set of (owner name, type), stored by the name's lower-case labels
+    (`agent.names.name_key`): membership never hashes a `dns.name.Name`. Of
+    equal keys the first is kept."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[RRsetKey] = ()) -> None:
+        self._items: dict[tuple[Labels, int], RRsetKey] = {}
+        for item in items:
+            self.add(item)
+
+    def add(self, item: RRsetKey) -> None:
+        self._items.setdefault((name_key(item[0]), int(item[1])), item)
+
+    def __contains__(self, item: object) -> bool:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            return False
+        name, rdtype = item
+        return isinstance(name, dns.name.Name) and (name_key(name), int(rdtype)) in self._items
+
+    def __iter__(self) -> Iterator[RRsetKey]:
+        return iter(self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class _ZoneNames:
@@ -139,6 +166,7 @@ class _ZoneNames:
         self._registry = registry
         self._markers = markers
         self._in_zone: dict[str, dns.name.Name | None] = {}
+        self._data: dict[str, bool] = {}
         self._wildcards: bool | None = None
 
     @functools.cached_property
@@ -146,11 +174,11 @@ class _ZoneNames:
         return {_lower_text(name): name for name in self._desired_names}
 
     @functools.cached_property
-    def _not_data(self) -> set[tuple[bytes, ...]]:
+    def _not_data(self) -> set[Labels]:
         """Names (lower-case labels) whose TXT RRset is a marker or a registry
         record: no data."""
-        names = {_lower_labels(name) for name in self._registry}
-        names.update(_lower_labels(name) for name, _ in self._markers)
+        names = {name_key(name) for name in self._registry}
+        names.update(name_key(name) for name, _ in self._markers)
         return names
 
     def _zone_name(self, text: str) -> dns.name.Name | None:
@@ -164,10 +192,16 @@ class _ZoneNames:
         return self._zone_name(text) or self._desired.get(text)
 
     def with_data(self, text: str) -> bool:
+        found = self._data.get(text)
+        if found is None:
+            found = self._data[text] = self._holds_data(text)
+        return found
+
+    def _holds_data(self, text: str) -> bool:
         name = self._zone_name(text)
         if name is None:
             return False
-        txt_is_data = _lower_labels(name) not in self._not_data
+        txt_is_data = name_key(name) not in self._not_data
         return any(
             rdtype not in SERVER_TYPES and (txt_is_data or rdtype != dns.rdatatype.TXT)
             for rdtype in self._snapshot.types_at(name)
@@ -189,9 +223,12 @@ class _ExternalDnsClaims:
     zone: str
     layouts: tuple[Layout, ...]
     names: _ZoneNames
-    claims: dict[dns.name.Name, dns.name.Name] = field(default_factory=dict)
-    guessed: set[dns.name.Name] = field(default_factory=set)  # claimed only by unfit markers
+    # claimed name (its `key`) -> (the name, the marker claiming it)
+    claims: dict[Labels, tuple[dns.name.Name, dns.name.Name]] = field(default_factory=dict)
+    guessed: set[Labels] = field(default_factory=set)  # claimed only by unfit markers
     unfit: list[dns.name.Name] = field(default_factory=list)
+    # the names whose claims are kept (lower-case text, no final dot); None: every name
+    scope: set[str] | None = None
 
     def fitting(self, marker_text: str) -> set[str]:
         """Names the marker claims under the configured layouts; empty if it
@@ -212,23 +249,27 @@ class _ExternalDnsClaims:
         guessed = not names
         if guessed:
             names = any_readings(text, self.zone, self.names.wildcards())
+        candidates = sorted(names)
+        if data_only and not any(self.names.with_data(n) for n in candidates):
+            return False
+        scope = self.scope
         hits = [
             name
-            for n in sorted(names)
-            if (name := self.names.get(n)) is not None
+            for n in candidates
+            if (scope is None or n in scope)
+            and (name := self.names.get(n)) is not None
             and (not data_only or self.names.with_data(n))
         ]
-        if data_only and not hits:
-            return False
         if guessed:
             self.unfit.append(marker)
         for name in hits:
-            if name not in self.claims:
-                self.claims[name] = marker
+            labels = name_key(name)
+            if labels not in self.claims:
+                self.claims[labels] = (name, marker)
                 if guessed:
-                    self.guessed.add(name)
+                    self.guessed.add(labels)
             elif not guessed:
-                self.guessed.discard(name)
+                self.guessed.discard(labels)
         return True
 
 
@@ -237,6 +278,8 @@ def analyse(
     owner: Owner,
     layouts: Sequence[Layout] = DEFAULT_LAYOUTS,
     desired_names: Iterable[dns.name.Name] = (),
+    *,
+    planned_names_only: bool = False,
 ) -> Ownership:
     """Find every claim in the zone: ours, other owners', ExternalDNS, DHCP.
 
@@ -245,18 +288,23 @@ def analyse(
     marker although nothing is there yet). Time grows with the markers in the
     zone and the names they may claim, not with the zone: DHCID names, TXT
     RRsets and the types at a name come from the snapshot's index.
+
+    With `planned_names_only` (a plan), ExternalDNS claims are kept for the
+    desired names and the names of RRsets we own only: every marker is still
+    read and tested against the layouts (`unfit_markers` is zone-wide), but
+    asking `external_dns` or `external_dns_guessed` about any other name
+    raises `LookupError` instead of answering "not claimed".
     """
     prefix = owner.prefix_label.lower()
-    ours: set[RRsetKey] = set()
+    ours = RRsetKeys()
     others: dict[RRsetKey, str] = {}
     other_prefix: dict[RRsetKey, tuple[str, str]] = {}
-    dhcp: set[dns.name.Name] = set()
-    markers: set[RRsetKey] = set()
+    markers = RRsetKeys()
     heritage: list[dns.name.Name] = []
     encrypted: list[dns.name.Name] = []
     rdtype = dns.rdatatype.TXT
 
-    dhcp.update(snapshot.dhcid_names())
+    dhcp = NameMap((name, None) for name in snapshot.dhcid_names())
     # Markers are found through the snapshot's index: the texts of the TXT
     # RRsets are read from it, nothing else of the zone is decoded.
     for name in snapshot.txt_names():
@@ -265,7 +313,8 @@ def analyse(
             text = data.decode("utf-8", "replace")
             if is_external_dns(text):
                 markers.add((name, rdtype))
-                heritage.append(name)
+                if not heritage or heritage[-1] is not name:  # (each name comes once)
+                    heritage.append(name)
                 continue
             mine = NIX_MARKER.match(text)
             if mine:
@@ -274,39 +323,48 @@ def analyse(
                     marked_type = dns.rdatatype.from_text(mine.group(2))
                 except dns.rdatatype.UnknownRdatatype:
                     continue
-                key = (name.parent(), marked_type)
+                # the marked name: one label up (`Name.parent` less its two name compares)
+                marked = (dns.name.Name(name.labels[1:]), marked_type)
                 if at_our_prefix and mine.group(1) == owner.managed_by:
-                    ours.add(key)
+                    ours.add(marked)
                 elif at_our_prefix:
-                    others.setdefault(key, mine.group(1))
+                    others.setdefault(marked, mine.group(1))
                 else:
                     # another host with its own prefix: just as foreign
                     label = name.labels[0].decode("ascii", "replace")
-                    other_prefix.setdefault(key, (mine.group(1), label))
+                    other_prefix.setdefault(marked, (mine.group(1), label))
                 continue
             if text.startswith(MARKER_HERITAGE + ","):
                 markers.add((name, rdtype))  # a nix marker we cannot map: leave it alone
                 continue
-            if _looks_encrypted(text):
+            if _looks_encrypted(text) and (not encrypted or encrypted[-1] is not name):
                 encrypted.append(name)
 
+    desired_names = list(desired_names)
     names = _ZoneNames(snapshot, desired_names, [*heritage, *encrypted], markers)
-    external = _ExternalDnsClaims(_lower_text(snapshot.origin), tuple(layouts), names)
+    scope: set[Labels] | None = None
+    texts: set[str] | None = None
+    if planned_names_only:
+        planned = [*desired_names, *(name for name, _ in ours)]
+        scope, texts = {name_key(name) for name in planned}, {_lower_text(name) for name in planned}
+    external = _ExternalDnsClaims(_lower_text(snapshot.origin), tuple(layouts), names, scope=texts)
     if heritage or encrypted:
-        for marker in dict.fromkeys(heritage):
+        for marker in heritage:
             external.add(marker)
-        for marker in dict.fromkeys(encrypted):
+        for marker in encrypted:
             if external.add(marker, data_only=True):
                 markers.add((marker, dns.rdatatype.TXT))
     return Ownership(
-        ours=frozenset(ours),
+        ours=ours,
         other_owners=others,
         other_prefix=other_prefix,
-        external_dns=external.claims,
-        external_dns_guessed=frozenset(external.guessed),
+        external_dns=NameMap.keyed(external.claims, scope),
+        external_dns_guessed=NameMap.keyed(
+            {labels: (external.claims[labels][0], None) for labels in external.guessed}, scope
+        ),
         unfit_markers=tuple(external.unfit),
-        dhcp=frozenset(dhcp),
-        markers=frozenset(markers),
+        dhcp=dhcp,
+        markers=markers,
     )
 
 

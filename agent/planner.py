@@ -34,9 +34,11 @@ import dns.rdtypes.IN.AAAA
 import dns.rrset
 
 from agent.external_dns import DEFAULT_LAYOUTS, Layout
+from agent.names import NameMap
 from agent.ownership import (
     NIX_MARKER,
     Ownership,
+    RRsetKeys,
     analyse,
     external_dns_marker,
     layout_hint,
@@ -100,7 +102,10 @@ def desired_rrsets(records: Sequence[Record]) -> DesiredRRsets:
             rrset.update_ttl(record.ttl)
             grouped[key] = (rrset, record.source)
         rrset = grouped[key][0]
-        rrset.add(rdata, record.ttl)
+        # `rrset.add(rdata, record.ttl)` less its type checks (the type is the
+        # RRset's): it hashes, so encodes, the RDATA twice, this once
+        rrset.update_ttl(record.ttl)
+        rrset.items[rdata] = None
     return grouped
 
 
@@ -111,12 +116,27 @@ def _marker_rdata(managed_by: str, rdtype: int) -> dns.rdata.Rdata:
     return dns.rdata.from_text(_IN, _TXT, f'"{text}"')
 
 
+@functools.cache
+def _marker_template(managed_by: str, rdtype: int, ttl: int) -> dns.rrset.RRset:
+    """Our marker RRset for `rdtype` at the root: copied to each marker name."""
+    return dns.rrset.from_rdata(dns.name.root, ttl, _marker_rdata(managed_by, rdtype))
+
+
 def _marker_rr(owner: Owner, name: dns.name.Name, rdtype: int, ttl: int) -> dns.rrset.RRset:
-    rdata = _marker_rdata(owner.managed_by, rdtype)
-    return dns.rrset.from_rdata(marker_name(owner.prefix, name), ttl, rdata)
+    # a copy keeps the RDATA's stored hash: adding it anew would encode it again
+    rrset: dns.rrset.RRset = _marker_template(owner.managed_by, rdtype, ttl).copy()  # type: ignore[no-untyped-call]
+    rrset.name = marker_name(owner.prefix, name)
+    return rrset
 
 
 def _same_data(a: dns.rrset.RRset, b: dns.rrset.RRset) -> bool:
+    """Whether `a` and `b` hold the same RDATA. Comparing RDATA encodes both
+    (dnspython compares and hashes their wire forms): an RRset of one record,
+    the usual case, is compared once instead of hashed into a set."""
+    if len(a) != len(b):
+        return False
+    if len(a) == 1:
+        return bool(next(iter(a)) == next(iter(b)))
     return set(a) == set(b)
 
 
@@ -149,7 +169,8 @@ def plan_zone(
     """
     if desired is None:
         desired = desired_rrsets(records)
-    own = analyse(snapshot, owner, layouts, (name for name, _ in desired))
+    own = analyse(snapshot, owner, layouts, (name for name, _ in desired), planned_names_only=True)
+    wanted = RRsetKeys(desired)  # the desired keys, looked up without hashing names
     changes: list[Change] = []
     conflicts: list[Conflict] = []
     warnings: list[str] = []
@@ -194,7 +215,7 @@ def plan_zone(
             t
             for t in snapshot.types_at(name)
             if t not in _CNAME_COMPANIONS
-            and not ((name, t) in own.ours and (name, t) not in desired)
+            and not ((name, t) in own.ours and (name, t) not in wanted)
         }
 
     for key in sorted(desired, key=lambda k: (canonical_order(k[0]), int(k[1]))):
@@ -273,7 +294,8 @@ def plan_zone(
                 )
             )
 
-    for key in sorted(own.ours - desired.keys(), key=lambda k: (canonical_order(k[0]), int(k[1]))):
+    gone = [key for key in own.ours if key not in wanted]
+    for key in sorted(gone, key=lambda k: (canonical_order(k[0]), int(k[1]))):
         name, rdtype = key
         current = snapshot.get(name, rdtype)
         if name == zone and rdtype == _NS and current is not None:
@@ -337,27 +359,28 @@ def _stale_marker_ttls(
     own: Ownership,
     default_ttl: int,
     warnings: list[str],
-) -> frozenset[dns.name.Name]:
+) -> Collection[dns.name.Name]:
     """Names whose marker TXT RRset (ours alone) has another TTL than
     ``defaults.ttl``; a marker RRset shared with another owner's markers is
     left as it is, with a warning (its TTL is theirs too)."""
-    stale: set[dns.name.Name] = set()
-    for name in {name for name, _ in own.ours}:
+    stale: list[dns.name.Name] = []
+    for name in NameMap((name, None) for name, _ in own.ours):
         mname = marker_name(owner.prefix, name)
+        if snapshot.ttl(mname, _TXT) in (None, default_ttl):
+            continue  # (read from the index: nothing decoded)
         rrset = snapshot.get(mname, _TXT)
-        if rrset is None or rrset.ttl == default_ttl:
-            continue
+        assert rrset is not None
         texts = txt_texts(rrset)
         if all(
             (m := NIX_MARKER.match(t)) is not None and m.group(1) == owner.managed_by for t in texts
         ):
-            stale.add(name)
+            stale.append(name)
         else:
             warnings.append(
                 f"the marker TXT RRset {mname.to_text()} has TTL {rrset.ttl}, not "
                 f"defaults.ttl {default_ttl}, and holds other owners' markers too; left as it is"
             )
-    return frozenset(stale)
+    return NameMap((name, None) for name in stale)
 
 
 def _taken_over(key: RRsetKey, own: Ownership) -> tuple[ConflictKind, str] | None:

@@ -22,6 +22,7 @@ import dns.name
 import dns.rdatatype
 import dns.rrset
 
+from agent.names import relative_text, text
 from agent.plan import Action, Change, Conflict, ZonePlan
 
 ARROW = "→"
@@ -74,11 +75,7 @@ def zone_text(zone: dns.name.Name) -> str:
 
 
 def relative(name: dns.name.Name, zone: dns.name.Name) -> str:
-    if name == zone:
-        return "@"
-    if name.is_subdomain(zone):
-        return name.relativize(zone).to_text()
-    return name.to_text()
+    return relative_text(name, zone)
 
 
 def _data(rrset: dns.rrset.RRset) -> list[str]:
@@ -178,11 +175,11 @@ def change_json(change: Change, zone: dns.name.Name) -> ChangeJSON:
     return {
         "action": str(change.action),
         "name": relative(change.name, zone),
-        "fqdn": change.name.to_text(),
+        "fqdn": text(change.name),
         "type": dns.rdatatype.to_text(change.rdtype),
         "before": _rrset_json(change.current),
         "after": _rrset_json(change.desired),
-        "marker": change.marker_name.to_text(),
+        "marker": text(change.marker_name),
         "add_marker": change.add_marker,
         "remove_marker": change.remove_marker,
         "release_only": change.release_only,

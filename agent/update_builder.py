@@ -284,7 +284,10 @@ def _file(msg: dns.update.UpdateMessage, entry: _Entry) -> None:
         return
     for rdata in entry.rdatas:
         rrset = dns.rrset.RRset(entry.name, rdclass, entry.rdtype, deleting=deleting)
-        rrset.add(rdata, entry.ttl)
+        # what `RRset.add` does for the first RR of an RRset, which hashes
+        # (so encodes) the RDATA twice: once to look for it, once to insert it
+        rrset.ttl = entry.ttl
+        rrset.items[rdata] = None
         section.append(rrset)
 
 

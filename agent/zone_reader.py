@@ -83,7 +83,7 @@ _MAX_BLOB = 1 << _OFFSET_BITS
 
 
 def _labels_of(name: dns.name.Name) -> Labels:
-    return tuple(label.lower() for label in name.labels)
+    return tuple(map(bytes.lower, name.labels))
 
 
 class ZoneSnapshot:
@@ -195,6 +195,19 @@ class ZoneSnapshot:
     def types_at(self, name: dns.name.Name) -> frozenset[dns.rdatatype.RdataType]:
         """The types of the RRsets at `name` (empty if it holds none); nothing decoded."""
         return frozenset(_rdatatype(value) for value in self._types(_labels_of(name)))
+
+    def ttl(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> int | None:
+        """The TTL of the RRset (`name`, `rdtype`) as `get` gives it (the least
+        of its records'), or None without that RRset; nothing decoded."""
+        value = int(rdtype)
+        least: int | None = None
+        for packed in self._by_name.get(_labels_of(name), ()):
+            if packed & 0xFFFF == value:
+                wire, header = self._place(packed)
+                ttl, _rdlength = _TTL_RDLENGTH.unpack_from(wire, header + 4)
+                ttl = ttl if ttl <= 0x7FFFFFFF else 0  # as `get` reads it
+                least = ttl if least is None else min(least, ttl)
+        return least
 
     def txt_data(self, name: dns.name.Name) -> list[bytes]:
         """The text of each TXT RR at `name`, its character-strings joined, as

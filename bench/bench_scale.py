@@ -30,6 +30,8 @@ import contextlib
 import importlib.util
 import io
 import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -139,10 +141,50 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
+@dataclass(frozen=True)
+class Installed:
+    """The agent as a user's install runs it (see `install_agent`)."""
+
+    python: str
+    env: dict[str, str]
+    cwd: Path
+
+
+def install_agent(work: Path) -> Installed:
+    """A virtualenv of its own holding a copy of `agent` and `checker` and, on
+    its path, the dnspython this benchmark runs: what `pip install` of the
+    wheel gives a user. Bytecode is compiled as pip and Nix do at install, and
+    no editable-install hook runs at start-up (the development venv has both
+    the other way round, and this machine may set PYTHONDONTWRITEBYTECODE)."""
+    root = work / "installed"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = str(root / "bin" / "python")
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    for package in ("agent", "checker"):
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(REPO / package, Path(purelib) / package, ignore=ignore)
+    # dnspython's directory on the path (its .pth files, the editable hook
+    # among them, are not processed from there)
+    (Path(purelib) / "dnspython.pth").write_text(str(Path(dns.__file__).parent.parent) + "\n")
+    unset = ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")
+    env = {name: value for name, value in os.environ.items() if name not in unset}
+    subprocess.run([python, "-m", "compileall", "-q", purelib], check=True, env=env)
+    return Installed(python, env, root)
+
+
 def run_process(
-    argv: Sequence[str], stdin: str | None = None, timeout: float = 600.0
+    argv: Sequence[str],
+    stdin: str | None = None,
+    timeout: float = 600.0,
+    installed: Installed | None = None,
 ) -> tuple[float, float, int, str]:
-    """Run `argv`; return (seconds, peak RSS in MiB, exit status, stdout)."""
+    """Run `argv` (with `installed`'s environment); return (seconds, peak RSS
+    in MiB, exit status, stdout)."""
     with tempfile.TemporaryDirectory(prefix="bench-run-") as scratch:
         figures = Path(scratch) / "figures"
         result = subprocess.run(
@@ -152,7 +194,8 @@ def run_process(
             text=True,
             timeout=timeout,
             check=False,
-            cwd=REPO,
+            cwd=installed.cwd if installed else REPO,
+            env=installed.env if installed else None,
         )
         seconds, rss = figures.read_text().split()
     text = result.stdout
@@ -173,13 +216,17 @@ def record(
     return out
 
 
-def agent_argv(command: str, knot: KnotServer, desired: Path, *extra: str) -> list[str]:
+def agent_argv(
+    python: str, command: str, knot: KnotServer, desired: Path, *extra: str
+) -> list[str]:
     """`python -m agent COMMAND` for zone `ZONE` of `desired` against `knot`."""
-    head = [sys.executable, "-m", "agent", command, "--desired", str(desired)]
+    head = [python, "-m", "agent", command, "--desired", str(desired)]
     return [*head, *knot.agent_options(), "--zone", ZONE, *extra]
 
 
-def bench_noop_plan(size: int, repeat: int, kdig: str, work: Path) -> dict[str, Figures]:
+def bench_noop_plan(
+    size: int, repeat: int, kdig: str, work: Path, installed: Installed
+) -> dict[str, Figures]:
     records = zone_records(size)
     desired = work / f"desired-{size}.json"
     ours = [(f"ours{i}", _address(i, 1)) for i in range(OURS)]
@@ -191,10 +238,11 @@ def bench_noop_plan(size: int, repeat: int, kdig: str, work: Path) -> dict[str, 
         kdig_argv = [kdig, f"@{knot.server}", "-p", str(knot.port)]
         kdig_argv += ["-k", str(knot.key_file("one-line")), "AXFR", ZONE, "+noall", "+answer"]
         zone = dns.name.from_text(ZONE)
-        argv = agent_argv("plan", knot, desired)
+        argv = agent_argv(installed.python, "plan", knot, desired)
         for _ in range(repeat):
             record(figures["kdig AXFR"], run_process(kdig_argv), lambda s: s == 0)
-            record(figures["plan (no-op)"], run_process(argv), lambda s: s == 0)
+            plan = run_process(argv, installed=installed)
+            record(figures["plan (no-op)"], plan, lambda s: s == 0)
             started = time.perf_counter()
             with contextlib.redirect_stdout(io.StringIO()):
                 status = agent_main(argv[3:])
@@ -262,7 +310,7 @@ def nsupdate_script(knot: KnotServer, names: Sequence[tuple[str, str]], batch: i
 
 
 def bench_apply(
-    count: int, repeat: int, batch: int, nsupdate: str, work: Path
+    count: int, repeat: int, batch: int, nsupdate: str, work: Path, installed: Installed
 ) -> tuple[dict[str, Figures], list[int], int, int]:
     names = [(f"new{i}", _address(i, 5 + (i >> 16))) for i in range(count)]
     desired = work / "desired-apply.json"
@@ -282,8 +330,8 @@ def bench_apply(
         try:
             if round_number == 0:
                 minimum = minimum_messages(knot, desired)
-            argv = agent_argv("apply", knot, desired, "--json")
-            out = record(figures["apply"], run_process(argv), lambda s: s == 0)
+            argv = agent_argv(installed.python, "apply", knot, desired, "--json")
+            out = record(figures["apply"], run_process(argv, installed=installed), lambda s: s == 0)
             if figures["apply"].failure is None:
                 zones = json.loads(out)["zones"]
                 sent.append(int(zones[0]["result"]["messages_sent"]))
@@ -312,6 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as base:
         work = Path(base)
+        installed = install_agent(work)
+        print(
+            "dns-static-agent runs from a virtualenv of its own, as installed (bytecode "
+            "compiled, no editable-install hook)"
+        )
         print(
             f"No-op plan, zone holding {OURS:,} of ours; medians of {args.repeat}, peak RSS. "
             "in-process: the same plan\ncommand run inside this benchmark (no interpreter "
@@ -322,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{'in-process':>10}  {'ratio':>6}  {'read_zone':>9}"
         )
         for size in sizes:
-            figures = bench_noop_plan(size, args.repeat, kdig, work)
+            figures = bench_noop_plan(size, args.repeat, kdig, work, installed)
             kd, plan = figures["kdig AXFR"], figures["plan (no-op)"]
             inside, read = figures["in-process"], figures["read_zone"]
             if kd.failure or plan.failure or not kd.seconds or not plan.seconds:
@@ -336,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print()
         figures, sent, minimum, batches = bench_apply(
-            args.records, args.repeat, args.nsupdate_batch, nsupdate, work
+            args.records, args.repeat, args.nsupdate_batch, nsupdate, work, installed
         )
         ns, apply = figures["nsupdate"], figures["apply"]
         print(

@@ -4,6 +4,7 @@ tests against the forward mapping `RegistryLayout.txt_name` (after ExternalDNS's
 
 from __future__ import annotations
 
+import dns.name
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -180,3 +181,34 @@ def test_two_instances_with_their_own_layouts() -> None:
     own = analyse(zone_snapshot, Owner("nix", "routy"), (Layout("k8s."),))
     assert [m.to_text() for m in own.unfit_markers] == ["cname-www-edns.lan.test."]
     assert "www.lan.test." in {n.to_text() for n in own.external_dns}
+
+
+def test_a_plan_keeps_claims_for_its_names_only_and_refuses_other_questions() -> None:
+    """A plan's analysis answers as the zone-wide one for the desired names and
+    the names we own, reads every marker for `unfit_markers`, and raises for a
+    name it was not asked about (never "not claimed")."""
+    zone_snapshot = snapshot(
+        "lan.test.",
+        "forge 300 A 10.0.0.40\n"
+        'a-forge 300 TXT "heritage=external-dns,external-dns/owner=a"\n'
+        "other 300 A 10.0.0.41\n"
+        'a-other 300 TXT "heritage=external-dns,external-dns/owner=a"\n'
+        'k8s.a-odd 300 TXT "heritage=external-dns,external-dns/owner=c"\n'
+        "odd 300 A 10.0.0.42\n"
+        "mine 300 A 10.0.0.7\n"
+        'nix.mine 300 TXT "heritage=nix,managed-by=routy,type=A"\n',
+    )
+    owner = Owner("nix", "routy")
+    wide = analyse(zone_snapshot, owner)
+    desired = [dns.name.from_text(n) for n in ("forge.lan.test.", "new.lan.test.", "odd.lan.test.")]
+    planned = analyse(zone_snapshot, owner, desired_names=desired, planned_names_only=True)
+    mine = dns.name.from_text("mine.lan.test.")
+    for name in (*desired, mine):
+        assert (name in planned.external_dns) == (name in wide.external_dns)
+        assert (name in planned.external_dns_guessed) == (name in wide.external_dns_guessed)
+    assert dns.name.from_text("odd.lan.test.") in planned.external_dns_guessed
+    assert planned.unfit_markers == wide.unfit_markers
+    assert set(planned.markers) == set(wide.markers)
+    with pytest.raises(LookupError):
+        _ = dns.name.from_text("other.lan.test.") in planned.external_dns
+    assert dns.name.from_text("other.lan.test.") in wide.external_dns
