@@ -5,16 +5,14 @@ NaN/Infinity are not JSON, values are quoted as JSON and clipped when huge."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from checker.document import InputError, parse_document
 from checker.problems import CLIP_ABOVE, clip, json_value
+from tests.checker.helpers import run_checker
 
-ROOT = Path(__file__).resolve().parents[2]
 OWNER = '"owner": {"prefix": "nix", "managedBy": "routy"}'
 ZONES = '"zones": {"internal": {"records": [{"name": "ns0", "type": "A", "data": "10.0.0.53"}]}}'
 
@@ -118,18 +116,6 @@ def test_clip(text: str, shown: str) -> None:
     assert clip(text) == shown
 
 
-def _run(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "doc.json"
-    path.write_text(text, encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "checker", *args, str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize(
     ("ttl", "says"),
     [
@@ -145,14 +131,14 @@ def test_record_ttl_is_quoted_as_json(tmp_path: Path, ttl: str, says: str) -> No
         '"zones": {"internal": {"records": [{"name": "a", "type": "A", "data": "10.0.0.1", '
         f'"ttl": {ttl}}}]}}}}',
     )
-    done = _run(tmp_path, text)
+    done = run_checker(tmp_path, text)
     assert done.returncode == 1, done.stderr
     assert says in done.stdout, done.stdout
     assert len(done.stdout) < 2000
 
 
 def test_defaults_ttl_is_quoted_as_json(tmp_path: Path) -> None:
-    done = _run(tmp_path, _doc(OWNER, '"defaults": {"ttl": null}', ZONES))
+    done = run_checker(tmp_path, _doc(OWNER, '"defaults": {"ttl": null}', ZONES))
     assert "defaults.ttl null is not" in done.stdout + done.stderr
 
 
@@ -160,11 +146,11 @@ def test_huge_owner_name_is_clipped_in_text_and_json(tmp_path: Path) -> None:
     name = "x" * 200_000
     record = {"name": name, "type": "A", "data": "10.0.0.1"}
     text = _doc(OWNER, '"zones": {"internal": {"records": [' + json.dumps(record) + "]}}")
-    done = _run(tmp_path, text)
+    done = run_checker(tmp_path, text)
     assert done.returncode == 1, done.stderr
     assert "error[name-syntax] internal: " + "x" * 80 + "…(200000 characters) A" in done.stdout
     assert len(done.stdout) < 2000
-    as_json = _run(tmp_path, text, "--format", "json")
+    as_json = run_checker(tmp_path, text, "--format", "json")
     assert len(as_json.stdout) < 4000
     problem = json.loads(as_json.stdout)["problems"][0]
     assert problem["name"] == "x" * 80 + "…(200000 characters)"
