@@ -44,7 +44,9 @@
               python = "${pkgs.python3}/bin/python3";
               inherit (pkgs.stdenv.hostPlatform) system;
             };
-          scenarioDocument = self.lib.render { inherit (scenario) zones managedBy ownerPrefix; };
+          scenarioDocument = self.lib.render {
+            inherit (scenario) zones managedBy ownerPrefix externalDnsLayouts;
+          };
         in
         {
           package = self.packages.${pkgs.stdenv.hostPlatform.system}.default;

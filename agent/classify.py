@@ -8,8 +8,9 @@ Every RRset of a zone is sorted into one category:
   prefix (when our id is given), or a contract-format nix marker under
   another prefix; and those markers;
 * ``external-dns`` -- names claimed by ExternalDNS markers under the
-  configured layouts (or, for a marker that fits none, every name it could
-  stand for), encrypted values included, and the markers themselves;
+  configured layouts (or, for a marker that fits none, every name below the
+  apex it could stand for and the apex RRsets of the types it could name),
+  encrypted values included, and the markers themselves;
 * ``dhcp`` -- every RRset of a name that holds a DHCID, the DHCID included,
   and (with ``--kea-config``) the unmarked RRsets Kea's reservations let it
   write: at reserved names, PTRs pointing at a reserved host name, and

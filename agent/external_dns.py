@@ -18,11 +18,13 @@ record's own name. Defaults: no prefix, no suffix, no wildcard replacement.
 `readings` inverts that mapping for one configured `Layout`; `any_readings`
 is the fail-safe for a marker that fits no configured layout: every name it
 could stand for under any prefix, suffix, type token or wildcard
-replacement -- except the zone apex, which no marker claims by guesswork.
+replacement -- except the zone apex, which `apex_types` covers: there a
+marker claims only the types it can name.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -186,6 +188,24 @@ def any_readings(marker: str, zone: str, wildcards: bool = True) -> set[str]:
             names.add(_join("*", rest) if dot else "*")
             names.add("*." + name)
     return {f"{name}.{zone}" for name in names if name}
+
+
+def apex_types(marker: str, zone: str) -> frozenset[str]:
+    """The types (lower-case tokens) the registry TXT record at `marker`
+    could claim at the zone apex under a layout nobody configured.
+
+    ExternalDNS names the record of the apex ``<zone>`` of type ``t`` as
+    ``P(t) + <zone>`` when its prefix ``P`` ends in a dot, so any marker in
+    the zone could stand for the apex. A type token in the marker's relative
+    name (``a-abc-`` -> ``a``) is the type it names; without one it may be a
+    legacy record, which claims every type ExternalDNS writes. Both
+    arguments lower-case names without the final dot; empty if `marker` is
+    not below `zone`."""
+    if not marker.endswith("." + zone):
+        return frozenset()
+    rel = marker[: -len(zone) - 1]
+    tokens = frozenset(part for part in re.split(r"[-._]", rel) if part in TYPE_TOKENS)
+    return tokens or frozenset(TYPE_TOKENS)
 
 
 def layouts_of(document: DocumentJSON) -> tuple[Layout, ...]:

@@ -26,7 +26,7 @@ import dns.rdatatype
 import dns.rrset
 
 from agent.errors import InputError
-from agent.external_dns import DEFAULT_LAYOUTS, Layout, any_readings, readings
+from agent.external_dns import DEFAULT_LAYOUTS, Layout, any_readings, apex_types, readings
 from agent.names import Labels, NameMap, name_key, text
 from agent.zone_reader import ZoneSnapshot
 from checker.model import Owner
@@ -99,6 +99,8 @@ class Ownership:
     external_dns_guessed: Collection[dns.name.Name] = frozenset()
     # ExternalDNS markers that fit no configured layout (their claims are guesses)
     unfit_markers: tuple[dns.name.Name, ...] = ()
+    # apex types such a marker could claim (`external_dns.apex_types`) -> the marker
+    external_dns_apex: Mapping[dns.rdatatype.RdataType, dns.name.Name] = field(default_factory=dict)
 
     def is_ours(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> bool:
         return (name, rdtype) in self.ours
@@ -354,7 +356,13 @@ def analyse(
         for marker in encrypted:
             if external.add(marker, data_only=True):
                 markers.add((marker, dns.rdatatype.TXT))
+    apex: dict[dns.rdatatype.RdataType, dns.name.Name] = {}
+    zone_text = _lower_text(snapshot.origin)
+    for marker in external.unfit:
+        for token in sorted(apex_types(_lower_text(marker), zone_text)):
+            apex.setdefault(dns.rdatatype.from_text(token), marker)
     return Ownership(
+        external_dns_apex=apex,
         ours=ours,
         other_owners=others,
         other_prefix=other_prefix,
@@ -377,8 +385,10 @@ def layout_hint(own: Ownership, layouts: Sequence[Layout]) -> str | None:
     configured = "; ".join(layout.describe() for layout in layouts) or "none"
     return (
         f"{len(own.unfit_markers)} ExternalDNS marker(s) fit no configured ExternalDNS layout "
-        f"({configured}): {shown}{more}; each is taken to claim every name it could stand "
-        "for. Configure the layout ExternalDNS runs with (its --txt-prefix, --txt-suffix, "
+        f"({configured}): {shown}{more}; each is taken to claim every name below the apex "
+        "it could stand for, and at the apex the RRsets of the types it could name (a type "
+        "token such as a- names one; none: every type ExternalDNS writes). Configure the "
+        "layout ExternalDNS runs with (its --txt-prefix, --txt-suffix, "
         "--txt-wildcard-replacement) in the document's externalDns.layouts "
         "(NixOS: services.dnsStaticRecords.externalDns.layouts)"
     )
@@ -394,6 +404,17 @@ def external_dns_marker(own: Ownership, name: dns.name.Name) -> str:
             "to claim every name it could stand for; configure externalDns.layouts"
         )
     return f"marker {marker}"
+
+
+def external_dns_apex_marker(own: Ownership, rdtype: dns.rdatatype.RdataType) -> str:
+    """``marker <name>, ...`` of the marker that may claim the apex RRset of
+    `rdtype` (`Ownership.external_dns_apex`), saying why."""
+    marker = own.external_dns_apex[rdtype].to_text()
+    return (
+        f"marker {marker}, which fits no configured ExternalDNS layout and could stand for "
+        f"the zone apex {dns.rdatatype.to_text(rdtype)} (an ExternalDNS prefix ending in a dot); "
+        "configure externalDns.layouts"
+    )
 
 
 class Category(StrEnum):
@@ -452,6 +473,9 @@ def classify(
             )
         elif name in own.external_dns:
             detail = f"claimed by {external_dns_marker(own, name)}"
+            out.append(Classified(rrset, Category.EXTERNAL_DNS, detail))
+        elif name == snapshot.origin and rdtype in own.external_dns_apex:
+            detail = f"claimed by {external_dns_apex_marker(own, rdtype)}"
             out.append(Classified(rrset, Category.EXTERNAL_DNS, detail))
         else:
             out.append(Classified(rrset, Category.STATIC_CANDIDATE, "no marker, no DHCID"))

@@ -40,6 +40,7 @@ from agent.ownership import (
     Ownership,
     RRsetKeys,
     analyse,
+    external_dns_apex_marker,
     external_dns_marker,
     layout_hint,
     marker_name,
@@ -226,7 +227,7 @@ def plan_zone(
             in_sync = current is not None and _same_data(current, want) and current.ttl == want.ttl
             if in_sync and name not in stale_markers:
                 continue
-            taken = _taken_over(key, own)
+            taken = _taken_over(key, own, zone)
             if taken is not None:
                 # DHCP or ExternalDNS wrote here since we marked it: never fight them
                 kind, detail = taken
@@ -307,7 +308,7 @@ def plan_zone(
                 change(Action.DELETE, key, None, "", remove_marker=True, release_only=True)
             )
             continue
-        taken = _taken_over(key, own)
+        taken = _taken_over(key, own, zone)
         if taken is not None and current is not None:
             warnings.append(
                 f"{name.to_text()} {dns.rdatatype.to_text(rdtype)} is no longer declared, but "
@@ -383,7 +384,18 @@ def _stale_marker_ttls(
     return NameMap((name, None) for name in stale)
 
 
-def _taken_over(key: RRsetKey, own: Ownership) -> tuple[ConflictKind, str] | None:
+def _apex_claim(key: RRsetKey, own: Ownership, zone: dns.name.Name) -> str | None:
+    """Why an ExternalDNS marker that fits no configured layout may claim the
+    apex RRset `key`, or None (`Ownership.external_dns_apex`)."""
+    name, rdtype = key
+    if name != zone or rdtype not in own.external_dns_apex:
+        return None
+    return external_dns_apex_marker(own, rdtype)
+
+
+def _taken_over(
+    key: RRsetKey, own: Ownership, zone: dns.name.Name
+) -> tuple[ConflictKind, str] | None:
     """Whether DHCP, ExternalDNS or another owner now claims what we marked."""
     name, _ = key
     if name in own.dhcp:
@@ -396,6 +408,9 @@ def _taken_over(key: RRsetKey, own: Ownership) -> tuple[ConflictKind, str] | Non
             ConflictKind.EXTERNAL_DNS,
             f"ExternalDNS now claims the name ({external_dns_marker(own, name)}; ours is stale)",
         )
+    apex = _apex_claim(key, own, zone)
+    if apex is not None:
+        return ConflictKind.EXTERNAL_DNS, f"ExternalDNS may claim this RRset ({apex})"
     other = own.other_owners.get(key) or own.other_prefix.get(key, ("",))[0]
     if other:
         return (
@@ -421,6 +436,9 @@ def _foreign_claim(
             ConflictKind.EXTERNAL_DNS,
             f"ExternalDNS claims the name ({external_dns_marker(own, name)})",
         )
+    apex = _apex_claim(key, own, zone)
+    if apex is not None:
+        return ConflictKind.EXTERNAL_DNS, f"ExternalDNS may claim this RRset ({apex})"
     if key in own.other_owners:
         return (
             ConflictKind.OTHER_OWNER,

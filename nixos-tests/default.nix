@@ -132,6 +132,7 @@ pkgs.testers.runNixOSTest {
           keyName = tsig.name;
         };
         inherit (scenario) managedBy ownerPrefix;
+        externalDns.layouts = scenario.externalDnsLayouts;
         zones = lib.mkDefault { };
         metrics = {
           enable = true;

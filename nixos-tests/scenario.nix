@@ -7,6 +7,10 @@
 rec {
   managedBy = "routy";
   ownerPrefix = "nix";
+  # The ExternalDNS of `foreign` runs with --txt-prefix=k8s.; unconfigured,
+  # its legacy marker k8s.forge could stand for the apex (a prefix
+  # "k8s.forge.") and keep every type ExternalDNS writes there from us.
+  externalDnsLayouts = [ { prefix = "k8s."; } ];
 
   # The agent's TSIG key: the VM test makes it at boot with `keymgr -t`
   # (outside the store), so only its name and algorithm are here.

@@ -60,6 +60,9 @@ def test_full_zone_view_static_dhcp_and_externaldns_side_by_side(
             "10.in-addr.arpa": [rec("1.0.0", "PTR", "routy.internal.")],
         }
     )
+    # the layout ExternalDNS runs with (unconfigured, its legacy marker
+    # k8s.argocd could stand for the apex and keep the apex NS from us)
+    doc["externalDns"] = {"layouts": [{"prefix": "k8s."}]}
     path = write_document(tmp_path / "d.json", doc)
     code, _, err = agent("apply", path)
     assert code == 0, err

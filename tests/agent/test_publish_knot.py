@@ -46,7 +46,13 @@ def agent(knot: KnotServer, capsys: pytest.CaptureFixture[str]) -> AgentRun:
 def owner_doc(tmp_path: Path, owner: str, zones: dict[str, list[dict[str, Any]]]) -> Path:
     # what contributedDocuments renders: every published zone, maybe empty
     every = {"internal": [], "10.in-addr.arpa": [], **zones}
-    return write_document(tmp_path / f"{owner}.json", document(every, managed_by=owner))
+    return write_document(tmp_path / f"{owner}.json", with_k8s(document(every, managed_by=owner)))
+
+
+def with_k8s(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` with the layout the fixtures' ExternalDNS runs with (unconfigured,
+    its legacy marker k8s.argocd could stand for the apex)."""
+    return {**doc, "externalDns": {"layouts": [{"prefix": "k8s."}]}}
 
 
 def publish(agent: AgentRun, state: Path, *docs: Path, extra: tuple[str, ...] = ()) -> Any:
@@ -81,7 +87,7 @@ def test_two_hosts_published_then_one_removed(
     writers.hand_made("internal", ["legacy 600 A 10.0.0.99"])
     writers.other_owner("internal", "elsewhere", "A", ["10.0.0.77"], managed_by="otherhost")
     # the publisher's own records, applied by its own unit (no owner label)
-    routy = write_document(tmp_path / "routy.json", document({"internal": [NS, NS0]}))
+    routy = write_document(tmp_path / "routy.json", with_k8s(document({"internal": [NS, NS0]})))
     metrics = tmp_path / "metrics.prom"
     assert agent("apply", routy, "--metrics-file", str(metrics))[0] == 0
 

@@ -10,6 +10,7 @@ import dns.name
 import pytest
 
 from agent.classify import render_classification
+from agent.external_dns import DEFAULT_LAYOUTS, Layout
 from agent.zone_reader import read_zone
 from tests.fixtures.kea import KeaDdns
 from tests.fixtures.knot import KnotServer
@@ -18,9 +19,17 @@ from tests.fixtures.writers import Writers
 pytestmark = pytest.mark.knot
 
 
-def categories(knot: KnotServer, zone: str) -> dict[tuple[str, str], str]:
+#: The layout the ExternalDNS writer of the fixtures runs with (``--txt-prefix=k8s.``).
+K8S = (Layout.of("k8s."),)
+
+
+def categories(
+    knot: KnotServer, zone: str, layouts: tuple[Layout, ...] = K8S
+) -> dict[tuple[str, str], str]:
     snapshot = read_zone(knot.server, knot.port, dns.name.from_text(zone), knot.tsig_key)
-    rows: list[dict[str, Any]] = json.loads(render_classification(snapshot, "nix", "json"))
+    rows: list[dict[str, Any]] = json.loads(
+        render_classification(snapshot, "nix", "json", layouts=layouts)
+    )
     return {(row["name"], row["type"]): row["category"] for row in rows}
 
 
@@ -58,6 +67,10 @@ def test_classify_real_zone(knot: KnotServer, writers: Writers, kea: KeaDdns) ->
         ("routy.internal.", "A"),
     ]
 
+    # unconfigured, the legacy marker k8s.argocd could stand for the apex
+    # (under a prefix "k8s.argocd."): every type ExternalDNS writes stays its
+    assert categories(knot, "internal", DEFAULT_LAYOUTS)[("internal.", "NS")] == "external-dns"
+
     reverse = categories(knot, "10.in-addr.arpa")
     assert reverse[("42.0.0.10.in-addr.arpa.", "PTR")] == "dhcp"
     assert reverse[("42.0.0.10.in-addr.arpa.", "DHCID")] == "dhcp"
@@ -75,7 +88,7 @@ def test_classify_real_zone_nix_snippet(knot: KnotServer, writers: Writers) -> N
     )
     writers.external_dns("internal", "forge", data=["10.1.0.5"])
     snapshot = read_zone(knot.server, knot.port, dns.name.from_text("internal"), knot.tsig_key)
-    snippet = render_classification(snapshot, "nix", "nix")
+    snippet = render_classification(snapshot, "nix", "nix", layouts=K8S)
     assert 'routy.A = [ "10.0.0.1" ];' in snippet
     assert 'TXT = [ "v=spf1 -all" ];' in snippet
     assert 'service = "sip"; proto = "tcp";' in snippet

@@ -41,7 +41,8 @@ def _scenario() -> dict[str, Any]:
 def _render(zones_attr: str) -> dict[str, Any]:
     expr = lib_expr(
         f"let s = import {nix_path(SCENARIO)}; in "
-        f"lib.render {{ zones = s.{zones_attr}; inherit (s) managedBy ownerPrefix; }}"
+        f"lib.render {{ zones = s.{zones_attr}; "
+        "inherit (s) managedBy ownerPrefix externalDnsLayouts; }"
     )
     result: dict[str, Any] = nix_eval(expr)
     return result
