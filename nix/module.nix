@@ -241,6 +241,67 @@ let
   knotLocal = config.services.knot.enable or false;
 
   metricsDir = if cfg.metrics.enable then dirOf cfg.metrics.path else null;
+
+  # -- directories the module hands to the units' user ---------------------------
+
+  # systemd-tmpfiles' `d` sets owner and mode of an existing directory, so a
+  # directory the module creates must be one of its own. A path must be
+  # written plainly: absolute, no `.`, `..` or empty segments, no trailing
+  # slash (a prefix test or the lists below could be fooled otherwise).
+  isPlainPath = p: builtins.match "(/[^/]+)+" p != null && builtins.match "(.*/)?[.][.]?(/.*)?" p == null;
+  # Trees the units must never own a directory in: managed by NixOS, read
+  # only, or hidden from the units (ProtectHome, PrivateTmp, PrivateDevices).
+  systemTrees = [
+    "/bin"
+    "/boot"
+    "/dev"
+    "/etc"
+    "/home"
+    "/lib"
+    "/lib64"
+    "/nix"
+    "/proc"
+    "/root"
+    "/sbin"
+    "/sys"
+    "/tmp"
+    "/usr"
+    "/var/tmp"
+  ];
+  # Directories shared by many services: one below them is fine, not they.
+  sharedDirs = [
+    "/"
+    "/mnt"
+    "/media"
+    "/opt"
+    "/run"
+    "/run/credentials"
+    "/run/secrets"
+    "/run/systemd"
+    "/run/user"
+    "/run/wrappers"
+    "/srv"
+    "/var"
+    "/var/backups"
+    "/var/cache"
+    "/var/db"
+    "/var/empty"
+    "/var/lib"
+    "/var/lib/private"
+    "/var/lock"
+    "/var/log"
+    "/var/run"
+    "/var/spool"
+  ];
+  isSystemDir =
+    d: builtins.elem d sharedDirs || builtins.any (t: d == t || lib.hasPrefix "${t}/" d) systemTrees;
+  # null when `d` may be created and handed over, else why not
+  dirProblem =
+    d: instead:
+    if isSystemDir d then
+      "${d} is a system or shared directory, and the module would hand it to the units' user (systemd-tmpfiles changes owner and mode of an existing directory): use a directory of its own, e.g. ${instead}"
+    else
+      null;
   backupInState = cfg.backupDir != null && lib.hasPrefix "${stateRoot}/" "${cfg.backupDir}/";
   externalBackupDir = if cfg.backupDir != null && !backupInState then cfg.backupDir else null;
   extraDirs =
@@ -780,6 +841,22 @@ in
           {
             assertion = !(cfg.metrics.enable && lib.hasPrefix "${stateRoot}/" "${metricsDir}/");
             message = "services.dnsStaticRecords.metrics.path (${cfg.metrics.path}) is inside the units' state directory ${stateRoot} (mode 0750), which node-exporter cannot read: put it in a directory of its own, e.g. the default /var/lib/prometheus-node-exporter.";
+          }
+          {
+            assertion = !cfg.metrics.enable || isPlainPath cfg.metrics.path;
+            message = "services.dnsStaticRecords.metrics.path (${builtins.toJSON cfg.metrics.path}) must be an absolute path written plainly: no '.', '..' or empty segments, no trailing '/'.";
+          }
+          {
+            assertion = !(cfg.metrics.enable && isPlainPath cfg.metrics.path) || dirProblem metricsDir "" == null;
+            message = "services.dnsStaticRecords.metrics.path (${cfg.metrics.path}): its directory ${dirProblem metricsDir "/var/lib/prometheus-node-exporter (the default)"}.";
+          }
+          {
+            assertion = cfg.backupDir == null || isPlainPath cfg.backupDir;
+            message = "services.dnsStaticRecords.backupDir (${builtins.toJSON cfg.backupDir}) must be an absolute path written plainly: no '.', '..' or empty segments, no trailing '/'.";
+          }
+          {
+            assertion = externalBackupDir == null || !isPlainPath cfg.backupDir || dirProblem cfg.backupDir "" == null;
+            message = "services.dnsStaticRecords.backupDir: ${dirProblem cfg.backupDir "${stateRoot}/backups (the default)"}.";
           }
           {
             assertion = badZoneNames == [ ];

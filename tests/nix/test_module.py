@@ -351,6 +351,63 @@ def test_backup_dir_outside_state_directory(module: Module) -> None:
     ]
 
 
+# -- directories handed to the units' user (tmpfiles `d` changes an existing one) ------------
+
+SYSTEM_DIRS = ["/", "/etc", "/var", "/var/lib", "/run", "/home", "/usr", "/nix", "/tmp", "/srv"]
+
+
+@pytest.mark.parametrize("directory", [*SYSTEM_DIRS, "/etc/dns", "/home/alice", "/nix/store"])
+def test_metrics_in_a_system_directory_is_refused(module: Module, directory: str) -> None:
+    path = f"{directory.rstrip('/')}/x.prom"
+    result = module.eval(_config(f"metrics = {{ enable = true; path = {json.dumps(path)}; }};"))
+    failed = [m for m in result["failedAssertions"] if "metrics.path" in m]
+    assert len(failed) == 1, result["failedAssertions"]
+    assert f"{directory} is a system or shared directory" in failed[0]
+
+
+# "/" itself is refused by the option's type
+@pytest.mark.parametrize("directory", [*SYSTEM_DIRS[1:], "/etc/dns", "/home/alice", "/var/tmp/b"])
+def test_backup_dir_in_a_system_directory_is_refused(module: Module, directory: str) -> None:
+    result = module.eval(_config(f"backupDir = {json.dumps(directory)};"))
+    failed = [m for m in result["failedAssertions"] if "backupDir" in m]
+    assert len(failed) == 1, result["failedAssertions"]
+    assert f"{directory} is a system or shared directory" in failed[0]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/var/lib/dns-static-records/../../../etc",
+        "/var/lib/dns-static-records/./b",
+        "/srv/dns/..",
+        "/srv//dns",
+        "/srv/dns/",
+    ],
+)
+def test_paths_not_written_plainly_are_refused(module: Module, path: str) -> None:
+    backup = module.eval(_config(f"backupDir = {json.dumps(path)};"))["failedAssertions"]
+    assert any("backupDir" in m and "written plainly" in m for m in backup), backup
+    metrics = module.eval(
+        _config(f"metrics = {{ enable = true; path = {json.dumps(path + '/m.prom')}; }};")
+    )["failedAssertions"]
+    assert any("metrics.path" in m and "written plainly" in m for m in metrics), metrics
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        "metrics.enable = true;",
+        'metrics = { enable = true; path = "/srv/metrics/x.prom"; };',
+        'backupDir = "/srv/dns-backups";',
+        'backupDir = "/var/lib/dns-static-records";',
+        'backupDir = "/var/lib/dns-static-records/..b";',
+        "backupDir = null;",
+    ],
+)
+def test_directories_of_their_own_are_accepted(module: Module, settings: str) -> None:
+    assert module.eval(_config(settings))["failedAssertions"] == []
+
+
 def test_units_run_as_a_static_user(module: Module) -> None:
     # files left outside the StateDirectory must not keep a recyclable UID
     result = module.eval(_config('metrics.enable = true; backupDir = "/srv/dns-backups";'))
