@@ -309,6 +309,8 @@ let
 
   ipv4 = "([0-9]{1,3}[.]){3}[0-9]{1,3}";
   ipv6 = "[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*";
+  # the address without an IPv6 zone id ("fe80::1%eth0"): what IPAddressAllow= takes
+  serverAddress = builtins.head (lib.splitString "%" cfg.dnsServer);
   isLiteralAddress = a: builtins.match ipv4 a != null || builtins.match ipv6 a != null;
   isLoopback =
     a:
@@ -317,6 +319,14 @@ let
       "::1"
       "localhost"
     ];
+
+  # A positive systemd time span (systemd.time(7)): numbers, each with an
+  # optional unit, spaces allowed between; at least one non-zero digit.
+  timespanUnit = "(usec|us|µs|msec|ms|seconds|second|sec|s|minutes|minute|min|m|hours|hour|hr|h|days|day|d|weeks|week|w|months|month|M|years|year|y)";
+  isPositiveTimespan =
+    t:
+    builtins.match " *([0-9]+([.][0-9]*)? *${timespanUnit}? *)+" t != null
+    && builtins.match ".*[1-9].*" t != null;
 
   # systemd gives up on a run after this long; the agent stops itself first
   timeoutStartSec = cfg.timeout + 30;
@@ -375,9 +385,9 @@ let
       SystemCallErrorNumber = "EPERM";
     }
     # only the DNS server; a host name needs resolving, so no filter then
-    // lib.optionalAttrs (isLiteralAddress cfg.dnsServer) {
+    // lib.optionalAttrs (isLiteralAddress serverAddress) {
       IPAddressDeny = "any";
-      IPAddressAllow = [ cfg.dnsServer ];
+      IPAddressAllow = [ serverAddress ];
     }
     // lib.optionalAttrs cfg.dryRun {
       # `plan` exits 4 when changes are pending: that is what dryRun is for
@@ -603,9 +613,11 @@ in
       default = null;
       example = "15min";
       description = ''
-        When set, a timer runs `dns-static-reconcile-<zone>.service` this long
-        after the last run (systemd time span) to repair drift. Null: sync
-        only on activation and when the records change.
+        When set (a positive systemd time span, e.g. `15min`, `1h 30min`), a
+        timer starts `dns-static-reconcile-<zone>.service` this long after
+        activation and then this long after each run of it started, to
+        repair drift. Null: sync only on activation and when the records
+        change.
       '';
     };
 
@@ -693,7 +705,8 @@ in
         its template) must list that ACL; an assertion names the ones that
         do not'';
       keyName = mkOption {
-        type = types.strMatching "[A-Za-z0-9_.-]+";
+        type = types.nullOr (types.strMatching "[A-Za-z0-9_.-]+");
+        default = null;
         example = "dns-static-records";
         description = "The `id` of the key in {option}`services.dnsStaticRecords.tsigKeyFile` (the name given to `keymgr -t`).";
       };
@@ -819,7 +832,8 @@ in
             message = "services.dnsStaticRecords.tsigKeyFile (${cfg.tsigKeyFile}) is in the Nix store, which is world-readable: point it at a secret outside the store.";
           }
           {
-            assertion = cfg.takeOver == [ ] || cfg.backupDir != null;
+            # dryRun runs `plan`, which changes nothing and takes no backup
+            assertion = cfg.dryRun || cfg.takeOver == [ ] || cfg.backupDir != null;
             message = "services.dnsStaticRecords.takeOver replaces hand-made records and needs a backup first: set backupDir (it is null).";
           }
           {
@@ -829,6 +843,10 @@ in
           {
             assertion = builtins.all (l: l.prefix == "" || l.suffix == "") cfg.externalDns.layouts;
             message = "services.dnsStaticRecords.externalDns.layouts: an entry sets both prefix and suffix; ExternalDNS accepts only one of them.";
+          }
+          {
+            assertion = builtins.match "[^][[:space:]]+" cfg.dnsServer != null;
+            message = "services.dnsStaticRecords.dnsServer (${builtins.toJSON cfg.dnsServer}) must be one address or host name, without brackets or spaces (an IPv6 address as \"2001:db8::53\"; the port goes in services.dnsStaticRecords.port).";
           }
           {
             assertion = isLabel cfg.ownerPrefix;
@@ -859,7 +877,15 @@ in
             message = "services.dnsStaticRecords.backupDir: ${dirProblem cfg.backupDir "${stateRoot}/backups (the default)"}.";
           }
           {
-            assertion = badZoneNames == [ ];
+            assertion = cfg.interval == null || isPositiveTimespan cfg.interval;
+            message = "services.dnsStaticRecords.interval (${builtins.toJSON cfg.interval}) is not a positive systemd time span: write numbers with units such as \"15min\", \"1h 30min\" or \"900\" (seconds), or null for no timer.";
+          }
+          {
+            assertion = lib.filter (lib.hasInfix "/") zoneNames == [ ];
+            message = "services.dnsStaticRecords.zones: ${lib.concatMapStringsSep ", " builtins.toJSON (lib.filter (lib.hasInfix "/") zoneNames)}: a zone name with '/' (RFC 2317 classless delegation) makes no unit name; name the child zone with '-' instead (e.g. \"0-63.2.0.192.in-addr.arpa\", RFC 2317's other form), as its parent delegates it.";
+          }
+          {
+            assertion = lib.all (z: lib.hasInfix "/" z) badZoneNames;
             message = "services.dnsStaticRecords.zones: ${lib.concatMapStringsSep ", " builtins.toJSON badZoneNames}: a zone name must be non-empty, hold only letters, digits, '_', '-' and '.', and be short enough for its unit name (${reconcileUnit "<zone>"}.service, at most 255 characters).";
           }
         ]
@@ -958,6 +984,10 @@ in
             message = "services.dnsStaticRecords.knot.configure gives the local Knot the agent's key and ACL, but services.knot.enable is false on this host. For a Knot elsewhere, configure it there (README, \"Knot side\") and leave knot.configure off.";
           }
           {
+            assertion = cfg.knot.keyName != null;
+            message = "services.dnsStaticRecords.knot.configure needs services.dnsStaticRecords.knot.keyName: the `id` of the key in tsigKeyFile (the name given to `keymgr -t`), which the ACL names.";
+          }
+          {
             assertion = knotZonesMissingAcl == [ ];
             message = "services.dnsStaticRecords.knot.configure: Knot's zone ${lib.concatMapStringsSep ", " builtins.toJSON knotZonesMissingAcl} (or its template) does not list the ACL \"${cfg.knot.aclId}\", so the agent's updates would be refused (NOTAUTH). Add it, e.g. services.knot.settings.zone.<zone>.acl = [ \"${cfg.knot.aclId}\" ] (with the zone's other ACLs).";
           }
@@ -965,7 +995,7 @@ in
         warnings = lib.optional (
           knotLocal && (config.services.knot.settingsFile or null) == null && knotZonesAbsent != [ ]
         ) "services.dnsStaticRecords.knot.configure: services.knot.settings declares no zone ${lib.concatMapStringsSep ", " builtins.toJSON knotZonesAbsent}; the agent can only update zones Knot serves.";
-        services.knot.keyFiles = [
+        services.knot.keyFiles = mkIf (cfg.knot.keyName != null) [
           cfg.tsigKeyFile
           knotAclFile
         ];

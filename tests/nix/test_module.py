@@ -950,3 +950,59 @@ def test_any_zone_names_give_units_or_an_assertion(module: Module, names: list[s
             continue
         # no unit: a bad name, or the same zone spelled another way
         assert json.dumps(name) in failed, (name, result["failedAssertions"])
+
+
+# -- findings t8 items 3 to 7: the options' values checked at evaluation -------------------------
+
+
+def test_rfc2317_zone_with_a_slash_is_an_assertion_naming_the_dash_form(module: Module) -> None:
+    result = module.eval(_config(zones='{ "0/26.2.0.192.in-addr.arpa" = { }; }'))
+    failed = [m for m in result["failedAssertions"] if "0/26.2.0.192.in-addr.arpa" in m]
+    assert len(failed) == 1, result["failedAssertions"]
+    assert "0-63.2.0.192.in-addr.arpa" in failed[0]
+    assert result["services"] == {}
+
+
+@pytest.mark.parametrize("interval", ["15 fortnights", "", "0", "0s", "-5min", "15min; x=1"])
+def test_interval_not_a_positive_timespan_is_refused(module: Module, interval: str) -> None:
+    result = module.eval(_config(f"interval = {json.dumps(interval)};"))
+    assert any("interval" in m and "time span" in m for m in result["failedAssertions"]), result[
+        "failedAssertions"
+    ]
+
+
+@pytest.mark.parametrize("interval", ["15min", "1h 30min", "900", "1.5h", "2 weeks"])
+def test_interval_positive_timespans_are_accepted(module: Module, interval: str) -> None:
+    result = module.eval(_config(f"interval = {json.dumps(interval)};"))
+    assert result["failedAssertions"] == []
+    assert result["timers"]["dns-static-reconcile-internal"]["timerConfig"]["OnActiveSec"] == (
+        interval
+    )
+
+
+def test_dry_run_take_over_needs_no_backup_dir(module: Module) -> None:
+    result = module.eval(_config('dryRun = true; takeOver = [ "internal/NS" ]; backupDir = null;'))
+    assert result["failedAssertions"] == []
+    assert _exec(result["services"]["dns-static-sync-internal"])[1] == "plan"
+
+
+def test_knot_side_without_a_key_name_is_an_assertion(module: Module) -> None:
+    result = module.eval(_config("knot.configure = true;"))
+    assert any("knot.keyName" in m for m in result["failedAssertions"]), result
+
+
+@pytest.mark.parametrize("server", ["", "[2001:db8::53]", "10.0.0.53 --dry-run", " 10.0.0.53"])
+def test_dns_server_not_one_address_is_refused(module: Module, server: str) -> None:
+    result = module.eval(_config(f"dnsServer = {json.dumps(server)};", knot=False))
+    assert any("dnsServer" in m and "brackets" in m for m in result["failedAssertions"]), result[
+        "failedAssertions"
+    ]
+
+
+def test_dns_server_with_an_ipv6_zone_id_is_confined_to_the_address(module: Module) -> None:
+    result = module.eval(_config('dnsServer = "fe80::1%eth0";', knot=False))
+    assert result["failedAssertions"] == []
+    unit = result["services"]["dns-static-sync-internal"]
+    assert unit["serviceConfig"]["IPAddressDeny"] == "any"
+    assert unit["serviceConfig"]["IPAddressAllow"] == ["fe80::1"]
+    assert _flag(_exec(unit), "--server") == "fe80::1%eth0"
