@@ -152,6 +152,47 @@ def _suffix_readings(suffix: str, marker: str, zone: str) -> Iterator[Reading]:
                 yield _join(bare, domain), typed
 
 
+def registry_names(layout: Layout, name: str, zone: str) -> list[str]:
+    """Every name at which a registry TXT record claims `name` under `layout`:
+    the inverse of `readings`, used to pin those names in UPDATE prerequisites.
+
+    Both arguments and the results are lower-case absolute names without the
+    final dot; only names at or below `zone` are returned (a name outside the
+    zone cannot be a prerequisite). Covers every type token, the legacy form
+    without it, both ways ExternalDNS splits the host off (first label, or all
+    left of the zone with ``--domain-filter``) and the wildcard replacement;
+    `readings` maps each result back to `name` (a tested property).
+    """
+    splits = [name.partition(".")[::2]]
+    if name.endswith("." + zone):
+        splits.append((name[: -len(zone) - 1], zone))
+    plain_prefix = layout.prefix.replace(TEMPLATE, "")
+    plain_suffix = layout.suffix.replace(TEMPLATE, "")
+    templated = TEMPLATE in layout.prefix or TEMPLATE in layout.suffix
+    found: dict[str, None] = {}
+    for host, domain in splits:
+        hosts = [host]
+        replacement = layout.wildcard_replacement
+        if replacement and (host == "*" or host.startswith("*.")):
+            hosts.append(replacement + host[1:])
+        for bare in hosts:
+            found[_join(plain_prefix + bare + plain_suffix, domain)] = None
+            for token in TYPE_TOKENS:
+                typed = f"{token}-{bare}"
+                found[_join(plain_prefix + typed + plain_suffix, domain)] = None
+                if templated:
+                    prefix = layout.prefix.replace(TEMPLATE, token)
+                    suffix = layout.suffix.replace(TEMPLATE, token)
+                    found[_join(prefix + bare + suffix, domain)] = None
+    return [candidate for candidate in found if _in_zone(candidate, zone) and _valid(candidate)]
+
+
+def _valid(name: str) -> bool:
+    """Whether `name` (text, no final dot) is a domain name: no empty label,
+    labels of at most 63 octets, at most 253 in all (RFC 1035 §2.3.4)."""
+    return len(name) <= 253 and all(0 < len(label) <= 63 for label in name.split("."))
+
+
 def any_readings(marker: str, zone: str, wildcards: bool = True) -> set[str]:
     """Every name below `zone` that the registry TXT record at `marker` could
     stand for under *any* layout ExternalDNS documents: any prefix cut off its

@@ -60,6 +60,14 @@ def is_external_dns(text: str) -> bool:
     return text.strip().strip('"').lower().startswith(EXTERNAL_DNS_HERITAGE)
 
 
+def is_heritage(text: str) -> bool:
+    """Whether a TXT text is an ownership marker of any writer: ``heritage=``
+    first (ExternalDNS's registry records, ours and other owners' under any
+    prefix), read as leniently as `is_external_dns`. A TXT RRset holding one
+    is foreign to every plan: never adopted, taken over, rewritten or deleted."""
+    return text.strip().strip('"').lower().startswith("heritage=")
+
+
 def marker_text(managed_by: str, rdtype: dns.rdatatype.RdataType) -> str:
     """The exact text of our marker for an RRset of ``rdtype``."""
     return f"heritage=nix,managed-by={managed_by},type={dns.rdatatype.to_text(rdtype)}"
@@ -94,7 +102,7 @@ class Ownership:
     # lookup never hashes a `dns.name.Name`.
     external_dns: Mapping[dns.name.Name, dns.name.Name]  # claimed name -> marker name
     dhcp: Collection[dns.name.Name]  # names holding a DHCID
-    markers: Collection[RRsetKey]  # TXT RRsets that are someone's markers
+    markers: Collection[RRsetKey]  # TXT RRsets that hold someone's marker (any heritage=)
     # claimed names whose only claims come from markers fitting no configured layout
     external_dns_guessed: Collection[dns.name.Name] = frozenset()
     # ExternalDNS markers that fit no configured layout (their claims are guesses)
@@ -336,8 +344,8 @@ def analyse(
                     label = name.labels[0].decode("ascii", "replace")
                     other_prefix.setdefault(marked, (mine.group(1), label))
                 continue
-            if text.startswith(MARKER_HERITAGE + ","):
-                markers.add((name, rdtype))  # a nix marker we cannot map: leave it alone
+            if is_heritage(text):
+                markers.add((name, rdtype))  # a marker we cannot map: leave it alone
                 continue
             if _looks_encrypted(text) and (not encrypted or encrypted[-1] is not name):
                 encrypted.append(name)

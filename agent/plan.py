@@ -37,8 +37,18 @@ class ConflictKind(StrEnum):
     DIFFERS = "differs"  # an unmarked RRset exists with other data
     CNAME_CLASH = "cname-clash"  # CNAME and other data would share a name
     NOT_ADOPTED = "not-adopted"  # matching unmarked RRset, but adoption is off
-    # our marker's name holds data our marker TXT may not join (a CNAME, a DHCID)
+    # the declared RRset is someone's ownership marker: a TXT holding a
+    # ``heritage=`` text (ExternalDNS's registry record, another owner's marker)
+    MARKER = "marker"
+    # our marker's name holds what our marker TXT may not join: a CNAME, a
+    # DHCID, or a foreign TXT RRset that adding our marker would change (its
+    # TTL, or a ``heritage=`` text that is not a co-owner's marker)
     MARKER_OCCUPIED = "marker-occupied"
+
+
+#: An RRset whose state as read a change's message pins: (owner name, type,
+#: the RRset as read or None when absent).
+Pin = tuple[dns.name.Name, dns.rdatatype.RdataType, dns.rrset.RRset | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,10 @@ class Change:
     remove_marker: bool
     source: str = ""  # where the record was declared, for messages
     release_only: bool = False  # remove our marker, leave the records (e.g. last apex NS)
+    # the RRsets by which DHCP (a DHCID at the name) or ExternalDNS (a registry
+    # TXT under a configured layout) would claim the name, as read: the
+    # message's prerequisites pin them, so a concurrent claim fails it
+    claims_as_read: tuple[Pin, ...] = ()
 
     @property
     def replaces_whole_rrset(self) -> bool:

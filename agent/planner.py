@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Sequence
 
+import dns.exception
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -33,7 +34,7 @@ import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.rrset
 
-from agent.external_dns import DEFAULT_LAYOUTS, Layout
+from agent.external_dns import DEFAULT_LAYOUTS, Layout, registry_names
 from agent.names import NameMap
 from agent.ownership import (
     NIX_MARKER,
@@ -42,12 +43,14 @@ from agent.ownership import (
     analyse,
     external_dns_apex_marker,
     external_dns_marker,
+    is_external_dns,
+    is_heritage,
     layout_hint,
     marker_name,
     marker_text,
     txt_texts,
 )
-from agent.plan import Action, Change, Conflict, ConflictKind, ZonePlan
+from agent.plan import Action, Change, Conflict, ConflictKind, Pin, ZonePlan
 from agent.zone_reader import ZoneSnapshot
 from checker.model import Owner, Record
 
@@ -56,6 +59,7 @@ _IN = dns.rdataclass.IN
 _CNAME = dns.rdatatype.CNAME
 _NS = dns.rdatatype.NS
 _TXT = dns.rdatatype.TXT
+_DHCID = dns.rdatatype.DHCID
 # Types that may share a name with a CNAME (RFC 4035 §2.5).
 _CNAME_COMPANIONS = frozenset(
     {dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3, dns.rdatatype.DHCID}
@@ -179,6 +183,7 @@ def plan_zone(
     if hint is not None:
         warnings.append(hint)
     stale_markers = _stale_marker_ttls(snapshot, owner, own, default_ttl, warnings)
+    claims = _ClaimPins(snapshot, tuple(layouts))
 
     def change(
         action: Action,
@@ -208,6 +213,7 @@ def plan_zone(
             remove_marker=remove_marker,
             source=source,
             release_only=release_only,
+            claims_as_read=() if release_only else claims.at(name),
         )
 
     def foreign_types(name: dns.name.Name) -> set[dns.rdatatype.RdataType]:
@@ -249,7 +255,10 @@ def plan_zone(
             conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
             continue
         if current is None or _same_data(current, want) or key in take_over:
-            occupied = _marker_name_blocked(marker_name(owner.prefix, name), snapshot, own)
+            mname = marker_name(owner.prefix, name)
+            occupied = _marker_name_blocked(mname, snapshot, own) or _marker_occupied(
+                mname, snapshot, owner, default_ttl
+            )
             if occupied is not None:
                 conflicts.append(
                     Conflict(
@@ -396,7 +405,8 @@ def _apex_claim(key: RRsetKey, own: Ownership, zone: dns.name.Name) -> str | Non
 def _taken_over(
     key: RRsetKey, own: Ownership, zone: dns.name.Name
 ) -> tuple[ConflictKind, str] | None:
-    """Whether DHCP, ExternalDNS or another owner now claims what we marked."""
+    """Whether DHCP, ExternalDNS or another owner now claims what we marked
+    (or the TXT RRset we marked now holds someone's ownership marker)."""
     name, _ = key
     if name in own.dhcp:
         return (
@@ -416,6 +426,12 @@ def _taken_over(
         return (
             ConflictKind.OTHER_OWNER,
             f"{other!r} marks this RRset too; two owners must not both write it",
+        )
+    if key in own.markers:
+        return (
+            ConflictKind.MARKER,
+            "the TXT RRset now holds an ownership marker (a heritage= text) that another "
+            "writer reads; it is never rewritten or deleted",
         )
     return None
 
@@ -450,6 +466,8 @@ def _foreign_claim(
             ConflictKind.OTHER_OWNER,
             f"marked as managed by {managed_by!r} under the owner prefix {prefix!r}",
         )
+    if key in own.markers and current is not None:
+        return ConflictKind.MARKER, _marker_detail(current)
     others = foreign - {rdtype}
     if rdtype == _CNAME and others:
         listed = ", ".join(sorted(dns.rdatatype.to_text(t) for t in others))
@@ -462,8 +480,109 @@ def _foreign_claim(
             ConflictKind.CNAME_CLASH,
             "the name holds a CNAME that is not ours; no other data may be added beside it",
         )
-    del zone, current
+    del zone
     return None
+
+
+def _marker_detail(current: dns.rrset.RRset) -> str:
+    """Why a declared TXT RRset that is a marker (`Ownership.markers`: a
+    ``heritage=`` text, or an encrypted registry record) is foreign."""
+    texts = [t for t in txt_texts(current) if is_heritage(t)]
+    if any(is_external_dns(t) for t in texts):
+        whose = "ExternalDNS's registry record (it claims a name by it)"
+    elif any(NIX_MARKER.match(t) for t in texts):
+        whose = "an ownership marker of this tool (another owner prefix or id)"
+    elif texts:
+        whose = "an ownership marker (heritage=)"
+    else:
+        whose = "ExternalDNS's encrypted registry record (it claims a name holding data)"
+        texts = txt_texts(current)
+    return (
+        f"the TXT RRset is {whose}: {texts[0][:80]!r}; a marker is never adopted, taken "
+        "over, rewritten or deleted -- remove this TXT declaration"
+    )
+
+
+def _marker_occupied(
+    mname: dns.name.Name, snapshot: ZoneSnapshot, owner: Owner, default_ttl: int
+) -> str | None:
+    """Why our marker cannot be added at `mname`, or None.
+
+    Adding an RR to a TXT RRset sets the TTL of the whole RRset (one TTL per
+    RRset, RFC 2181 §5.2): beside a TXT RRset that is not ours alone, our
+    marker goes only when the TTLs already agree and the RRset holds no
+    ``heritage=`` text but this tool's markers at our prefix (co-owners
+    share marker names). Ours alone with another TTL is rewritten as a whole
+    (`_stale_marker_ttls`).
+    """
+    current = snapshot.get(mname, _TXT)
+    if current is None:
+        return None
+    texts = txt_texts(current)
+    matches = [NIX_MARKER.match(t) for t in texts]
+    if all(m is not None and m.group(1) == owner.managed_by for m in matches):
+        return None
+    where = mname.to_text()
+    clash = [t for t, m in zip(texts, matches, strict=True) if m is None and is_heritage(t)]
+    if clash:
+        return (
+            f"the marker name {where} holds a foreign ownership marker {clash[0][:80]!r}; "
+            "our marker is never added beside it"
+        )
+    if current.ttl != default_ttl:
+        return (
+            f"the marker name {where} holds a TXT RRset that is not ours with TTL "
+            f"{current.ttl}; adding our marker (TTL {default_ttl}, defaults.ttl) would change "
+            f"its TTL (one TTL per RRset), so it is left alone -- move that TXT, or give it "
+            f"TTL {default_ttl}"
+        )
+    return None
+
+
+class _ClaimPins:
+    """The RRsets by which DHCP or ExternalDNS would claim a name, as read:
+    the DHCID RRset at the name and the TXT RRset at every name a registry
+    record claiming it could have under the configured layouts
+    (`agent.external_dns.registry_names`). Made once per name."""
+
+    def __init__(self, snapshot: ZoneSnapshot, layouts: tuple[Layout, ...]) -> None:
+        self._snapshot = snapshot
+        self._layouts = layouts
+        self._zone = snapshot.origin.to_text(omit_final_dot=True).lower()
+        self._pins: dict[dns.name.Name, tuple[Pin, ...]] = {}
+
+    def at(self, name: dns.name.Name) -> tuple[Pin, ...]:
+        pins = self._pins.get(name)
+        if pins is None:
+            pins = self._pins[name] = self._make(name)
+        return pins
+
+    def _make(self, name: dns.name.Name) -> tuple[Pin, ...]:
+        get = self._snapshot.get
+        out: list[Pin] = [(name, _DHCID, get(name, _DHCID))]
+        text = name.to_text(omit_final_dot=True).lower()
+        seen: set[str] = set()
+        for layout in self._layouts:
+            for registry in registry_names(layout, text, self._zone):
+                if registry in seen:
+                    continue
+                seen.add(registry)
+                held = self._snapshot.lookup(registry)  # nothing built for absent names
+                if held is not None:
+                    out.append((held, _TXT, get(held, _TXT)))
+                elif (rname := _name_of(registry)) is not None:
+                    out.append((rname, _TXT, None))
+        return tuple(out)
+
+
+def _name_of(text: str) -> dns.name.Name | None:
+    """The absolute name spelt `text` (no final dot), or None if it is none."""
+    if "\\" not in text:
+        return dns.name.Name((*(label.encode("ascii") for label in text.split(".")), b""))
+    try:
+        return dns.name.from_text(text + ".")
+    except dns.exception.DNSException:
+        return None
 
 
 def _marker_name_blocked(

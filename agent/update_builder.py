@@ -15,7 +15,12 @@ of being clobbered:
   even when several changes share it);
 * "name is not in use" before adding a CNAME at a name that held nothing,
   and "no CNAME here" before adding other data at a name that held no CNAME
-  (Knot silently ignores data added beside a CNAME).
+  (Knot silently ignores data added beside a CNAME);
+* the claim state as read for every change that is not a release: "no
+  DHCID RRset" at the name, and the TXT RRset at each name where a registry
+  record of a configured ExternalDNS layout would claim the name, as read
+  (usually "does not exist"), so a concurrent DHCP or ExternalDNS claim fails
+  the message (`Change.claims_as_read`).
 
 Update order within a group: RRset deletes first (so a CNAME can replace
 owned data), then adds, then deletes of individual surplus RRs (so an
@@ -150,14 +155,17 @@ def _adds_data(change: Change) -> bool:
 
 def _prerequisites(group: NameGroup) -> list[_Entry]:
     out: list[_Entry] = []
-    seen: set[RRsetKey] = set()
+    # keyed by the labels as spelt: hashing a Name lower-cases every label each
+    # time; a name spelt in two cases would only be required twice, as read both times
+    seen: set[tuple[Labels, int]] = set()
 
     def require(
         name: dns.name.Name, rdtype: dns.rdatatype.RdataType, as_read: dns.rrset.RRset | None
     ) -> None:
-        if (name, rdtype) in seen:
+        key = (name.labels, int(rdtype))
+        if key in seen:
             return
-        seen.add((name, rdtype))
+        seen.add(key)
         if as_read is None:
             out.append(_Entry(_Kind.ABSENT, name, rdtype))
         else:
@@ -176,6 +184,9 @@ def _prerequisites(group: NameGroup) -> list[_Entry]:
             out.append(_Entry(_Kind.NAME_FREE, group.name, _ANY))
     elif adds and _CNAME not in held:
         require(group.name, _CNAME, None)
+    for change in group.changes:
+        for name, rdtype, as_read in change.claims_as_read:
+            require(name, rdtype, as_read)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Rules about the names of ownership markers.
+"""Ownership rules.
 
 The agent keeps the marker for the RRsets at name N at ``<prefix>.<N>``
 (contract §3; for the apex, ``<prefix>.<zone>``).
@@ -8,6 +8,10 @@ The agent keeps the marker for the RRsets at name N at ``<prefix>.<N>``
 - ``marker-name-length`` (error): ``<prefix>.<N>`` is longer than a domain
   name may be (255 octets in wire form, RFC 1035 §2.3.4), so N could never
   be marked.
+- ``marker-text`` (error): a TXT record whose text is an ownership marker
+  (``heritage=``: ExternalDNS's registry records, this tool's markers under
+  any prefix). Such a TXT RRset is another writer's claim; the agent never
+  adopts, takes over or deletes it.
 """
 
 from __future__ import annotations
@@ -15,15 +19,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.problems import Problem
+from checker.rdata import T_TXT, TXT
 from checker.rules.index import Index, problem
 
 #: The longest domain name in wire form, root label included (RFC 1035 §2.3.4).
 MAX_NAME_OCTETS = 255
+_HERITAGE = b"heritage="
 
 
 def check(index: Index) -> Iterator[Problem]:
     yield from _collisions(index)
     yield from _lengths(index)
+    yield from _marker_texts(index)
+
+
+def _marker_texts(index: Index) -> Iterator[Problem]:
+    for typed in index.typed:
+        for record in typed[T_TXT]:
+            rdata = record.rdata
+            text = b"".join(rdata.strings) if isinstance(rdata, TXT) else b""
+            if text.strip().strip(b'"').lower().startswith(_HERITAGE):
+                shown = text[:60].decode("utf-8", "replace") + ("…" if len(text) > 60 else "")
+                yield problem(
+                    "marker-text",
+                    record,
+                    f"TXT {record.name} holds an ownership-marker text ({shown!r}): such a "
+                    "TXT is how ExternalDNS or an owner of this tool claims a name, so the "
+                    "agent never adopts, takes over or deletes it",
+                    "remove the record; the writer whose marker it is keeps it",
+                )
 
 
 def _lengths(index: Index) -> Iterator[Problem]:

@@ -11,6 +11,7 @@ import dns.rdatatype
 import dns.update
 import pytest
 
+from agent.external_dns import TYPE_TOKENS
 from agent.keyfile import TsigKey, parse_key_text
 from agent.plan import ZonePlan
 from agent.planner import plan_zone
@@ -42,10 +43,34 @@ def sections(msg: dns.update.UpdateMessage) -> tuple[list[str], list[str]]:
     )
 
 
+def claims(fqdn: str) -> list[str]:
+    """The claim state as read pinned for a change at `fqdn` in a zone without
+    DHCP or ExternalDNS records: no DHCID, and no TXT at the registry names of
+    ExternalDNS's default layout (legacy: the name itself; then a-<name>, ...;
+    none outside the zone)."""
+    first, _, rest = fqdn.partition(".")
+    typed = [f"{t}-{first}.{rest}" for t in TYPE_TOKENS] if rest != "" else []
+    return [f"{fqdn} NONE DHCID", f"{fqdn} NONE TXT", *(f"{n} NONE TXT" for n in typed)]
+
+
 def one(p: ZonePlan) -> tuple[list[str], list[str]]:
+    """The message's sections, its prerequisite section without the claim pins
+    (checked here: they close the section, once per changed name, none that
+    an RRset prerequisite before them already pins)."""
     messages = build_messages(p, KEY)
     assert len(messages) == 1
-    return sections(messages[0])
+    pre, upd = sections(messages[0])
+    names = dict.fromkeys(c.name.to_text() for c in p.changes if not c.release_only)
+    pinned = {c.name.to_text() for c in p.changes if c.rdtype == dns.rdatatype.TXT}
+    pinned |= {c.marker_name.to_text() for c in p.changes if c.add_marker or c.remove_marker}
+    expected = [
+        line
+        for name in names
+        for line in claims(name)
+        if " DHCID" in line or line.split()[0] not in pinned
+    ]
+    assert pre[len(pre) - len(expected) :] == expected
+    return pre[: len(pre) - len(expected)], upd
 
 
 def test_add_guards_absence_and_adds_record_with_marker() -> None:

@@ -22,6 +22,23 @@ CASES: list[tuple[str, Zones, list[Expect]]] = [
         [],
     ),
     (
+        "a TXT whose text is an ownership marker: ExternalDNS's registry, another prefix's",
+        {
+            "internal": [
+                *NS0,
+                rec("k8s.a-forge", "TXT", '"heritage=external-dns,external-dns/owner=default"'),
+                rec("dns.web", "TXT", '"heritage=nix,managed-by=forge,type=A"'),
+                rec("split", "TXT", '"HERITAGE=" "external-dns,x"'),
+                rec("note", "TXT", '"a heritage=nix note"'),
+            ]
+        },
+        [
+            E("marker-text", "internal", "k8s.a-forge", "TXT", "internal:2", "ExternalDNS"),
+            E("marker-text", "internal", "dns.web", "TXT", "internal:3", "never adopts"),
+            E("marker-text", "internal", "split", "TXT", "internal:4"),
+        ],
+    ),
+    (
         "a name at a marker name",
         {"internal": [*NS0, rec("nix.ns0", "TXT", '"x"'), rec("nix", "A", "10.0.0.9")]},
         [

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.external_dns import Layout, any_readings, layouts_of, readings
+from agent.external_dns import Layout, any_readings, layouts_of, readings, registry_names
 from agent.ownership import analyse, is_external_dns
 from checker.document import InputError, validate_shape
 from checker.model import Owner
@@ -64,6 +64,25 @@ def test_configured_layout_reads_back_the_name(
     mine = Layout.of(layout.prefix, layout.suffix, layout.wildcard_replacement)
     claimed = {n for n, _ in readings(mine, marker_abs(txt), ZONE)}
     assert absolute(name) in claimed, (txt, claimed)
+
+
+@settings(max_examples=400, deadline=None)
+@given(layouts(), names, st.sampled_from(TYPES), st.booleans())
+def test_registry_names_hold_every_name_external_dns_writes_and_only_claiming_ones(
+    layout: RegistryLayout, name: str, rtype: str, legacy: bool
+) -> None:
+    """The names a change's prerequisites pin (t11 #2): every registry name
+    ExternalDNS writes for `name` under the layout, and each of them claims it."""
+    mine = Layout.of(layout.prefix, layout.suffix, layout.wildcard_replacement)
+    pinned = registry_names(mine, absolute(name), ZONE)
+    txt = layout.txt_name(name, None if legacy else rtype, ZONE)
+    if not txt.endswith(".") and ".." not in txt:  # in the zone, and a domain name
+        assert marker_abs(txt) in pinned, (txt, pinned)
+    for registry in pinned:
+        assert registry == ZONE or registry.endswith("." + ZONE)
+        assert all(0 < len(part) <= 63 for part in registry.split("."))
+        claimed = {n for n, _ in readings(mine, registry, ZONE)}
+        assert absolute(name) in claimed, (registry, claimed)
 
 
 @settings(max_examples=400, deadline=None)

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.errors import UsageError
+from agent.external_dns import TYPE_TOKENS
 from agent.keyfile import parse_key_text
 from agent.plan import Action, ConflictKind, ZonePlan
 from agent.planner import plan_zone
@@ -93,6 +94,11 @@ def test_take_over_message_requires_exactly_what_was_read() -> None:
         "www.internal. 0 IN A 10.0.0.8",
         "nix.www.internal. NONE TXT",
         "www.internal. NONE CNAME",
+        # the claim state as read: no DHCID, no registry TXT of ExternalDNS's
+        # default layout (legacy: the TXT at the name itself; a-www, aaaa-www, ...)
+        "www.internal. NONE DHCID",
+        "www.internal. NONE TXT",
+        *(f"{t}-www.internal. NONE TXT" for t in TYPE_TOKENS),
     ]
     # TTL differs: the RRset is deleted and re-added whole, with our marker
     assert "www.internal. ANY A\n" in text
