@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
-from checker.problems import printable
+from checker.problems import json_value, printable
 
 SUPPORTED_VERSION = 1
 
@@ -111,11 +111,30 @@ def _once(obj: Any, where: str, path: str) -> None:
         )
 
 
+_DOCUMENT_KEYS = ("version", "owner", "defaults", "externalDns", "zones", "exceptions")
+_OWNER_KEYS = ("prefix", "managedBy")
+_DEFAULTS_KEYS = ("ttl",)
+_ZONE_KEYS = ("records",)
+
+
+def _known(obj: dict[str, Any], known: tuple[str, ...], where: str, path: str) -> None:
+    """Refuse a key the contract does not define: a typo (``"tll"``) would
+    otherwise be ignored and its value silently replaced by a default."""
+    unknown = sorted(set(obj) - set(known))
+    _shape(
+        not unknown,
+        where,
+        f"{path} has unknown key(s) {', '.join(printable(json_value(k)) for k in unknown)}; "
+        f"known: {', '.join(known)}",
+    )
+
+
 def validate_shape(data: Any, where: str) -> DocumentJSON:
     """Check the document's outer shape; records are checked by the rules.
     Raises InputError."""
     _shape(isinstance(data, dict), where, "the document must be a JSON object")
     _once(data, where, "the document")
+    _known(data, _DOCUMENT_KEYS, where, "the document")
     version = data.get("version")
     _shape(
         "version" in data, where, f'no "version"; this checker reads version {SUPPORTED_VERSION}'
@@ -129,11 +148,13 @@ def validate_shape(data: Any, where: str) -> DocumentJSON:
     owner = data.get("owner")
     _shape(isinstance(owner, dict), where, '"owner" must be an object {"prefix", "managedBy"}')
     _once(owner, where, '"owner"')
+    _known(owner, _OWNER_KEYS, where, '"owner"')
     for key in ("prefix", "managedBy"):
         _shape(isinstance(owner.get(key), str), where, f'"owner.{key}" must be a string')
     defaults = data.get("defaults", {})
     _shape(isinstance(defaults, dict), where, '"defaults" must be an object')
     _once(defaults, where, '"defaults"')
+    _known(defaults, _DEFAULTS_KEYS, where, '"defaults"')
     if "externalDns" in data:
         _external_dns_shape(data["externalDns"], where)
     zones = data.get("zones")
@@ -146,8 +167,9 @@ def validate_shape(data: Any, where: str) -> DocumentJSON:
             f'zone "{printable(zone)}" must be an object with a "records" list',
         )
         _once(body, where, f'zone "{printable(zone)}"')
+        _known(body, _ZONE_KEYS, where, f'zone "{printable(zone)}"')
     _shape(
-        isinstance(data.get("exceptions", []), list),
+        isinstance(data.get("exceptions", []), list),  # null too: absent means none
         where,
         '"exceptions" must be a list of {"rule", "zone", "name", "type", "reason"} objects',
     )
@@ -204,9 +226,23 @@ def _stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
+class _NotJSONError(ValueError):
+    """A constant Python's ``json`` reads but JSON (RFC 8259 §6) does not have."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJSONError(name)
+
+
 def parse_document(text: bytes | str, where: str) -> DocumentJSON:
+    """Parse and shape-check a document's text (RFC 8259 JSON: ``NaN`` and
+    ``Infinity`` are refused). Raises InputError with one clear line."""
     try:
-        data = json.loads(text, object_pairs_hook=_json_object)
+        data = json.loads(text, object_pairs_hook=_json_object, parse_constant=_refuse_constant)
+    except _NotJSONError as exc:
+        raise InputError(
+            f"{where}: not valid JSON: {exc} is not a JSON value (write a number or null)"
+        ) from None
     except UnicodeDecodeError:
         raise InputError(f"{where}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:

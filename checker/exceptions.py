@@ -1,7 +1,7 @@
 """Reviewed exceptions: findings a document's owner has looked at and accepts.
 
 A document may carry ``"exceptions"``, a list of
-``{"rule", "zone", "name", "type"?, "reason"}`` (contract §2). A finding of
+``{"rule", "zone", "name", "type"?, "reason", "source"?}`` (contract §2). A finding of
 that rule at that owner name (relative to the zone, ``@`` for the apex, as
 messages show it) and, when given, that type is *accepted*: it no longer
 counts as an error or warning, and the report lists it with the reason.
@@ -23,7 +23,8 @@ from typing import Any, NamedTuple
 
 from checker.document import DocumentJSON, RepeatedKeys
 from checker.names import NameSyntaxError, parse_absolute, parse_name
-from checker.problems import Location, Problem, Severity, printable
+from checker.problems import Location, Problem, Severity, clip, json_value, printable
+from checker.rdata import RType
 
 # Findings about meaning, where a shared zone or a deliberate choice makes
 # the rule's assumption wrong. Anything else is a record that could not be
@@ -81,7 +82,8 @@ NOT_ACCEPTABLE = frozenset(
         "zone-name",
     }
 )
-_FIELDS = frozenset({"rule", "zone", "name", "type", "reason"})
+_FIELDS = frozenset({"rule", "zone", "name", "type", "reason", "source"})
+_TYPES = frozenset(t.value for t in RType)
 
 
 class ReviewedException(NamedTuple):
@@ -137,14 +139,17 @@ class Accepted(NamedTuple):
 def read_exceptions(
     doc: DocumentJSON, document: str
 ) -> tuple[list[ReviewedException], list[Problem]]:
-    """The document's reviewed exceptions, and a problem for each bad entry."""
+    """The document's reviewed exceptions, and a problem for each bad entry
+    (``exception-invalid``, every fault of the entry in one message) and each
+    repeat of an earlier entry (``exception-stale``, naming the first)."""
     found: list[ReviewedException] = []
     problems: list[Problem] = []
+    first: dict[tuple[str, str, str, str | None], ReviewedException] = {}
     raw_list: Sequence[Any] = doc.get("exceptions", [])
     for index, raw in enumerate(raw_list):
-        where = f"exceptions[{index}]"
+        where = _source(raw, f"exceptions[{index}]")
         try:
-            found.append(_read_one(raw, where, document))
+            exception = _read_one(raw, where, document)
         except _InvalidError as bad:
             problems.append(
                 Problem(
@@ -156,6 +161,21 @@ def read_exceptions(
                     "the reason says why the finding is acceptable",
                 )
             )
+            continue
+        key = (exception.rule, exception.zone, exception.name, exception.rtype)
+        earlier = first.setdefault(key, exception)
+        if earlier is exception:
+            found.append(exception)
+            continue
+        problems.append(
+            Problem(
+                "exception-stale",
+                Severity.WARNING,
+                Location("", "", "", where, document),
+                f"the exception for {exception.describe()} repeats {earlier.source}",
+                "remove the repeated exception",
+            )
+        )
     return found, problems
 
 
@@ -163,55 +183,86 @@ class _InvalidError(Exception):
     """An exception entry that cannot be used; the message says why."""
 
 
+def _source(raw: Any, position: str) -> str:
+    """Where the entry was declared: its ``source`` (the module writes the
+    option path, e.g. ``services.dnsStaticRecords.exceptions[1]``) when that
+    is usable text, else its position in the document."""
+    source = raw.get("source") if isinstance(raw, dict) else None
+    if isinstance(source, str) and source.strip() and printable(source) == source:
+        return clip(source.strip())
+    return position
+
+
 def _text(raw: dict[str, Any], field: str, *, required: bool = True) -> str | None:
     value = raw.get(field)
     if value is None and not required and field not in raw:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _InvalidError(f'"{field}" must be a non-empty string')
+        raise _InvalidError(f'"{field}" must be a non-empty string, not {json_value(value)}')
     if not value.isascii() and printable(value) != value:
         raise _InvalidError(f'"{field}" holds a lone UTF-16 surrogate, which is not text')
     return value.strip()
 
 
-def _required(raw: dict[str, Any], field: str) -> str:
-    value = _text(raw, field)
-    assert value is not None  # _text raises for a missing required field
-    return value
-
-
 def _read_one(raw: Any, where: str, document: str) -> ReviewedException:
+    """One entry, or _InvalidError naming every fault it has (not only the first)."""
     if not isinstance(raw, dict):
-        raise _InvalidError("an exception must be a JSON object")
+        raise _InvalidError(f"an exception must be a JSON object, not {json_value(raw)}")
+    faults: list[str] = []
     if isinstance(raw, RepeatedKeys):
         keys = ", ".join(f'"{printable(k)}"' for k in raw.repeated)
-        raise _InvalidError(f"the exception names {keys} more than once")
+        faults.append(f"the exception names {keys} more than once")
     unknown = sorted(set(raw) - _FIELDS)
     if unknown:
-        raise _InvalidError("unknown field(s) " + ", ".join(f'"{printable(k)}"' for k in unknown))
-    rule, zone_text, name_text, reason = (
-        _required(raw, field) for field in ("rule", "zone", "name", "reason")
+        faults.append("unknown field(s) " + ", ".join(printable(json_value(k)) for k in unknown))
+    text: dict[str, str | None] = {}
+    for field in ("rule", "zone", "name", "reason", "type", "source"):
+        try:
+            text[field] = _text(raw, field, required=field not in ("type", "source"))
+        except _InvalidError as bad:
+            faults.append(str(bad))
+            text[field] = None
+    rule, zone_text, name_text, reason, rtype = (
+        text["rule"],
+        text["zone"],
+        text["name"],
+        text["reason"],
+        text["type"],
     )
-    rtype = _text(raw, "type", required=False)
-    if rule not in ACCEPTABLE:
+    if rule is not None and rule not in ACCEPTABLE:
         if rule in NOT_ACCEPTABLE:
-            raise _InvalidError(
+            faults.append(
                 f"findings of rule {rule} cannot be accepted: the record could not be read, "
                 "or the server or the agent would refuse it; fix the record instead"
             )
-        raise _InvalidError(f"unknown rule id {rule!r}; the checker's messages show rule ids")
-    try:
-        zone = parse_absolute(zone_text)
-        name = parse_name(name_text, zone).name
-    except NameSyntaxError as exc:
-        raise _InvalidError(f"zone {zone_text!r} / name {name_text!r}: {exc}") from None
-    if not name.is_subdomain_of(zone):
-        raise _InvalidError(f"name {name.to_text()} is not inside zone {zone.display()}")
+        else:
+            faults.append(
+                f"unknown rule id {json_value(rule)}; the checker's messages show rule ids"
+            )
+    if rtype is not None:
+        rtype = rtype.upper()
+        if rtype not in _TYPES:
+            faults.append(
+                f'"type" {json_value(rtype)} is not a record type the checker reads; '
+                f"use one of {', '.join(sorted(_TYPES))}, or leave it out for any type"
+            )
+    zone = name = None
+    if zone_text is not None and name_text is not None:
+        try:
+            zone = parse_absolute(zone_text)
+            name = parse_name(name_text, zone).name
+        except NameSyntaxError as exc:
+            faults.append(f"zone {json_value(zone_text)} / name {json_value(name_text)}: {exc}")
+        else:
+            if not name.is_subdomain_of(zone):
+                faults.append(f"name {clip(name.to_text())} is not inside zone {zone.display()}")
+    if faults or rule is None or reason is None or zone is None or name is None:
+        raise _InvalidError("; ".join(faults))
     return ReviewedException(
         rule=rule,
         zone=zone.display(),
         name=name.relative_to(zone),
-        rtype=rtype.upper() if rtype is not None else None,
+        rtype=rtype,
         reason=reason,
         source=where,
         document=document,

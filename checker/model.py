@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from checker.document import DocumentJSON, RepeatedKeys
 from checker.names import DomainName, NameReader, NameSyntaxError, parse_absolute
-from checker.problems import Location, Problem, Severity, printable
+from checker.problems import Location, Problem, Severity, json_value, printable
 from checker.rdata import T_TXT, Rdata, RdataError, RType, is_unquoted_txt, parse_rdata
 
 DEFAULT_TTL = 300
@@ -173,7 +173,7 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
                 _problem(
                     "ttl-range",
                     doc_loc,
-                    f"defaults.ttl {defaults['ttl']!r} is not a whole number of seconds",
+                    f"defaults.ttl {json_value(defaults['ttl'])} is not a whole number of seconds",
                     f"use 0..{MAX_TTL}",
                 )
             )
@@ -335,7 +335,7 @@ def _build_record(
                 _problem(
                     "ttl-range",
                     _location(zone_text, name_text, type_text, source_text, document),
-                    f"TTL {raw['ttl']!r} is not a whole number of seconds in range",
+                    f"TTL {json_value(raw['ttl'])} is not a whole number of seconds in range",
                     f"use 0..{MAX_TTL} (RFC 2181 §8)",
                 )
             )

@@ -152,6 +152,7 @@ let
             managedBy = owner;
             inherit ownerPrefix ttl externalDnsLayouts;
             exceptions = c.exceptions or [ ];
+            exceptionsOption = "nixosConfigurations.${c.host}.config.services.dnsStaticRecords.exceptions";
             zones = listToAttrs (
               map (z: {
                 name = z;

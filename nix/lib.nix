@@ -4,7 +4,8 @@
 # nix-instantiate, without nixpkgs and without network.
 #
 #   render { zones, managedBy, ownerPrefix ? "nix", ttl ? 300, autoPtr ? false,
-#            externalDnsLayouts ? null, exceptions ? [ ] }
+#            externalDnsLayouts ? null, exceptions ? [ ],
+#            exceptionsOption ? "exceptions" }
 #     -> the desired-state document (contract §2) as an attrset
 #   check { document, python, strict ? false, name ? ..., system ? ... }
 #     -> a derivation whose output is the document's JSON, built only if
@@ -650,20 +651,29 @@ let
   # ---- reviewed exceptions ---------------------------------------------
   # [ { rule; zone; name; type ? null; reason; } ] -> the document's
   # "exceptions" list (contract §2); absent when empty, so documents without
-  # exceptions render as before. The checker validates each entry.
+  # exceptions render as before. The checker validates each entry; each
+  # carries `source` = "<option>[i]", so a message about it names the option
+  # the user wrote (services.dnsStaticRecords.exceptions[1]), not the
+  # document in the build directory.
   renderException =
-    e:
+    option: i: e:
     {
       inherit (e) rule zone name;
       reason = e.reason or null;
+      source = "${option}[${toString i}]";
     }
     // (if (e.type or null) == null then { } else { inherit (e) type; });
   withExceptions =
-    exceptions: document:
+    option: exceptions: document:
     if exceptions == [ ] then
       document
     else
-      document // { exceptions = map renderException exceptions; };
+      document
+      // {
+        exceptions = genList (i: renderException option i (builtins.elemAt exceptions i)) (
+          builtins.length exceptions
+        );
+      };
 
   render =
     {
@@ -674,6 +684,8 @@ let
       autoPtr ? false,
       externalDnsLayouts ? null,
       exceptions ? [ ],
+      # the option path messages name an exception by (see renderException)
+      exceptionsOption ? "exceptions",
     }:
     let
       document = {
@@ -689,7 +701,7 @@ let
       }
       // externalDnsSection externalDnsLayouts;
     in
-    withExceptions exceptions (if autoPtr then addAutoPtr document else document);
+    withExceptions exceptionsOption exceptions (if autoPtr then addAutoPtr document else document);
 
   # ExternalDNS's TXT registry layouts (its --txt-prefix, --txt-suffix and
   # --txt-wildcard-replacement per instance) as the document's `externalDns`;

@@ -127,6 +127,7 @@ let
     inherit (cfg) ttl;
     externalDnsLayouts = cfg.externalDns.layouts;
     inherit (cfg) exceptions;
+    exceptionsOption = "services.dnsStaticRecords.exceptions";
   };
   checkedDocument = staticLib.check {
     inherit document;

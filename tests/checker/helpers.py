@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from checker.check import Report, check_documents
@@ -10,6 +13,20 @@ from checker.document import DocumentJSON, validate_shape
 from checker.problems import Problem, Severity
 
 Zones = dict[str, list[tuple[Any, ...]]]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_checker(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The console program on a document written exactly as given."""
+    path = tmp_path / "doc.json"
+    path.write_text(text, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "checker", *args, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def rec(name: str, rtype: str, data: str, ttl: int | None = None) -> tuple[Any, ...]:

@@ -107,7 +107,7 @@ def test_stale_exception_fails_strict() -> None:
     [
         (_exception(reason=None), '"reason" must be a non-empty string'),
         (_exception(reason="  "), '"reason" must be a non-empty string'),
-        (_exception(rule="no-such-rule"), "unknown rule id 'no-such-rule'"),
+        (_exception(rule="no-such-rule"), 'unknown rule id "no-such-rule"'),
         (_exception(rule="cname-coexistence"), "cannot be accepted"),
         (_exception(rule="record-schema"), "cannot be accepted"),
         (_exception(name="a..b"), "empty label"),
@@ -152,3 +152,59 @@ def test_cli_prints_accepted_and_counts_them(
     assert data["problems"] == []
     assert data["accepted"][0]["reason"] == REASON
     assert data["accepted"][0]["rule"] == "ptr-mismatch"
+
+
+@pytest.mark.parametrize(
+    ("exception", "says"),
+    [
+        pytest.param(_exception(type="FOO"), '"type" "FOO" is not a record type', id="type-foo"),
+        pytest.param(
+            _exception(rule="nope", reason=""),
+            'unknown rule id "nope"; the checker',
+            id="two-faults-rule",
+        ),
+        pytest.param(
+            _exception(rule="nope", reason=""),
+            '"reason" must be a non-empty string, not ""',
+            id="two-faults-reason",
+        ),
+        pytest.param(
+            _exception(reason=None, type="FOO", color="red"),
+            '"color"; "reason" must be a non-empty string, not null; "type" "FOO"',
+            id="three-faults",
+        ),
+        pytest.param(_exception(source=5), '"source" must be a non-empty string', id="source"),
+    ],
+)
+def test_every_fault_of_an_entry_is_named(exception: dict[str, Any], says: str) -> None:
+    report = check(_doc(exception))
+    invalid = [p for p in report.problems if p.rule == "exception-invalid"]
+    assert len(invalid) == 1, report.problems
+    assert says in invalid[0].message
+    assert [p.rule for p in report.problems if p.rule == "exception-stale"] == []
+
+
+def test_repeated_exception_names_the_first() -> None:
+    report = check(_doc(_exception(type="PTR"), _exception(type="ptr", reason="again")))
+    assert report.ok
+    assert len(report.accepted) == 1
+    assert report.accepted[0].exception.source == "exceptions[0]"
+    [repeat] = report.problems
+    assert repeat.rule == "exception-stale"
+    assert repeat.location.source == "exceptions[1]"
+    assert "repeats exceptions[0]" in repeat.message
+    assert "no finding matches" not in repeat.message
+
+
+def test_source_names_the_module_option() -> None:
+    option = "services.dnsStaticRecords.exceptions"
+    report = check(
+        _doc(
+            _exception(source=f"{option}[0]"),
+            _exception(name="9.9.9", source=f"{option}[1]"),
+            _exception(rule="nope", source=f"{option}[2]"),
+        )
+    )
+    where = {p.rule: p.location.source for p in report.problems}
+    assert where == {"exception-stale": f"{option}[1]", "exception-invalid": f"{option}[2]"}
+    assert f"({option}[0], was error)" in report.accepted[0].to_text()

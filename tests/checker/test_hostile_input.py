@@ -4,8 +4,6 @@ records are reported with their path like any other problem (issue 10)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,23 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.cli import main
-from tests.checker.helpers import document, rec
+from tests.checker.helpers import document, rec, run_checker
 
-ROOT = Path(__file__).resolve().parents[2]
 HEAD = '{"version": 1, "owner": {"prefix": "nix", "managedBy": "routy"}, '
-
-
-def _run(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """The console program on a document written exactly as given."""
-    path = tmp_path / "doc.json"
-    path.write_text(text, encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "checker", *args, str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(
@@ -55,7 +39,7 @@ def _run(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProcess[s
     ],
 )
 def test_unusable_document_exits_2_with_one_line(tmp_path: Path, text: str, says: str) -> None:
-    done = _run(tmp_path, text)
+    done = run_checker(tmp_path, text)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
@@ -99,18 +83,18 @@ def _zone(records: str) -> str:
 )
 def test_bad_record_is_a_problem_with_its_path(tmp_path: Path, records: str, found: str) -> None:
     good = '{"name": "ok", "type": "A", "data": "10.0.0.9"}'
-    done = _run(tmp_path, _zone(records + ", " + good))
+    done = run_checker(tmp_path, _zone(records + ", " + good))
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert found in done.stdout, done.stdout
     assert "1 error" in done.stdout.splitlines()[-1]
-    json_done = _run(tmp_path, _zone(records + ", " + good), "--format", "json")
+    json_done = run_checker(tmp_path, _zone(records + ", " + good), "--format", "json")
     assert json_done.returncode == 1
     assert json.loads(json_done.stdout)["errors"] == 1
 
 
 def test_surrogate_in_zone_name_is_a_zone_problem(tmp_path: Path) -> None:
-    done = _run(tmp_path, HEAD + '"zones": {"int\\ud800ernal": {"records": []}}}')
+    done = run_checker(tmp_path, HEAD + '"zones": {"int\\ud800ernal": {"records": []}}}')
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert "error[zone-name] int\\ud800ernal" in done.stdout
@@ -119,7 +103,7 @@ def test_surrogate_in_zone_name_is_a_zone_problem(tmp_path: Path) -> None:
 def test_surrogate_in_owner_is_an_owner_problem(tmp_path: Path) -> None:
     text = json.dumps(document({"internal": [rec("a", "A", "10.0.0.1")]}))
     text = text.replace('"routy"', '"rou\\ud800ty"')
-    done = _run(tmp_path, text)
+    done = run_checker(tmp_path, text)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert "error[owner-config]" in done.stdout

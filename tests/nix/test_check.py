@@ -228,6 +228,7 @@ def test_reviewed_exception_accepts_a_finding_from_nix_to_output() -> None:
             "name": "1.0.1",
             "type": "PTR",
             "reason": "routy is multi-homed; its name resolves to 10.0.0.1 only",
+            "source": "exceptions[0]",
         }
     ]
     shown = _checker_output(result.out_path)

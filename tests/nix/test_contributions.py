@@ -424,6 +424,9 @@ def test_a_hosts_reviewed_exceptions_travel_with_its_contributions() -> None:
     assert refused.returncode != 0
     assert "error[ptr-mismatch] 10.in-addr.arpa: 1.0.1 PTR" in refused.log
     hosts = MULTI_HOMED_HOST.replace("EXCEPTIONS", ACCEPT_SECOND_PTR)
-    assert documents(hosts)["gw"]["exceptions"][0]["reason"] == "gw is multi-homed"
+    [exception] = documents(hosts)["gw"]["exceptions"]
+    assert exception["reason"] == "gw is multi-homed"
+    option = "nixosConfigurations.gw.config.services.dnsStaticRecords.exceptions"
+    assert exception["source"] == f"{option}[0]"
     result = nix_build(check_expr(hosts))
     assert result.returncode == 0, result.log

@@ -553,8 +553,17 @@ def test_exceptions_option_reaches_the_checked_document(module: Module) -> None:
             "zone": "10.in-addr.arpa",
             "name": "1.0.1",
             "reason": "multi-homed",
+            "source": "services.dnsStaticRecords.exceptions[0]",
         }
     ]
+    bad = (
+        'exceptions = [ { rule = "ptr-mismatch"; zone = "10.in-addr.arpa"; name = "1.0.1"; '
+        'reason = "multi-homed"; } { rule = "no-such-rule"; zone = "internal"; name = "x"; '
+        'reason = "r"; } ];'
+    )
+    rc, _, log = _build_checked(module, _config(bad, zones=zones))
+    assert rc != 0
+    assert "(services.dnsStaticRecords.exceptions[1]): unknown rule id" in log, log
 
 
 # -- fault 1: node-level ttl with dns.nix's types ------------------------------------
