@@ -479,7 +479,7 @@ def cmd_apply(
                     raise
                 _error(str(exc))
                 errors.append(exc)
-    except AgentError:
+    except (AgentError, KeyboardInterrupt) as exc:  # KeyboardInterrupt: SIGINT, or SIGTERM
         _safe_metrics(
             args.metrics_file,
             loaded.targets,
@@ -488,16 +488,8 @@ def cmd_apply(
             sent,
             label_owner=args.metrics_owner,
         )
-        raise
-    except KeyboardInterrupt:  # SIGINT, or SIGTERM (`Terminated`)
-        _safe_metrics(
-            args.metrics_file,
-            loaded.targets,
-            results,
-            started,
-            sent,
-            label_owner=args.metrics_owner,
-        )
+        if isinstance(exc, AgentError):
+            raise
         for zone, log_ in sent.items():
             if (log_.messages or log_.in_flight) and zone not in results:
                 _error(
