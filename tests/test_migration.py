@@ -70,13 +70,12 @@ def test_classify_paste_render_check_apply_adopts_and_loses_nothing(
     writers.external_dns("internal", "forge", data=("10.1.0.5",), resource="ingress/forgejo/forge")
     writers.external_dns("internal", "argocd", data=("10.1.0.5",), marker_format="old")
     before = _zones(knot)
-    server = ["--server", knot.server, "--port", str(knot.port)]
-    key = ["--key-file", str(knot.key_file("bind"))]
+    server = knot.agent_options("bind")
 
     # 1. classify each zone and paste the static candidates as Nix
     snippets = {}
     for zone in ZONES:
-        out = _agent("classify", *server, *key, "--zone", zone, "--format", "nix")
+        out = _agent("classify", *server, "--zone", zone, "--format", "nix")
         assert out.returncode == 0, out.stderr
         path = tmp_path / f"{zone}.nix"
         path.write_text(out.stdout)
@@ -99,7 +98,7 @@ def test_classify_paste_render_check_apply_adopts_and_loses_nothing(
     assert check.returncode == 0, check.stdout + check.stderr
 
     # 3. plan: adoption only, no conflicts, nothing else
-    plan = _agent("plan", "--desired", str(desired), *server, *key, "--json")
+    plan = _agent("plan", "--desired", str(desired), *server, "--json")
     assert plan.returncode == 4, plan.stderr
     zones = json.loads(plan.stdout)["zones"]
     for zone in zones:
@@ -109,9 +108,7 @@ def test_classify_paste_render_check_apply_adopts_and_loses_nothing(
 
     # 4. apply, with a backup; every RR that was there is still there
     backups = tmp_path / "backups"
-    applied = _agent(
-        "apply", "--desired", str(desired), *server, *key, "--backup-dir", str(backups)
-    )
+    applied = _agent("apply", "--desired", str(desired), *server, "--backup-dir", str(backups))
     assert applied.returncode == 0, applied.stderr
     after = _zones(knot)
     for zone in ZONES:
@@ -122,11 +119,11 @@ def test_classify_paste_render_check_apply_adopts_and_loses_nothing(
     assert sorted(p.name.split("-2")[0] for p in backups.iterdir()) == sorted(ZONES)
 
     # 5. in sync now; and the DHCP leases still come and go untouched
-    again = _agent("plan", "--desired", str(desired), *server, *key)
+    again = _agent("plan", "--desired", str(desired), *server)
     assert again.returncode == 0, again.stdout + again.stderr
     kea.remove_lease("laptop.internal.", "10.0.0.42")
     assert not any(rr.startswith("laptop.internal.") for rr in knot.axfr("internal"))
-    assert _agent("plan", "--desired", str(desired), *server, *key).returncode == 0
+    assert _agent("plan", "--desired", str(desired), *server).returncode == 0
 
 
 # scanner: hostname only; 10.0.0.17: address only; printer: both
@@ -159,12 +156,11 @@ def test_classify_nix_snippet_passes_the_checker_as_pasted(
             "15.0.0 300 PTR printer.internal.",
         ],
     )
-    server = ["--server", knot.server, "--port", str(knot.port)]
-    key = ["--key-file", str(knot.key_file("bind"))]
+    server = knot.agent_options("bind")
     kea = ["--kea-config", str(KEA_RESERVATIONS), "--managed-by", "routy"]
     pasted = []
     for zone in ("internal", "10.in-addr.arpa"):
-        out = _agent("classify", *server, *key, *kea, "--zone", zone, "--format", "nix")
+        out = _agent("classify", *server, *kea, "--zone", zone, "--format", "nix")
         assert out.returncode == 0, out.stderr
         path = tmp_path / f"{zone}.nix"
         path.write_text(out.stdout)

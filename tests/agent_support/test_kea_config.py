@@ -280,8 +280,7 @@ def test_classify_files_reserved_hosts_under_dhcp(
 ) -> None:
     knot.add_records("internal", ["printer 600 A 10.0.0.15", "legacy 600 A 10.0.0.99"])
     knot.add_records("10.in-addr.arpa", ["15.0.0 600 PTR printer.internal."])
-    common = ["--server", knot.server, "--port", str(knot.port)]
-    common += ["--key-file", str(knot.key_file("bind"))]
+    common = knot.agent_options("bind")
 
     def classify(zone: str, *extra: str) -> tuple[int, str, str]:
         capsys.readouterr()
@@ -317,9 +316,9 @@ def test_bad_kea_file_fails_before_reading_the_zone(
 ) -> None:
     bad = tmp_path / "kea.conf"
     bad.write_text('{"Dhcp4": {"subnet4": [ }}')
-    server = ["--server", knot.server, "--port", str(knot.port)]
-    key = ["--key-file", str(knot.key_file("bind"))]
-    code = main(["classify", *server, *key, "--zone", "internal", "--kea-config", str(bad)])
+    code = main(
+        ["classify", *knot.agent_options("bind"), "--zone", "internal", "--kea-config", str(bad)]
+    )
     out, err = capsys.readouterr()
     assert code == 1
     assert out == ""

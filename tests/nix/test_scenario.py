@@ -115,12 +115,7 @@ def _agent(knot: KnotServer, command: str, desired: Path, *extra: str) -> str:
         command,
         "--desired",
         str(desired),
-        "--server",
-        knot.server,
-        "--port",
-        str(knot.port),
-        "--key-file",
-        str(knot.key_file("bind")),
+        *knot.agent_options("bind"),
         *extra,
     )
     output = result.stdout + result.stderr
