@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from checker.names import DomainName
 from checker.problems import Problem
 from checker.rdata import T_TXT, TXT
 from checker.rules.index import Index, problem
@@ -55,16 +56,16 @@ def _lengths(index: Index) -> Iterator[Problem]:
         prefix = desired.owner.prefix
         if not prefix.isascii():
             continue  # reported as owner-config
-        seen: set[object] = set()
+        # the marker name is the owner name plus one label `prefix`
+        longest = MAX_NAME_OCTETS - 1 - len(prefix)
+        reported: set[DomainName] = set()
         for record in desired.records:
             owner = record.owner
-            if owner in seen:
+            octets = owner.wire_length
+            if octets <= longest or owner in reported:
                 continue
-            seen.add(owner)
-            octets = sum(1 + len(label) for label in owner.labels if label) + 1
+            reported.add(owner)
             marker = octets + 1 + len(prefix)
-            if marker <= MAX_NAME_OCTETS:
-                continue
             yield problem(
                 "marker-name-length",
                 record,
