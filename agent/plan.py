@@ -47,7 +47,8 @@ class ConflictKind(StrEnum):
 
 
 #: An RRset whose state as read a change's message pins: (owner name, type,
-#: the RRset as read or None when absent).
+#: the RRset as read or None when absent). Type ANY with None pins a name
+#: that held nothing as read: "name is not in use" (RFC 2136 §2.4.5).
 Pin = tuple[dns.name.Name, dns.rdatatype.RdataType, dns.rrset.RRset | None]
 
 
@@ -68,8 +69,10 @@ class Change:
     source: str = ""  # where the record was declared, for messages
     release_only: bool = False  # remove our marker, leave the records (e.g. last apex NS)
     # the RRsets by which DHCP (a DHCID at the name) or ExternalDNS (a registry
-    # TXT under a configured layout) would claim the name, as read: the
-    # message's prerequisites pin them, so a concurrent claim fails it
+    # TXT under a configured layout, for this type or a CNAME) would claim the
+    # RRset, as read, and the names (this one, the marker name) that held
+    # nothing as read: the message's prerequisites pin them, so a concurrent
+    # claim fails it
     claims_as_read: tuple[Pin, ...] = ()
 
     @property
