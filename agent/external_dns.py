@@ -25,7 +25,7 @@ marker claims only the types it can name.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from checker.document import DocumentJSON
@@ -152,34 +152,17 @@ def _suffix_readings(suffix: str, marker: str, zone: str) -> Iterator[Reading]:
                 yield _join(bare, domain), typed
 
 
-def clashing_tokens(rdtype: str) -> frozenset[str] | None:
-    """The type tokens of the registry records whose claim would make an
-    RRset of type `rdtype` (a type's text, any case) at their name collide
-    with what ExternalDNS writes there: the same type, or a CNAME (which
-    shares its name with no other data, RFC 1034 §3.6.2). None for a CNAME:
-    it collides with every type. A claim under another token is of an RRset
-    beside ours, the state a claim written just after our UPDATE leaves too."""
-    token = rdtype.lower()
-    if token == "cname":
-        return None
-    return frozenset({token, "cname"}) & frozenset(TYPE_TOKENS) | {"cname"}
-
-
-def registry_names(
-    layout: Layout, name: str, zone: str, tokens: Collection[str] | None = None
-) -> list[str]:
+def registry_names(layout: Layout, name: str, zone: str) -> list[str]:
     """Every name at which a registry TXT record claims `name` under `layout`:
     the inverse of `readings`, used to pin those names in UPDATE prerequisites.
 
     Both arguments and the results are lower-case absolute names without the
     final dot; only names at or below `zone` are returned (a name outside the
-    zone cannot be a prerequisite). Covers the type tokens in `tokens` (every
-    one of `TYPE_TOKENS` when None), the legacy form without a token (always:
-    it claims every type), both ways ExternalDNS splits the host off (first
-    label, or all left of the zone with ``--domain-filter``) and the wildcard
-    replacement; `readings` maps each result back to `name` (a tested property).
+    zone cannot be a prerequisite). Covers every type token, the legacy form
+    without it, both ways ExternalDNS splits the host off (first label, or all
+    left of the zone with ``--domain-filter``) and the wildcard replacement;
+    `readings` maps each result back to `name` (a tested property).
     """
-    wanted = TYPE_TOKENS if tokens is None else [t for t in TYPE_TOKENS if t in tokens]
     splits = [name.partition(".")[::2]]
     if name.endswith("." + zone):
         splits.append((name[: -len(zone) - 1], zone))
@@ -194,7 +177,7 @@ def registry_names(
             hosts.append(replacement + host[1:])
         for bare in hosts:
             found[_join(plain_prefix + bare + plain_suffix, domain)] = None
-            for token in wanted:
+            for token in TYPE_TOKENS:
                 typed = f"{token}-{bare}"
                 found[_join(plain_prefix + typed + plain_suffix, domain)] = None
                 if templated:

@@ -69,8 +69,8 @@ class Change:
     source: str = ""  # where the record was declared, for messages
     release_only: bool = False  # remove our marker, leave the records (e.g. last apex NS)
     # the RRsets by which DHCP (a DHCID at the name) or ExternalDNS (a registry
-    # TXT under a configured layout, for this type or a CNAME) would claim the
-    # RRset, as read, and the names (this one, the marker name) that held
+    # TXT under a configured layout) would claim the name, as read, and the
+    # names (this one, the marker name) that held
     # nothing as read: the message's prerequisites pin them, so a concurrent
     # claim fails it
     claims_as_read: tuple[Pin, ...] = ()

@@ -34,7 +34,7 @@ import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.rrset
 
-from agent.external_dns import DEFAULT_LAYOUTS, Layout, clashing_tokens, registry_names
+from agent.external_dns import DEFAULT_LAYOUTS, Layout, registry_names
 from agent.names import NameMap
 from agent.ownership import (
     NIX_MARKER,
@@ -204,7 +204,7 @@ def plan_zone(
         marker_current = snapshot.get(mname, _TXT)
         pins: tuple[Pin, ...] = ()
         if not release_only:
-            pins = claims.at(name, rdtype)
+            pins = claims.at(name)
             if add_marker and marker_current is None and claims.free(mname):
                 pins += ((mname, _ANY, None),)
         return Change(
@@ -547,46 +547,38 @@ def _marker_occupied(
 
 
 class _ClaimPins:
-    """What a change's message pins of its name's claim state as read.
-
-    A name that held nothing as read is pinned as "name is not in use"
-    (RFC 2136 §2.4.5): no DHCID, no CNAME, no RRset of the change's type
-    and no legacy registry TXT there, in one prerequisite. Otherwise the
-    DHCID RRset at the name is pinned as read. Then the TXT RRset at each
-    name where a registry record of a configured ExternalDNS layout would
-    claim the RRset (`agent.external_dns.registry_names`): the legacy form
-    and the type tokens that clash with the change's type
-    (`agent.external_dns.clashing_tokens`; every token for a CNAME). A claim
-    of another type at the name leaves ExternalDNS's RRset beside ours, as a
-    claim written just after our UPDATE would: no prerequisite can tell the
-    two apart, so none is spent on it. Made once per name and type."""
+    """The RRsets by which DHCP or ExternalDNS would claim a name, as read:
+    the DHCID RRset at the name and the TXT RRset at every name a registry
+    record claiming it could have under the configured layouts
+    (`agent.external_dns.registry_names`). A name that held nothing as read
+    is pinned as "name is not in use" (RFC 2136 §2.4.5) instead: no DHCID,
+    no CNAME, no RRset of the change's type and no legacy registry TXT at
+    the name itself, in one prerequisite. Made once per name."""
 
     def __init__(self, snapshot: ZoneSnapshot, layouts: tuple[Layout, ...]) -> None:
         self._snapshot = snapshot
         self._layouts = layouts
         self._zone = snapshot.origin.to_text(omit_final_dot=True).lower()
-        self._pins: dict[tuple[dns.name.Name, int], tuple[Pin, ...]] = {}
+        self._pins: dict[dns.name.Name, tuple[Pin, ...]] = {}
 
     def free(self, name: dns.name.Name) -> bool:
         """Whether `name` held no RRset as read."""
         return not self._snapshot.types_at(name)
 
-    def at(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> tuple[Pin, ...]:
-        key = (name, int(rdtype))
-        pins = self._pins.get(key)
+    def at(self, name: dns.name.Name) -> tuple[Pin, ...]:
+        pins = self._pins.get(name)
         if pins is None:
-            pins = self._pins[key] = self._make(name, rdtype)
+            pins = self._pins[name] = self._make(name)
         return pins
 
-    def _make(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> tuple[Pin, ...]:
+    def _make(self, name: dns.name.Name) -> tuple[Pin, ...]:
         get = self._snapshot.get
         free = self.free(name)
         out: list[Pin] = [(name, _ANY, None) if free else (name, _DHCID, get(name, _DHCID))]
         text = name.to_text(omit_final_dot=True).lower()
-        tokens = clashing_tokens(dns.rdatatype.to_text(rdtype))
         seen: set[str] = {text} if free else set()  # the free name's TXT is pinned already
         for layout in self._layouts:
-            for registry in registry_names(layout, text, self._zone, tokens):
+            for registry in registry_names(layout, text, self._zone):
                 if registry in seen:
                     continue
                 seen.add(registry)

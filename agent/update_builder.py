@@ -50,11 +50,15 @@ section of a full message reaches past 16 KiB.
 from __future__ import annotations
 
 import hashlib
+import secrets
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+import dns.message
 import dns.name
+import dns.opcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
@@ -89,6 +93,7 @@ _HEADER_SIZE = 12
 _RR_FIXED = 10  # type, class, TTL, RDLENGTH
 _POINTER = 2
 _MAX_POINTER_TARGET = 0x3FFF
+_UPDATE_FLAGS = dns.opcode.to_flags(dns.opcode.UPDATE)
 
 
 class MessageTooBigError(AgentError):
@@ -158,12 +163,19 @@ def _prerequisites(group: NameGroup) -> list[_Entry]:
     # keyed by the labels as spelt: hashing a Name lower-cases every label each
     # time; a name spelt in two cases would only be required twice, as read both times
     seen: set[tuple[Labels, int]] = set()
+    # names that held nothing as read: "name is not in use" pins every RRset there
+    free: set[Labels] = set()
+
+    def name_free(name: dns.name.Name) -> None:
+        if name.labels not in free:
+            free.add(name.labels)
+            out.append(_Entry(_Kind.NAME_FREE, name, _ANY))
 
     def require(
         name: dns.name.Name, rdtype: dns.rdatatype.RdataType, as_read: dns.rrset.RRset | None
     ) -> None:
         key = (name.labels, int(rdtype))
-        if key in seen:
+        if key in seen or (as_read is None and name.labels in free):
             return
         seen.add(key)
         if as_read is None:
@@ -171,6 +183,10 @@ def _prerequisites(group: NameGroup) -> list[_Entry]:
         else:
             out.append(_Entry(_Kind.PRESENT, name, rdtype, 0, tuple(as_read)))
 
+    for change in group.changes:
+        for name, rdtype, as_read in change.claims_as_read:
+            if rdtype == _ANY and as_read is None:
+                name_free(name)
     # What the name held as read, as far as the plan knows it.
     held = {c.rdtype for c in group.changes if c.current is not None}
     for change in group.changes:
@@ -181,12 +197,13 @@ def _prerequisites(group: NameGroup) -> list[_Entry]:
     adds = [c for c in group.changes if _adds_data(c)]
     if any(c.rdtype == _CNAME and c.current is None for c in adds):
         if not held:
-            out.append(_Entry(_Kind.NAME_FREE, group.name, _ANY))
+            name_free(group.name)
     elif adds and _CNAME not in held:
         require(group.name, _CNAME, None)
     for change in group.changes:
         for name, rdtype, as_read in change.claims_as_read:
-            require(name, rdtype, as_read)
+            if rdtype != _ANY:
+                require(name, rdtype, as_read)
     return out
 
 
@@ -469,31 +486,139 @@ class _WireModel:
         return True
 
 
+def _wire_name(
+    out: bytearray, name: dns.name.Name, lowered: Labels, targets: dict[Labels, int]
+) -> None:
+    """Append `name` as `dns.name.Name.to_wire` does with compression: a
+    pointer to the longest suffix written before (case-insensitively), and
+    every suffix it writes that starts within the first 16 KiB becomes a
+    target (RFC 1035 §4.1.4)."""
+    labels = name.labels
+    for index in range(len(labels) - 1):
+        suffix = lowered[index:]
+        at = targets.get(suffix)
+        if at is not None:
+            out += (0xC000 | at).to_bytes(2, "big")
+            return
+        if len(out) <= _MAX_POINTER_TARGET:
+            targets[suffix] = len(out)
+        label = labels[index]
+        out.append(len(label))
+        out += label
+    out.append(0)
+
+
+class _Encoder:
+    """Writes UPDATE messages byte for byte as dnspython renders them
+    (`dns.message.Message.to_wire` without TSIG): header, zone section,
+    every prerequisite, every update, one RR per RDATA, names compressed as
+    `_wire_name` says, RDATA names compressed where dnspython compresses them
+    (NS, CNAME, PTR targets, MX exchange) and other RDATA as
+    `dns.rdata.Rdata.to_wire` writes it. RFC 1035 §4.1, RFC 2136 §2-3."""
+
+    __slots__ = ("_lowered", "_rdata")
+
+    def __init__(self, lowered: dict[Labels, Labels]) -> None:
+        self._lowered = lowered
+        self._rdata: dict[int, tuple[dns.rdata.Rdata, bytes]] = {}  # id -> (RDATA, its wire)
+
+    def _rdata_wire(self, rdata: dns.rdata.Rdata) -> bytes:
+        # keyed by identity (hashing RDATA encodes it); the RDATA is kept alive
+        # with its wire, so an id is never reused while the entry stands
+        held = self._rdata.get(id(rdata))
+        if held is None:
+            held = self._rdata[id(rdata)] = (rdata, rdata.to_wire() or b"")
+        return held[1]
+
+    def _write_rdata(
+        self, out: bytearray, rdata: dns.rdata.Rdata, targets: dict[Labels, int]
+    ) -> None:
+        value = int(rdata.rdtype)
+        if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
+            _wire_name(out, rdata.target, _lower(rdata.target, self._lowered), targets)
+        elif value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
+            out += rdata.preference.to_bytes(2, "big")
+            _wire_name(out, rdata.exchange, _lower(rdata.exchange, self._lowered), targets)
+        else:
+            out += self._rdata_wire(rdata)
+
+    def _write_entry(self, out: bytearray, entry: _Entry, targets: dict[Labels, int]) -> int:
+        """Append `entry`'s RRs; returns how many."""
+        prerequisite, rdclass, deleting = _FILING[entry.kind]
+        del prerequisite
+        cls = int(deleting if deleting is not None else rdclass)
+        lowered = _lower(entry.name, self._lowered)
+        rdtype = int(entry.rdtype)
+        if not entry.rdatas:
+            _wire_name(out, entry.name, lowered, targets)
+            out += struct.pack("!HHIH", rdtype, cls, 0, 0)
+            return 1
+        for rdata in entry.rdatas:
+            _wire_name(out, entry.name, lowered, targets)
+            out += struct.pack("!HHI", rdtype, cls, entry.ttl)
+            length_at = len(out)
+            out += b"\0\0"
+            self._write_rdata(out, rdata, targets)
+            out[length_at : length_at + 2] = (len(out) - length_at - 2).to_bytes(2, "big")
+        return len(entry.rdatas)
+
+    def message(
+        self, zone: dns.name.Name, parts: Sequence[_GroupRecords], message_id: int
+    ) -> bytes:
+        """The whole message (unsigned) carrying `parts`."""
+        out = bytearray(_HEADER_SIZE)
+        targets: dict[Labels, int] = {}
+        _wire_name(out, zone, _lower(zone, self._lowered), targets)
+        out += struct.pack("!HH", int(dns.rdatatype.SOA), int(_IN))
+        prerequisites = sum(
+            self._write_entry(out, entry, targets) for part in parts for entry in part.prerequisites
+        )
+        updates = sum(
+            self._write_entry(out, entry, targets) for part in parts for entry in part.updates
+        )
+        out[:_HEADER_SIZE] = struct.pack(
+            "!HHHHHH", message_id, _UPDATE_FLAGS, 1, prerequisites, updates, 0
+        )
+        return bytes(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
     """One UPDATE message and the plan's changes it carries."""
 
-    message: dns.update.UpdateMessage
+    wire: bytes  # the whole message, unsigned (`agent.dns_io` signs it when it sends it)
     changes: tuple[Change, ...]
-    size: int  # the model's size of the signed message (never below the real one)
+    size: int  # bytes of the signed message
+    zone: dns.name.Name
+    key: TsigKey | None
+
+    def message(self) -> dns.update.UpdateMessage:
+        """The message as dnspython reads it (one RRset per RR), unsigned."""
+        message = dns.message.from_wire(self.wire, one_rr_per_rrset=True)
+        assert isinstance(message, dns.update.UpdateMessage)
+        return message
 
 
 def build_messages(
     plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
 ) -> list[dns.update.UpdateMessage]:
-    """The UPDATE messages that carry out `plan`, each at most `max_size` bytes
-    once signed. TSIG is configured, not applied: signing happens at send time.
+    """The UPDATE messages that carry out `plan`, as dnspython reads them
+    (unsigned), each at most `max_size` bytes once signed.
 
     Raises `MessageTooBigError` when the changes at one name alone exceed the limit.
     """
-    return [batch.message for batch in build_batches(plan, key, max_size)]
+    return [batch.message() for batch in build_batches(plan, key, max_size)]
 
 
-def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE) -> list[Batch]:
-    """As `build_messages`, each message with the changes it carries.
+def build_batches(
+    plan: ZonePlan, key: TsigKey | None, max_size: int = DEFAULT_MAX_SIZE
+) -> list[Batch]:
+    """The messages that carry out `plan`, each with the changes it carries,
+    written (unsigned) and at most `max_size` bytes once signed with `key`.
 
     Groups are packed in plan order, each message filled until the next group
     would take it past `max_size`; a group never spans two messages.
+    Raises `MessageTooBigError` when the changes at one name alone exceed the limit.
     """
     zone = plan.zone
     limit = max_size - tsig_size(key)
@@ -501,13 +626,18 @@ def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
     parts: list[_GroupRecords] = []
     lowered: dict[Labels, Labels] = {}
     model = _WireModel(zone, lowered)
+    encoder = _Encoder(lowered)
 
     def close() -> None:
+        wire = encoder.message(zone, parts, secrets.randbits(16))
+        assert len(wire) <= model.finish(), "the size model fell short of the message"
         batches.append(
             Batch(
-                _message(zone, parts, key),
+                wire,
                 tuple(change for part in parts for change in part.group.changes),
-                model.finish() + tsig_size(key),
+                len(wire) + tsig_size(key),
+                zone,
+                key,
             )
         )
 
