@@ -106,6 +106,37 @@ def test_deletes_and_updates_pack_with_their_prerequisites() -> None:
     _check_packing(_plan(records, zone_text), KEY_512, 65_535)
 
 
+def test_every_record_type_is_written_as_dnspython_renders_it() -> None:
+    """Each type the checker accepts, as add, update (present + delete) and
+    delete, byte for byte against dnspython (names in RDATA compressed where
+    dnspython compresses them)."""
+    zone_text = NS_ZONE
+    for name, rtype, data in [
+        ("u-a", "A", "10.9.0.1"),
+        ("u-mx", "MX", "5 mail.internal."),
+        ("u-caa", "CAA", '0 issue "ca.example"'),
+    ]:
+        zone_text += f"{name} 300 {rtype} {data}\n"
+        zone_text += f'nix.{name} 300 TXT "heritage=nix,managed-by=routy,type={rtype}"\n'
+    records = [
+        rec("a", "A", "10.0.0.1"),
+        rec("a", "AAAA", "fd00::1"),
+        rec("alias", "CNAME", "a.internal."),
+        rec("sub", "NS", "ns0.internal."),
+        rec("1.0.0.10.in-addr", "PTR", "a.internal."),
+        rec("t", "TXT", '"two" "strings"'),
+        rec("a", "MX", "10 a.internal."),
+        rec("_sip._tcp", "SRV", "0 5 5060 a.internal."),
+        rec("a", "CAA", '0 issue "letsencrypt.org"'),
+        rec("u-a", "A", "10.9.0.2"),  # update: present, add, delete of the surplus
+        rec("u-mx", "MX", "10 other.internal.", 600),  # update with a TTL: replaced whole
+    ]
+    plan = _plan(records, zone_text)  # u-caa is no longer declared: deleted
+    assert {c.action.value for c in plan.changes} == {"add", "update", "delete"}
+    [batch] = _check_packing(plan, KEY, 65_535)
+    assert len(batch.message().prerequisite) > len(plan.changes)
+
+
 NAMES = st.text("abcdefghij0123456789-", min_size=1, max_size=63).filter(
     lambda s: not s.startswith("-") and not s.endswith("-")
 )
