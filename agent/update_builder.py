@@ -1,4 +1,4 @@
-"""Turn a ZonePlan into signed-at-send-time RFC 2136 UPDATE messages. Pure.
+"""Turn a ZonePlan into RFC 2136 UPDATE messages, written once, signed when sent. Pure.
 
 Every message is all-or-nothing on the server, so the unit of packing is a
 *name group*: all changes at one owner name together with their marker
@@ -20,7 +20,11 @@ of being clobbered:
   DHCID RRset" at the name, and the TXT RRset at each name where a registry
   record of a configured ExternalDNS layout would claim the name, as read
   (usually "does not exist"), so a concurrent DHCP or ExternalDNS claim fails
-  the message (`Change.claims_as_read`).
+  the message (`Change.claims_as_read`);
+* a name (or marker name) that held nothing as read is pinned as "name is
+  not in use" (RFC 2136 §2.4.5) instead of the RRset, CNAME, DHCID and
+  legacy registry TXT there, which it covers in one prerequisite (Knot
+  counts an empty non-terminal as not in use, as the RFC does).
 
 Update order within a group: RRset deletes first (so a CNAME can replace
 owned data), then adds, then deletes of individual surplus RRs (so an
@@ -34,17 +38,19 @@ before the adds, and a changed CNAME is deleted and added whole; Knot then
 re-signs the name (measured with NSEC and NSEC3 on Knot 3.2).
 
 Packing: a message over TCP holds at most 65,535 bytes, TSIG included
-(RFC 1035 §4.2.2). Each group's records are written out once as the
-entries dnspython will render; their size is measured with a model of the
-wire that follows dnspython's name compression (RFC 1035 §4.1.4): a name is
-a pointer to an earlier occurrence of its longest known suffix, and only
-names that start within the first 16 KiB (offset <= 0x3FFF) can be pointed
-to. Prerequisites come first in a message, so their offsets are final when
-a group is appended and the model is exact there; the update section is
-measured against the pointer targets known so far, which can only
-overestimate (later targets only shorten names). The sum therefore never
-falls short of the rendered message, and matches it when the prerequisite
-section of a full message reaches past 16 KiB.
+(RFC 1035 §4.2.2). Messages are written here, once, byte for byte as
+dnspython would render them (`_Message`; dnspython itself renders only the
+reference `build_group_message`): each group's prerequisites are written
+as the group is added, so their size is exact, with dnspython's name
+compression (RFC 1035 §4.1.4: a name is a pointer to an earlier occurrence
+of its longest known suffix, and only names that start within the first
+16 KiB, offset <= 0x3FFF, can be pointed to). The update section comes
+after every prerequisite; it is measured against the pointer targets known
+so far, which can only overestimate (later targets only shorten names), and
+written when the message is full. The measure therefore never falls short
+of the message, and matches it when the prerequisite section of a full
+message reaches past 16 KiB. Messages leave here unsigned:
+`agent.dns_io` signs each with TSIG (RFC 8945) as it sends it.
 """
 
 from __future__ import annotations
@@ -64,7 +70,6 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.mxbase
 import dns.rdtypes.nsbase
-import dns.rdtypes.txtbase
 import dns.rrset
 import dns.update
 
@@ -86,9 +91,6 @@ _COMPRESSED_TARGET = frozenset(
     {int(dns.rdatatype.NS), int(dns.rdatatype.CNAME), int(dns.rdatatype.PTR)}
 )
 _COMPRESSED_MX = int(dns.rdatatype.MX)
-_TYPE_A = int(dns.rdatatype.A)
-_TYPE_AAAA = int(dns.rdatatype.AAAA)
-_TYPE_TXT = int(dns.rdatatype.TXT)
 _HEADER_SIZE = 12
 _RR_FIXED = 10  # type, class, TTL, RDLENGTH
 _POINTER = 2
@@ -382,70 +384,144 @@ def tsig_size(key: TsigKey | None) -> int:
     return name + _RR_FIXED + algorithm + 16 + mac
 
 
-class _WireModel:
-    """Size of one UPDATE message as dnspython renders it, grown group by group.
+def _wire_name(
+    out: bytearray,
+    name: dns.name.Name,
+    lowered: Labels,
+    targets: dict[Labels, int],
+    added: list[Labels] | None = None,
+) -> None:
+    """Append `name` as `dns.name.Name.to_wire` does with compression: a
+    pointer to the longest suffix written before (case-insensitively), and
+    every suffix it writes that starts within the first 16 KiB becomes a
+    target (RFC 1035 §4.1.4), noted in `added` when given."""
+    labels = name.labels
+    for index in range(len(labels) - 1):
+        suffix = lowered[index:]
+        at = targets.get(suffix)
+        if at is not None:
+            out += (0xC000 | at).to_bytes(2, "big")
+            return
+        if len(out) <= _MAX_POINTER_TARGET:
+            targets[suffix] = len(out)
+            if added is not None:
+                added.append(suffix)
+        label = labels[index]
+        out.append(len(label))
+        out += label
+    out.append(0)
 
-    `prerequisites` is the offset where the next prerequisite goes: that
-    section is laid out exactly, registering pointer targets the way
-    `dns.name.Name.to_wire` does. `updates` sums the update section measured
-    against the targets known when each group was added (never short).
+
+class _Message:
+    """One UPDATE message, written as it grows, byte for byte as dnspython
+    renders it (`dns.message.Message.to_wire` without TSIG; RFC 1035 §4.1,
+    RFC 2136 §2-3): header, zone section, every prerequisite, every update,
+    one RR per RDATA, names compressed as `_wire_name` says, RDATA names
+    compressed where dnspython compresses them (NS, CNAME, PTR targets, MX
+    exchange), other RDATA as `dns.rdata.Rdata.to_wire` writes it.
+
+    Prerequisites come first, so their offsets are final when a group is
+    added: they are written at once, and their size is exact. The update
+    section lies past every prerequisite: it is measured against the pointer
+    targets known when each group is added, which can only overestimate
+    (later targets only shorten names), and written by `wire` when the
+    message is done. The measure matches the bytes when the prerequisites
+    of a full message reach past 16 KiB.
     """
 
-    __slots__ = ("_lowered", "_parts", "_targets", "prerequisites", "updates")
+    __slots__ = ("_lowered", "_out", "_parts", "_prerequisites", "_rdata", "_targets", "updates")
 
-    def __init__(self, zone: dns.name.Name, lowered: dict[Labels, Labels] | None = None) -> None:
+    def __init__(
+        self,
+        zone: dns.name.Name,
+        lowered: dict[Labels, Labels] | None = None,
+        rdata: dict[int, tuple[dns.rdata.Rdata, bytes]] | None = None,
+    ) -> None:
         self._lowered: dict[Labels, Labels] = {} if lowered is None else lowered
+        # RDATA wire by identity (hashing RDATA encodes it); the RDATA is kept
+        # with its wire, so an id is never reused while the entry stands
+        self._rdata: dict[int, tuple[dns.rdata.Rdata, bytes]] = {} if rdata is None else rdata
         self._targets: dict[Labels, int] = {}
         self._parts: list[_GroupRecords] = []
-        self.prerequisites = _HEADER_SIZE
-        self.prerequisites += (
-            self._name(_lower(zone, self._lowered), self.prerequisites, []) + 4
-        )  # zone section
-        self.updates = 0
+        self._out = bytearray(_HEADER_SIZE)
+        _wire_name(self._out, zone, _lower(zone, self._lowered), self._targets)
+        self._out += struct.pack("!HH", int(dns.rdatatype.SOA), int(_IN))
+        self._prerequisites = 0  # RRs written
+        self.updates = 0  # bytes the update section takes, as measured
 
     @property
     def size(self) -> int:
-        return self.prerequisites + self.updates
+        return len(self._out) + self.updates
 
-    def _name(self, labels: Labels, at: int, added: list[Labels] | None) -> int:
-        """Bytes of the name at offset `at`; registers new targets into
-        `_targets` (noting them in `added`) unless `added` is None."""
+    # -- measuring the update section ------------------------------------------
+
+    def _name_size(self, labels: Labels) -> int:
+        """Bytes the name takes past the first 16 KiB (no new targets)."""
         targets = self._targets
         size = 0
         for index in range(len(labels) - 1):
-            suffix = labels[index:]
-            if suffix in targets:
+            if labels[index:] in targets:
                 return size + _POINTER
-            if added is not None and at + size <= _MAX_POINTER_TARGET:
-                targets[suffix] = at + size
-                added.append(suffix)
             size += 1 + len(labels[index])
         return size + 1
 
-    def _rdata(self, rdata: dns.rdata.Rdata, at: int, added: list[Labels] | None) -> int:
-        value = int(rdata.rdtype)
-        if value == _TYPE_A:
-            return 4
-        if value == _TYPE_AAAA:
-            return 16
-        if isinstance(rdata, dns.rdtypes.txtbase.TXTBase):
-            return sum(1 + len(string) for string in rdata.strings)
-        if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
-            return self._name(_lower(rdata.target, self._lowered), at, added)
-        if value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
-            return 2 + self._name(_lower(rdata.exchange, self._lowered), at + 2, added)
-        return len(rdata.to_wire() or b"")
+    def _rdata_wire(self, rdata: dns.rdata.Rdata) -> bytes:
+        held = self._rdata.get(id(rdata))
+        if held is None:
+            held = self._rdata[id(rdata)] = (rdata, rdata.to_wire() or b"")
+        return held[1]
 
-    def _entry(self, entry: _Entry, at: int, added: list[Labels] | None) -> int:
-        """Bytes `entry` takes when it starts at offset `at`."""
-        labels = _lower(entry.name, self._lowered)
+    def _rdata_size(self, rdata: dns.rdata.Rdata) -> int:
+        value = int(rdata.rdtype)
+        if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
+            return self._name_size(_lower(rdata.target, self._lowered))
+        if value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
+            return 2 + self._name_size(_lower(rdata.exchange, self._lowered))
+        return len(self._rdata_wire(rdata))
+
+    def _measure(self, entry: _Entry) -> int:
+        """Bytes `entry` takes in the update section."""
+        name = self._name_size(_lower(entry.name, self._lowered)) + _RR_FIXED
         if not entry.rdatas:
-            return self._name(labels, at, added) + _RR_FIXED
-        start = at
+            return name
+        return sum(name + self._rdata_size(rdata) for rdata in entry.rdatas)
+
+    # -- writing ------------------------------------------------------------------
+
+    def _write_rdata(self, rdata: dns.rdata.Rdata, added: list[Labels] | None) -> None:
+        out = self._out
+        value = int(rdata.rdtype)
+        if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
+            target = rdata.target
+            _wire_name(out, target, _lower(target, self._lowered), self._targets, added)
+        elif value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
+            out += rdata.preference.to_bytes(2, "big")
+            exchange = rdata.exchange
+            _wire_name(out, exchange, _lower(exchange, self._lowered), self._targets, added)
+        else:
+            out += self._rdata_wire(rdata)
+
+    def _write(self, entry: _Entry, added: list[Labels] | None) -> int:
+        """Append `entry`'s RRs; returns how many."""
+        out = self._out
+        _, rdclass, deleting = _FILING[entry.kind]
+        cls = int(deleting if deleting is not None else rdclass)
+        lowered = _lower(entry.name, self._lowered)
+        rdtype = int(entry.rdtype)
+        if not entry.rdatas:
+            _wire_name(out, entry.name, lowered, self._targets, added)
+            out += struct.pack("!HHIH", rdtype, cls, 0, 0)
+            return 1
         for rdata in entry.rdatas:
-            at += self._name(labels, at, added) + _RR_FIXED
-            at += self._rdata(rdata, at, added)
-        return at - start
+            _wire_name(out, entry.name, lowered, self._targets, added)
+            out += struct.pack("!HHI", rdtype, cls, entry.ttl)
+            length_at = len(out)
+            out += b"\0\0"
+            self._write_rdata(rdata, added)
+            out[length_at : length_at + 2] = (len(out) - length_at - 2).to_bytes(2, "big")
+        return len(entry.rdatas)
+
+    # -- growing --------------------------------------------------------------------
 
     def add(self, part: _GroupRecords, limit: int) -> bool:
         """Append `part` if the message then stays within `limit` bytes.
@@ -462,124 +538,32 @@ class _WireModel:
     def finish(self) -> int:
         """The message's size with every update measured against all its targets."""
         self.updates = sum(
-            self._entry(entry, _MAX_POINTER_TARGET + 1, None)
-            for earlier in self._parts
-            for entry in earlier.updates
+            self._measure(entry) for earlier in self._parts for entry in earlier.updates
         )
         return self.size
 
     def _append(self, part: _GroupRecords, limit: int) -> bool:
+        mark = len(self._out)
         added: list[Labels] = []
-        at = self.prerequisites
-        for entry in part.prerequisites:
-            at += self._entry(entry, at, added)
-        # the update section lies past every prerequisite: targets it creates
-        # (only in a message whose prerequisites end below 16 KiB) are not counted
-        updates = sum(self._entry(entry, _MAX_POINTER_TARGET + 1, None) for entry in part.updates)
-        if at + self.updates + updates > limit:
+        count = sum(self._write(entry, added) for entry in part.prerequisites)
+        updates = sum(self._measure(entry) for entry in part.updates)
+        if len(self._out) + self.updates + updates > limit:
+            del self._out[mark:]
             for suffix in added:
                 del self._targets[suffix]
             return False
-        self.prerequisites = at
+        self._prerequisites += count
         self.updates += updates
         self._parts.append(part)
         return True
 
-
-def _wire_name(
-    out: bytearray, name: dns.name.Name, lowered: Labels, targets: dict[Labels, int]
-) -> None:
-    """Append `name` as `dns.name.Name.to_wire` does with compression: a
-    pointer to the longest suffix written before (case-insensitively), and
-    every suffix it writes that starts within the first 16 KiB becomes a
-    target (RFC 1035 §4.1.4)."""
-    labels = name.labels
-    for index in range(len(labels) - 1):
-        suffix = lowered[index:]
-        at = targets.get(suffix)
-        if at is not None:
-            out += (0xC000 | at).to_bytes(2, "big")
-            return
-        if len(out) <= _MAX_POINTER_TARGET:
-            targets[suffix] = len(out)
-        label = labels[index]
-        out.append(len(label))
-        out += label
-    out.append(0)
-
-
-class _Encoder:
-    """Writes UPDATE messages byte for byte as dnspython renders them
-    (`dns.message.Message.to_wire` without TSIG): header, zone section,
-    every prerequisite, every update, one RR per RDATA, names compressed as
-    `_wire_name` says, RDATA names compressed where dnspython compresses them
-    (NS, CNAME, PTR targets, MX exchange) and other RDATA as
-    `dns.rdata.Rdata.to_wire` writes it. RFC 1035 §4.1, RFC 2136 §2-3."""
-
-    __slots__ = ("_lowered", "_rdata")
-
-    def __init__(self, lowered: dict[Labels, Labels]) -> None:
-        self._lowered = lowered
-        self._rdata: dict[int, tuple[dns.rdata.Rdata, bytes]] = {}  # id -> (RDATA, its wire)
-
-    def _rdata_wire(self, rdata: dns.rdata.Rdata) -> bytes:
-        # keyed by identity (hashing RDATA encodes it); the RDATA is kept alive
-        # with its wire, so an id is never reused while the entry stands
-        held = self._rdata.get(id(rdata))
-        if held is None:
-            held = self._rdata[id(rdata)] = (rdata, rdata.to_wire() or b"")
-        return held[1]
-
-    def _write_rdata(
-        self, out: bytearray, rdata: dns.rdata.Rdata, targets: dict[Labels, int]
-    ) -> None:
-        value = int(rdata.rdtype)
-        if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
-            _wire_name(out, rdata.target, _lower(rdata.target, self._lowered), targets)
-        elif value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
-            out += rdata.preference.to_bytes(2, "big")
-            _wire_name(out, rdata.exchange, _lower(rdata.exchange, self._lowered), targets)
-        else:
-            out += self._rdata_wire(rdata)
-
-    def _write_entry(self, out: bytearray, entry: _Entry, targets: dict[Labels, int]) -> int:
-        """Append `entry`'s RRs; returns how many."""
-        prerequisite, rdclass, deleting = _FILING[entry.kind]
-        del prerequisite
-        cls = int(deleting if deleting is not None else rdclass)
-        lowered = _lower(entry.name, self._lowered)
-        rdtype = int(entry.rdtype)
-        if not entry.rdatas:
-            _wire_name(out, entry.name, lowered, targets)
-            out += struct.pack("!HHIH", rdtype, cls, 0, 0)
-            return 1
-        for rdata in entry.rdatas:
-            _wire_name(out, entry.name, lowered, targets)
-            out += struct.pack("!HHI", rdtype, cls, entry.ttl)
-            length_at = len(out)
-            out += b"\0\0"
-            self._write_rdata(out, rdata, targets)
-            out[length_at : length_at + 2] = (len(out) - length_at - 2).to_bytes(2, "big")
-        return len(entry.rdatas)
-
-    def message(
-        self, zone: dns.name.Name, parts: Sequence[_GroupRecords], message_id: int
-    ) -> bytes:
-        """The whole message (unsigned) carrying `parts`."""
-        out = bytearray(_HEADER_SIZE)
-        targets: dict[Labels, int] = {}
-        _wire_name(out, zone, _lower(zone, self._lowered), targets)
-        out += struct.pack("!HH", int(dns.rdatatype.SOA), int(_IN))
-        prerequisites = sum(
-            self._write_entry(out, entry, targets) for part in parts for entry in part.prerequisites
+    def wire(self, message_id: int) -> bytes:
+        """The whole message (unsigned); the message takes no more groups."""
+        updates = sum(self._write(entry, None) for part in self._parts for entry in part.updates)
+        self._out[:_HEADER_SIZE] = struct.pack(
+            "!HHHHHH", message_id, _UPDATE_FLAGS, 1, self._prerequisites, updates, 0
         )
-        updates = sum(
-            self._write_entry(out, entry, targets) for part in parts for entry in part.updates
-        )
-        out[:_HEADER_SIZE] = struct.pack(
-            "!HHHHHH", message_id, _UPDATE_FLAGS, 1, prerequisites, updates, 0
-        )
-        return bytes(out)
+        return bytes(self._out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -625,12 +609,13 @@ def build_batches(
     batches: list[Batch] = []
     parts: list[_GroupRecords] = []
     lowered: dict[Labels, Labels] = {}
-    model = _WireModel(zone, lowered)
-    encoder = _Encoder(lowered)
+    rdata: dict[int, tuple[dns.rdata.Rdata, bytes]] = {}
+    model = _Message(zone, lowered, rdata)
 
     def close() -> None:
-        wire = encoder.message(zone, parts, secrets.randbits(16))
-        assert len(wire) <= model.finish(), "the size model fell short of the message"
+        measured = model.finish()
+        wire = model.wire(secrets.randbits(16))
+        assert len(wire) <= measured, "the size model fell short of the message"
         batches.append(
             Batch(
                 wire,
@@ -648,11 +633,11 @@ def build_batches(
             continue
         if parts:
             close()
-            parts, model = [], _WireModel(zone, lowered)
+            parts, model = [], _Message(zone, lowered, rdata)
             if model.add(part, limit):
                 parts.append(part)
                 continue
-        alone = _WireModel(zone)
+        alone = _Message(zone)
         alone.add(part, 1 << 30)
         size = alone.size + tsig_size(key)
         raise MessageTooBigError(
