@@ -206,7 +206,7 @@ def plan_zone(
         if not release_only:
             pins = claims.at(name)
             if add_marker and marker_current is None and claims.free(mname):
-                pins += ((mname, _ANY, None),)
+                pins += ((mname.labels, _ANY, None),)
         return Change(
             action=action,
             name=name,
@@ -574,7 +574,8 @@ class _ClaimPins:
     def _make(self, name: dns.name.Name) -> tuple[Pin, ...]:
         get = self._snapshot.get
         free = self.free(name)
-        out: list[Pin] = [(name, _ANY, None) if free else (name, _DHCID, get(name, _DHCID))]
+        labels = name.labels
+        out: list[Pin] = [(labels, _ANY, None) if free else (labels, _DHCID, get(name, _DHCID))]
         text = name.to_text(omit_final_dot=True).lower()
         seen: set[str] = {text} if free else set()  # the free name's TXT is pinned already
         for layout in self._layouts:
@@ -584,18 +585,19 @@ class _ClaimPins:
                 seen.add(registry)
                 held = self._snapshot.lookup(registry)  # nothing built for absent names
                 if held is not None:
-                    out.append((held, _TXT, get(held, _TXT)))
-                elif (rname := _name_of(registry)) is not None:
-                    out.append((rname, _TXT, None))
+                    out.append((held.labels, _TXT, get(held, _TXT)))
+                elif (owner := _labels_of(registry)) is not None:
+                    out.append((owner, _TXT, None))
         return tuple(out)
 
 
-def _name_of(text: str) -> dns.name.Name | None:
-    """The absolute name spelt `text` (no final dot), or None if it is none."""
+def _labels_of(text: str) -> tuple[bytes, ...] | None:
+    """The labels of the absolute name spelt `text` (no final dot), or None
+    if it is none (no `dns.name.Name` is built for the usual plain name)."""
     if "\\" not in text:
-        return dns.name.Name((*(label.encode("ascii") for label in text.split(".")), b""))
+        return (*(label.encode("ascii") for label in text.split(".")), b"")
     try:
-        return dns.name.from_text(text + ".")
+        return dns.name.from_text(text + ".").labels
     except dns.exception.DNSException:
         return None
 

@@ -136,7 +136,7 @@ class _Kind(Enum):
 @dataclass(frozen=True, slots=True)
 class _Entry:
     kind: _Kind
-    name: dns.name.Name
+    owner: Labels  # the owner name's labels as spelt, root label included
     rdtype: dns.rdatatype.RdataType
     ttl: int = 0
     rdatas: tuple[dns.rdata.Rdata, ...] = ()
@@ -168,44 +168,44 @@ def _prerequisites(group: NameGroup) -> list[_Entry]:
     # names that held nothing as read: "name is not in use" pins every RRset there
     free: set[Labels] = set()
 
-    def name_free(name: dns.name.Name) -> None:
-        if name.labels not in free:
-            free.add(name.labels)
-            out.append(_Entry(_Kind.NAME_FREE, name, _ANY))
+    def name_free(owner: Labels) -> None:
+        if owner not in free:
+            free.add(owner)
+            out.append(_Entry(_Kind.NAME_FREE, owner, _ANY))
 
     def require(
-        name: dns.name.Name, rdtype: dns.rdatatype.RdataType, as_read: dns.rrset.RRset | None
+        owner: Labels, rdtype: dns.rdatatype.RdataType, as_read: dns.rrset.RRset | None
     ) -> None:
-        key = (name.labels, int(rdtype))
-        if key in seen or (as_read is None and name.labels in free):
+        key = (owner, int(rdtype))
+        if key in seen or (as_read is None and owner in free):
             return
         seen.add(key)
         if as_read is None:
-            out.append(_Entry(_Kind.ABSENT, name, rdtype))
+            out.append(_Entry(_Kind.ABSENT, owner, rdtype))
         else:
-            out.append(_Entry(_Kind.PRESENT, name, rdtype, 0, tuple(as_read)))
+            out.append(_Entry(_Kind.PRESENT, owner, rdtype, 0, tuple(as_read)))
 
     for change in group.changes:
-        for name, rdtype, as_read in change.claims_as_read:
+        for owner, rdtype, as_read in change.claims_as_read:
             if rdtype == _ANY and as_read is None:
-                name_free(name)
+                name_free(owner)
     # What the name held as read, as far as the plan knows it.
     held = {c.rdtype for c in group.changes if c.current is not None}
     for change in group.changes:
         if not change.release_only:
-            require(change.name, change.rdtype, change.current)
+            require(change.name.labels, change.rdtype, change.current)
         if change.add_marker or change.remove_marker:
-            require(change.marker_name, _TXT, change.marker_current)
+            require(change.marker_name.labels, _TXT, change.marker_current)
     adds = [c for c in group.changes if _adds_data(c)]
     if any(c.rdtype == _CNAME and c.current is None for c in adds):
         if not held:
-            name_free(group.name)
+            name_free(group.name.labels)
     elif adds and _CNAME not in held:
-        require(group.name, _CNAME, None)
+        require(group.name.labels, _CNAME, None)
     for change in group.changes:
-        for name, rdtype, as_read in change.claims_as_read:
+        for owner, rdtype, as_read in change.claims_as_read:
             if rdtype != _ANY:
-                require(name, rdtype, as_read)
+                require(owner, rdtype, as_read)
     return out
 
 
@@ -249,15 +249,17 @@ def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
     # 1. whole-RRset deletes and our markers going away
     for change in group.changes:
         if change.remove_marker:
-            out.append(_Entry(_Kind.DELETE_RRS, change.marker_name, _TXT, 0, tuple(change.marker)))
+            out.append(
+                _Entry(_Kind.DELETE_RRS, change.marker_name.labels, _TXT, 0, tuple(change.marker))
+            )
         if change.release_only:
             continue
         deleted = change.action is Action.DELETE and change.current is not None
         if deleted or (change.desired is not None and _whole(change, signed)):
-            out.append(_Entry(_Kind.DELETE_RRSET, change.name, change.rdtype))
+            out.append(_Entry(_Kind.DELETE_RRSET, change.name.labels, change.rdtype))
     if signed and swaps_cname(group):
         for rdtype in _SIGNATURES:  # what still ties the name to its old type
-            out.append(_Entry(_Kind.DELETE_RRSET, group.name, rdtype))
+            out.append(_Entry(_Kind.DELETE_RRSET, group.name.labels, rdtype))
     # 2. adds: new RRsets, missing RRs, re-added RRsets, our new markers
     for change in group.changes:
         if change.release_only:
@@ -268,10 +270,14 @@ def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
             else:
                 added = tuple(rd for rd in change.desired if rd not in change.current)
             if added:
-                out.append(_Entry(_Kind.ADD, change.name, change.rdtype, change.desired.ttl, added))
+                out.append(
+                    _Entry(_Kind.ADD, change.name.labels, change.rdtype, change.desired.ttl, added)
+                )
         if change.add_marker:
             marker = change.marker
-            out.append(_Entry(_Kind.ADD, change.marker_name, _TXT, marker.ttl, tuple(marker)))
+            out.append(
+                _Entry(_Kind.ADD, change.marker_name.labels, _TXT, marker.ttl, tuple(marker))
+            )
     # 3. surplus RRs of RRsets kept, one by one (never empties the RRset first)
     for change in group.changes:
         if change.release_only or change.desired is None or change.current is None:
@@ -280,7 +286,7 @@ def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
             continue
         surplus = tuple(rd for rd in change.current if rd not in change.desired)
         if surplus:
-            out.append(_Entry(_Kind.DELETE_RRS, change.name, change.rdtype, 0, surplus))
+            out.append(_Entry(_Kind.DELETE_RRS, change.name.labels, change.rdtype, 0, surplus))
     return out
 
 
@@ -309,11 +315,12 @@ def _file(msg: dns.update.UpdateMessage, entry: _Entry) -> None:
     in call order (dnspython's own calls never merge them either)."""
     prerequisite, rdclass, deleting = _FILING[entry.kind]
     section = msg.prerequisite if prerequisite else msg.update
+    name = dns.name.Name(entry.owner)
     if not entry.rdatas:
-        section.append(dns.rrset.RRset(entry.name, rdclass, entry.rdtype, deleting=deleting))
+        section.append(dns.rrset.RRset(name, rdclass, entry.rdtype, deleting=deleting))
         return
     for rdata in entry.rdatas:
-        rrset = dns.rrset.RRset(entry.name, rdclass, entry.rdtype, deleting=deleting)
+        rrset = dns.rrset.RRset(name, rdclass, entry.rdtype, deleting=deleting)
         # what `RRset.add` does for the first RR of an RRset, which hashes
         # (so encodes) the RDATA twice: once to look for it, once to insert it
         rrset.ttl = entry.ttl
@@ -360,9 +367,8 @@ def build_group_message(
 # -- the size model --------------------------------------------------------------
 
 
-def _lower(name: dns.name.Name, cache: dict[Labels, Labels]) -> Labels:
-    """`name`'s labels in lower case (compression ignores case), memoised by labels."""
-    labels = name.labels
+def _lower(labels: Labels, cache: dict[Labels, Labels]) -> Labels:
+    """`labels` in lower case (compression ignores case), memoised."""
     lowered = cache.get(labels)
     if lowered is None:
         lowered = cache[labels] = tuple(label.lower() for label in labels)
@@ -386,7 +392,7 @@ def tsig_size(key: TsigKey | None) -> int:
 
 def _wire_name(
     out: bytearray,
-    name: dns.name.Name,
+    labels: Labels,
     lowered: Labels,
     targets: dict[Labels, int],
     added: list[Labels] | None = None,
@@ -394,8 +400,8 @@ def _wire_name(
     """Append `name` as `dns.name.Name.to_wire` does with compression: a
     pointer to the longest suffix written before (case-insensitively), and
     every suffix it writes that starts within the first 16 KiB becomes a
-    target (RFC 1035 §4.1.4), noted in `added` when given."""
-    labels = name.labels
+    target (RFC 1035 §4.1.4), noted in `added` when given. `labels` as
+    spelt, `lowered` the same in lower case."""
     for index in range(len(labels) - 1):
         suffix = lowered[index:]
         at = targets.get(suffix)
@@ -444,7 +450,7 @@ class _Message:
         self._targets: dict[Labels, int] = {}
         self._parts: list[_GroupRecords] = []
         self._out = bytearray(_HEADER_SIZE)
-        _wire_name(self._out, zone, _lower(zone, self._lowered), self._targets)
+        _wire_name(self._out, zone.labels, _lower(zone.labels, self._lowered), self._targets)
         self._out += struct.pack("!HH", int(dns.rdatatype.SOA), int(_IN))
         self._prerequisites = 0  # RRs written
         self.updates = 0  # bytes the update section takes, as measured
@@ -474,14 +480,14 @@ class _Message:
     def _rdata_size(self, rdata: dns.rdata.Rdata) -> int:
         value = int(rdata.rdtype)
         if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
-            return self._name_size(_lower(rdata.target, self._lowered))
+            return self._name_size(_lower(rdata.target.labels, self._lowered))
         if value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
-            return 2 + self._name_size(_lower(rdata.exchange, self._lowered))
+            return 2 + self._name_size(_lower(rdata.exchange.labels, self._lowered))
         return len(self._rdata_wire(rdata))
 
     def _measure(self, entry: _Entry) -> int:
         """Bytes `entry` takes in the update section."""
-        name = self._name_size(_lower(entry.name, self._lowered)) + _RR_FIXED
+        name = self._name_size(_lower(entry.owner, self._lowered)) + _RR_FIXED
         if not entry.rdatas:
             return name
         return sum(name + self._rdata_size(rdata) for rdata in entry.rdatas)
@@ -492,11 +498,11 @@ class _Message:
         out = self._out
         value = int(rdata.rdtype)
         if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
-            target = rdata.target
+            target = rdata.target.labels
             _wire_name(out, target, _lower(target, self._lowered), self._targets, added)
         elif value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
             out += rdata.preference.to_bytes(2, "big")
-            exchange = rdata.exchange
+            exchange = rdata.exchange.labels
             _wire_name(out, exchange, _lower(exchange, self._lowered), self._targets, added)
         else:
             out += self._rdata_wire(rdata)
@@ -506,14 +512,15 @@ class _Message:
         out = self._out
         _, rdclass, deleting = _FILING[entry.kind]
         cls = int(deleting if deleting is not None else rdclass)
-        lowered = _lower(entry.name, self._lowered)
+        owner = entry.owner
+        lowered = _lower(owner, self._lowered)
         rdtype = int(entry.rdtype)
         if not entry.rdatas:
-            _wire_name(out, entry.name, lowered, self._targets, added)
+            _wire_name(out, owner, lowered, self._targets, added)
             out += struct.pack("!HHIH", rdtype, cls, 0, 0)
             return 1
         for rdata in entry.rdatas:
-            _wire_name(out, entry.name, lowered, self._targets, added)
+            _wire_name(out, owner, lowered, self._targets, added)
             out += struct.pack("!HHI", rdtype, cls, entry.ttl)
             length_at = len(out)
             out += b"\0\0"

@@ -144,7 +144,7 @@ def test_our_marker_joins_a_foreign_txt_whose_ttl_agrees(marker_rrset: str) -> N
 
 def _pins(p: ZonePlan, name: str) -> set[tuple[str, str, bool]]:
     return {
-        (pin.to_text(), dns.rdatatype.to_text(rdtype), as_read is not None)
+        (dns.name.Name(pin).to_text(), dns.rdatatype.to_text(rdtype), as_read is not None)
         for change in p.changes
         if change.name == n(name)
         for pin, rdtype, as_read in change.claims_as_read
