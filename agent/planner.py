@@ -128,10 +128,11 @@ def _marker_template(managed_by: str, rdtype: int, ttl: int) -> dns.rrset.RRset:
     return dns.rrset.from_rdata(dns.name.root, ttl, _marker_rdata(managed_by, rdtype))
 
 
-def _marker_rr(owner: Owner, name: dns.name.Name, rdtype: int, ttl: int) -> dns.rrset.RRset:
+def _marker_rr(owner: Owner, mname: dns.name.Name, rdtype: int, ttl: int) -> dns.rrset.RRset:
+    """Our marker RRset for an RRset of `rdtype`, at the marker name `mname`."""
     # a copy keeps the RDATA's stored hash: adding it anew would encode it again
     rrset: dns.rrset.RRset = _marker_template(owner.managed_by, rdtype, ttl).copy()  # type: ignore[no-untyped-call]
-    rrset.name = marker_name(owner.prefix, name)
+    rrset.name = mname
     return rrset
 
 
@@ -215,7 +216,7 @@ def plan_zone(
             desired=want,
             marker_name=mname,
             marker_current=marker_current,
-            marker=_marker_rr(owner, name, rdtype, default_ttl),
+            marker=_marker_rr(owner, mname, rdtype, default_ttl),
             add_marker=add_marker,
             remove_marker=remove_marker,
             source=source,
