@@ -23,6 +23,7 @@ deleted: then we only drop our marker (release).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Collection, Sequence
 
 import dns.exception
@@ -560,16 +561,16 @@ class _ClaimPins:
         self._snapshot = snapshot
         self._layouts = layouts
         self._zone = snapshot.origin.to_text(omit_final_dot=True).lower()
-        self._pins: dict[dns.name.Name, tuple[Pin, ...]] = {}
+        self._pins: dict[tuple[bytes, ...], tuple[Pin, ...]] = {}  # by labels as spelt
 
     def free(self, name: dns.name.Name) -> bool:
         """Whether `name` held no RRset as read."""
         return not self._snapshot.types_at(name)
 
     def at(self, name: dns.name.Name) -> tuple[Pin, ...]:
-        pins = self._pins.get(name)
+        pins = self._pins.get(name.labels)
         if pins is None:
-            pins = self._pins[name] = self._make(name)
+            pins = self._pins[name.labels] = self._make(name)
         return pins
 
     def _make(self, name: dns.name.Name) -> tuple[Pin, ...]:
@@ -577,7 +578,7 @@ class _ClaimPins:
         free = self.free(name)
         labels = name.labels
         out: list[Pin] = [(labels, _ANY, None) if free else (labels, _DHCID, get(name, _DHCID))]
-        text = name.to_text(omit_final_dot=True).lower()
+        text = _text_of(name)
         seen: set[str] = {text} if free else set()  # the free name's TXT is pinned already
         for layout in self._layouts:
             for registry in registry_names(layout, text, self._zone):
@@ -592,11 +593,26 @@ class _ClaimPins:
         return tuple(out)
 
 
+_PLAIN_NAME = re.compile(rb"[A-Za-z0-9_*-]+(?:\.[A-Za-z0-9_*-]+)*")
+
+
+def _text_of(name: dns.name.Name) -> str:
+    """`name` in lower case without the final dot, as `dns.name.Name.to_text`
+    spells it (escapes included); letters, digits, ``-``, ``_`` and ``*``
+    need no escape, so such a name is joined without dnspython."""
+    labels = name.labels[:-1]
+    joined = b".".join(labels)
+    # (a dot inside a label would need an escape: count the dots)
+    if _PLAIN_NAME.fullmatch(joined) and joined.count(b".") == len(labels) - 1:
+        return joined.decode("ascii").lower()
+    return name.to_text(omit_final_dot=True).lower()
+
+
 def _labels_of(text: str) -> tuple[bytes, ...] | None:
     """The labels of the absolute name spelt `text` (no final dot), or None
     if it is none (no `dns.name.Name` is built for the usual plain name)."""
     if "\\" not in text:
-        return (*(label.encode("ascii") for label in text.split(".")), b"")
+        return (*text.encode("ascii").split(b"."), b"")
     try:
         return dns.name.from_text(text + ".").labels
     except dns.exception.DNSException:
