@@ -35,7 +35,7 @@ import socket
 import struct
 import time
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 import dns.exception
@@ -213,8 +213,11 @@ class ZoneSnapshot:
         """The text of each TXT RR at `name`, its character-strings joined, as
         sent (no RRset is built: cheap enough to read every marker of a zone).
         Raises `TransferError` for TXT RDATA that cannot be decoded."""
+        return self._txt_texts(_labels_of(name), name)
+
+    def _txt_texts(self, labels: Labels, name: dns.name.Name) -> list[bytes]:
         out: list[bytes] = []
-        for packed in self._by_name.get(_labels_of(name), ()):
+        for packed in self._by_name.get(labels, ()):
             if packed & 0xFFFF == _TYPE_TXT:
                 wire, header = self._place(packed)
                 _ttl, rdlength = _TTL_RDLENGTH.unpack_from(wire, header + 4)
@@ -230,6 +233,14 @@ class ZoneSnapshot:
 
     # -- zone-wide facts kept by the index -----------------------------------
 
+    def txt_owners(self) -> Iterator[tuple[dns.name.Name, list[bytes]]]:
+        """Every owner name holding a TXT RRset, in transfer order, with the
+        text of each of its TXT RRs (as `txt_data` gives them); no RRset is
+        built. Raises `TransferError` for TXT RDATA that cannot be decoded."""
+        for labels in dict.fromkeys(self._txt):
+            name = self._name(labels)
+            yield name, self._txt_texts(labels, name)
+
     def txt_names(self) -> list[dns.name.Name]:
         """Every owner name holding a TXT RRset (markers live there), in
         transfer order; nothing decoded."""
@@ -242,6 +253,12 @@ class ZoneSnapshot:
     def lookup(self, text: str) -> dns.name.Name | None:
         """The owner name spelt `text` (absolute; final dot optional; any case;
         escapes allowed) if it holds an RRset, else None; nothing decoded."""
+        labels = self.key_of(text)
+        return None if labels is None else self._name(labels)
+
+    def key_of(self, text: str) -> Labels | None:
+        """The key (lower-case labels, as `agent.names.name_key` gives them) of
+        the owner name `lookup` finds for `text`, or None; no name is built."""
         if "\\" in text:
             try:
                 labels = _labels_of(dns.name.from_text(text))
@@ -249,7 +266,12 @@ class ZoneSnapshot:
                 return None
         else:
             labels = (*text.lower().encode().rstrip(b".").split(b"."), b"")
-        return self._name(labels) if labels in self._by_name else None
+        return labels if labels in self._by_name else None
+
+    def type_values(self, key: Labels) -> Collection[int]:
+        """The types (as ints) of the RRsets at the owner name whose key
+        (`key_of`) is `key`; empty if it holds none. Nothing decoded."""
+        return self._types(key)
 
     def has_wildcards(self) -> bool:
         """Whether any owner name is a wildcard (first label ``*``); nothing decoded."""
