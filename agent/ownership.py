@@ -220,7 +220,7 @@ class _ZoneNames:
         if key is None:
             return False
         no_data = _NOT_DATA_TXT if key in self._not_data else _NOT_DATA
-        return any(value not in no_data for value in self._snapshot.type_values(key))
+        return self._snapshot.holds_types_besides(key, no_data)
 
     def wildcards(self) -> bool:
         """Whether any name of interest is a wildcard."""

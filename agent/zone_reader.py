@@ -220,9 +220,13 @@ class ZoneSnapshot:
         for packed in self._by_name.get(labels, ()):
             if packed & 0xFFFF == _TYPE_TXT:
                 wire, header = self._place(packed)
-                _ttl, rdlength = _TTL_RDLENGTH.unpack_from(wire, header + 4)
+                rdlength = wire[header + 8] << 8 | wire[header + 9]
+                start = header + 10
+                if rdlength and wire[start] + 1 == rdlength:  # one string, the usual marker
+                    out.append(wire[start + 1 : start + rdlength])
+                    continue
                 try:
-                    strings = _txt_strings(wire, header + 10, header + 10 + rdlength)
+                    strings = _txt_strings(wire, start, start + rdlength)
                 except (_MalformedError, IndexError) as exc:
                     raise TransferError(
                         f"zone {self.origin.to_text()} holds a record that cannot be decoded "
@@ -268,10 +272,10 @@ class ZoneSnapshot:
             labels = (*text.lower().encode().rstrip(b".").split(b"."), b"")
         return labels if labels in self._by_name else None
 
-    def type_values(self, key: Labels) -> Collection[int]:
-        """The types (as ints) of the RRsets at the owner name whose key
-        (`key_of`) is `key`; empty if it holds none. Nothing decoded."""
-        return self._types(key)
+    def holds_types_besides(self, key: Labels, types: Collection[int]) -> bool:
+        """Whether the owner name whose key (`key_of`) is `key` holds an RRset
+        of a type (as an int) not in `types`; nothing decoded."""
+        return any(packed & 0xFFFF not in types for packed in self._by_name.get(key, ()))
 
     def has_wildcards(self) -> bool:
         """Whether any owner name is a wildcard (first label ``*``); nothing decoded."""
