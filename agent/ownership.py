@@ -264,19 +264,20 @@ class _ExternalDnsClaims:
         guessed = not names
         if guessed:
             names = any_readings(text, self.zone, self.names.wildcards())
-        candidates = sorted(names)
-        if data_only and not any(self.names.with_data(n) for n in candidates):
+        if data_only and not any(self.names.with_data(n) for n in names):
             return False
+        if guessed:
+            self.unfit.append(marker)
         scope = self.scope
+        if scope is not None and scope.isdisjoint(names):
+            return True  # (most markers of a large zone claim no name a plan decides on)
         hits = [
             name
-            for n in candidates
+            for n in sorted(names)
             if (scope is None or n in scope)
             and (name := self.names.get(n)) is not None
             and (not data_only or self.names.with_data(n))
         ]
-        if guessed:
-            self.unfit.append(marker)
         for name in hits:
             labels = name_key(name)
             if labels not in self.claims:

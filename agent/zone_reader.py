@@ -956,6 +956,9 @@ class _Index:
         base = len(self.wires) << _OFFSET_BITS
         self.wires.append(wire)
         cache: dict[int, Labels] = {}
+        # the previous record's owner: the next record at the same name points
+        # at it (a server sends a name's RRsets together)
+        previous, labels, positions = -1, zone, []
         for offset, header in zip(names[:count], headers[:count], strict=True):
             value = wire[header] << 8 | wire[header + 1]
             if value in _DNSSEC_VALUES:
@@ -964,25 +967,29 @@ class _Index:
             if wire[header + 2] or wire[header + 3] != _CLASS_IN:
                 rdclass = wire[header + 2] << 8 | wire[header + 3]
                 raise _MalformedError(f"a record of class {rdclass}, not IN")
-            # the common owner: one label, then a pointer to a name seen before
-            labels: Labels | None = None
             length = wire[offset]
-            if 0 < length < 64 and wire[offset + 1 + length] >= 0xC0:
-                after = offset + 1 + length
-                target = ((wire[after] & 0x3F) << 8) | wire[after + 1]
-                suffix = cache.get(target) if target < offset else None
-                if suffix is not None:
-                    labels = cache[offset] = (wire[offset + 1 : after].lower(), *suffix)
-            if labels is None:
-                labels = _decode_labels(wire, offset, cache, lower=True)
-            positions = by_name.get(labels)
-            if positions is None:
-                if labels[-depth:] != zone:
-                    raise _MalformedError("a record outside the zone")
-                if len(labels) > 4 and _too_long(labels):  # 3 labels fit anyway
-                    raise _MalformedError("name longer than 255 octets")
-                positions = by_name[labels] = []
-            positions.append((base | header) << 16 | value)
+            if length >= 0xC0 and ((length & 0x3F) << 8 | wire[offset + 1]) == previous:
+                positions.append((base | header) << 16 | value)  # the same owner again
+            else:
+                # the common owner: one label, then a pointer to a name seen before
+                found: Labels | None = None
+                if 0 < length < 64 and wire[offset + 1 + length] >= 0xC0:
+                    after = offset + 1 + length
+                    target = ((wire[after] & 0x3F) << 8) | wire[after + 1]
+                    suffix = cache.get(target) if target < offset else None
+                    if suffix is not None:
+                        found = cache[offset] = (wire[offset + 1 : after].lower(), *suffix)
+                labels = found or _decode_labels(wire, offset, cache, lower=True)
+                previous = offset
+                known = by_name.get(labels)
+                if known is None:
+                    if labels[-depth:] != zone:
+                        raise _MalformedError("a record outside the zone")
+                    if len(labels) > 4 and _too_long(labels):  # 3 labels fit anyway
+                        raise _MalformedError("name longer than 255 octets")
+                    known = by_name[labels] = []
+                positions = known
+                positions.append((base | header) << 16 | value)
             if value == _TYPE_TXT:
                 self.txt.append(labels)
             elif value == _TYPE_DHCID:
