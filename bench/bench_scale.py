@@ -279,7 +279,7 @@ def find_octodns(explicit: str | None) -> OctoDns | str:
         )
     except OSError as exc:
         return f"cannot run {explicit} ({exc.strerror}), skipped ({install})"
-    if probe.returncode != 0:
+    if probe.returncode != 0 or not probe.stdout.startswith("octoDNS"):
         return f"octodns and octodns_bind are not importable by {explicit}, skipped ({install})"
     return OctoDns(explicit, probe.stdout.strip())
 
