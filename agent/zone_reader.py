@@ -275,10 +275,7 @@ class ZoneSnapshot:
     def holds_types_besides(self, key: Labels, types: Collection[int]) -> bool:
         """Whether the owner name whose key (`key_of`) is `key` holds an RRset
         of a type (as an int) not in `types`; nothing decoded."""
-        for packed in self._by_name.get(key, ()):
-            if packed & 0xFFFF not in types:
-                return True
-        return False
+        return any(packed & 0xFFFF not in types for packed in self._by_name.get(key, ()))
 
     def has_wildcards(self) -> bool:
         """Whether any owner name is a wildcard (first label ``*``); nothing decoded."""
