@@ -14,9 +14,16 @@ interleaved and repeated; medians are printed with the ratios.
 2. **Apply**: 10,000 new A records (each with its marker) into an empty zone
    by `dns-static-agent apply`; reference: nsupdate sending the same records
    and markers without prerequisites in full batches. Message counts are
-   compared with the minimum for our messages: each message filled, as
+   compared with the minimum for our messages: the same prerequisites and
+   updates (whatever the agent pins: names empty as read as "not in use",
+   the registry names of ExternalDNS's layout), each message filled, as
    dnspython renders and signs it, up to 65,535 bytes (found by rendering,
-   which only the benchmark does).
+   which only the benchmark does). Both clients run against Knot as
+   configured by default: Knot 3.2 holds an UPDATE that arrives in the
+   wall-clock second after the previous one was applied until the NOTIFY
+   event that one scheduled 1 s later (up to ~1 s), unless it arrives at
+   once; nsupdate and the agent both send back to back, so neither pays it
+   often.
 3. **octoDNS** with octodns-bind, when a Python holding both is given
    (``--octodns-python``) or ``octodns-sync`` is on PATH: its
    ``Rfc2136Provider`` reads the zone by AXFR and writes by UPDATE, and its
