@@ -36,7 +36,7 @@ import dns.rdtypes.IN.AAAA
 import dns.rrset
 
 from agent.external_dns import DEFAULT_LAYOUTS, Layout, registry_names
-from agent.names import NameMap
+from agent.names import NameMap, name_key
 from agent.ownership import (
     NIX_MARKER,
     Ownership,
@@ -197,9 +197,11 @@ def plan_zone(
         add_marker: bool = False,
         remove_marker: bool = False,
         release_only: bool = False,
+        mname: dns.name.Name | None = None,
     ) -> Change:
         name, rdtype = key
-        mname = marker_name(owner.prefix, name)
+        if mname is None:
+            mname = marker_name(owner.prefix, name)
         if name in stale_markers and not release_only and action is not Action.DELETE:
             # re-write our marker with defaults.ttl (contract §3): delete + add
             add_marker = remove_marker = True
@@ -263,6 +265,7 @@ def plan_zone(
                 detail += f"; take-over refused: {kind} conflicts are never taken over"
             conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
             continue
+        mname = None
         if current is None or _same_data(current, want) or key in take_over:
             mname = marker_name(owner.prefix, name)
             occupied = _marker_name_blocked(mname, snapshot, own) or _marker_occupied(
@@ -276,7 +279,7 @@ def plan_zone(
                 )
                 continue
         if current is None:
-            changes.append(change(Action.ADD, key, want, source, add_marker=True))
+            changes.append(change(Action.ADD, key, want, source, add_marker=True, mname=mname))
         elif _same_data(current, want):
             if not adopt:
                 conflicts.append(
@@ -293,10 +296,10 @@ def plan_zone(
                 )
                 continue
             want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
-            changes.append(change(Action.ADOPT, key, want, source, add_marker=True))
+            changes.append(change(Action.ADOPT, key, want, source, add_marker=True, mname=mname))
         elif key in take_over:
             want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
-            changes.append(change(Action.TAKE_OVER, key, want, source, add_marker=True))
+            changes.append(change(Action.TAKE_OVER, key, want, source, add_marker=True, mname=mname))
         else:
             conflicts.append(
                 Conflict(
@@ -565,7 +568,7 @@ class _ClaimPins:
 
     def free(self, name: dns.name.Name) -> bool:
         """Whether `name` held no RRset as read."""
-        return not self._snapshot.types_at(name)
+        return not self._snapshot.holds(name_key(name))
 
     def at(self, name: dns.name.Name) -> tuple[Pin, ...]:
         pins = self._pins.get(name.labels)
@@ -585,10 +588,16 @@ class _ClaimPins:
                 if registry in seen:
                     continue
                 seen.add(registry)
-                held = self._snapshot.lookup(registry)  # nothing built for absent names
-                if held is not None:
+                owner = _labels_of(registry)
+                if owner is None:
+                    continue
+                # registry names are lower case: a plain one is its own key
+                plain = "\\" not in registry
+                if plain and not self._snapshot.holds(owner):
+                    out.append((owner, _TXT, None))  # the usual case: nothing there
+                elif (held := self._snapshot.lookup(registry)) is not None:
                     out.append((held.labels, _TXT, get(held, _TXT)))
-                elif (owner := _labels_of(registry)) is not None:
+                else:
                     out.append((owner, _TXT, None))
         return tuple(out)
 
