@@ -95,20 +95,27 @@ def desired_rrsets(records: Sequence[Record]) -> DesiredRRsets:
     """Group checked records into dnspython RRsets, each with its first source."""
     grouped: DesiredRRsets = {}
     names: dict[tuple[bytes, ...], dns.name.Name] = {}
+    rdtypes: dict[str, dns.rdatatype.RdataType] = {}
     for record in records:
         labels = record.owner.labels
         name = names.get(labels)
         if name is None:
             absolute = labels if labels[-1:] == (b"",) else (*labels, b"")
             name = names[labels] = dns.name.Name(absolute)
-        rdtype = dns.rdatatype.RdataType.make(str(record.rtype))
+        rtype = str(record.rtype)
+        rdtype = rdtypes.get(rtype)
+        if rdtype is None:
+            rdtype = rdtypes[rtype] = dns.rdatatype.RdataType.make(rtype)
         rdata = _rdata(rdtype, record.rdata.to_text())
         key = (name, rdtype)
-        if key not in grouped:
+        # (a `dns.name.Name` hashes by lower-casing every label: looked up once)
+        entry = grouped.get(key)
+        if entry is None:
             rrset = dns.rrset.RRset(name, _IN, rdtype)
             rrset.update_ttl(record.ttl)
             grouped[key] = (rrset, record.source)
-        rrset = grouped[key][0]
+        else:
+            rrset = entry[0]
         # `rrset.add(rdata, record.ttl)` less its type checks (the type is the
         # RRset's): it hashes, so encodes, the RDATA twice, this once
         rrset.update_ttl(record.ttl)
@@ -198,7 +205,9 @@ def plan_zone(
         remove_marker: bool = False,
         release_only: bool = False,
         mname: dns.name.Name | None = None,
+        current: dns.rrset.RRset | None,
     ) -> Change:
+        """`current`: the RRset `key` as read (the caller has read it)."""
         name, rdtype = key
         if mname is None:
             mname = marker_name(owner.prefix, name)
@@ -215,7 +224,7 @@ def plan_zone(
             action=action,
             name=name,
             rdtype=rdtype,
-            current=snapshot.get(name, rdtype),
+            current=current,
             desired=want,
             marker_name=mname,
             marker_current=marker_current,
@@ -251,12 +260,12 @@ def plan_zone(
                 conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
                 continue
             if current is None:
-                changes.append(change(Action.ADD, key, want, source))
+                changes.append(change(Action.ADD, key, want, source, current=current))
             else:
                 want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
                 differs = not _same_data(current, want) or current.ttl != want.ttl
                 if differs or name in stale_markers:
-                    changes.append(change(Action.UPDATE, key, want, source))
+                    changes.append(change(Action.UPDATE, key, want, source, current=current))
             continue
         conflict = _foreign_claim(zone, key, own, foreign_types(name), current)
         if conflict is not None:
@@ -279,7 +288,9 @@ def plan_zone(
                 )
                 continue
         if current is None:
-            changes.append(change(Action.ADD, key, want, source, add_marker=True, mname=mname))
+            changes.append(
+                change(Action.ADD, key, want, source, add_marker=True, mname=mname, current=current)
+            )
         elif _same_data(current, want):
             if not adopt:
                 conflicts.append(
@@ -296,10 +307,24 @@ def plan_zone(
                 )
                 continue
             want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
-            changes.append(change(Action.ADOPT, key, want, source, add_marker=True, mname=mname))
+            changes.append(
+                change(
+                    Action.ADOPT, key, want, source, add_marker=True, mname=mname, current=current
+                )
+            )
         elif key in take_over:
             want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
-            changes.append(change(Action.TAKE_OVER, key, want, source, add_marker=True, mname=mname))
+            changes.append(
+                change(
+                    Action.TAKE_OVER,
+                    key,
+                    want,
+                    source,
+                    add_marker=True,
+                    mname=mname,
+                    current=current,
+                )
+            )
         else:
             conflicts.append(
                 Conflict(
@@ -326,7 +351,15 @@ def plan_zone(
                 "ownership marker is removed (a zone must keep its NS records)"
             )
             changes.append(
-                change(Action.DELETE, key, None, "", remove_marker=True, release_only=True)
+                change(
+                    Action.DELETE,
+                    key,
+                    None,
+                    "",
+                    remove_marker=True,
+                    release_only=True,
+                    current=current,
+                )
             )
             continue
         taken = _taken_over(key, own, zone)
@@ -336,10 +369,18 @@ def plan_zone(
                 f"{taken[1]}; only our marker is removed, the records are left to that writer"
             )
             changes.append(
-                change(Action.DELETE, key, None, "", remove_marker=True, release_only=True)
+                change(
+                    Action.DELETE,
+                    key,
+                    None,
+                    "",
+                    remove_marker=True,
+                    release_only=True,
+                    current=current,
+                )
             )
             continue
-        changes.append(change(Action.DELETE, key, None, "", remove_marker=True))
+        changes.append(change(Action.DELETE, key, None, "", remove_marker=True, current=current))
 
     changes.sort(
         key=lambda c: (canonical_order(c.name), c.action is not Action.DELETE, int(c.rdtype))
