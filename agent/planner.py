@@ -37,6 +37,7 @@ import dns.rrset
 
 from agent.external_dns import DEFAULT_LAYOUTS, Layout, registry_names
 from agent.names import NameMap, name_key
+from agent.names import text as name_text
 from agent.ownership import (
     NIX_MARKER,
     Ownership,
@@ -245,9 +246,9 @@ def plan_zone(
             and not ((name, t) in own.ours and (name, t) not in wanted)
         }
 
-    for key in sorted(desired, key=lambda k: (canonical_order(k[0]), int(k[1]))):
+    ordered = sorted(desired.items(), key=lambda kv: (canonical_order(kv[0][0]), int(kv[0][1])))
+    for key, (want, source) in ordered:
         name, rdtype = key
-        want, source = desired[key]
         current = snapshot.get(name, rdtype)
         if own.is_ours(name, rdtype):
             in_sync = current is not None and _same_data(current, want) and current.ttl == want.ttl
@@ -450,7 +451,7 @@ def _apex_claim(key: RRsetKey, own: Ownership, zone: dns.name.Name) -> str | Non
     """Why an ExternalDNS marker that fits no configured layout may claim the
     apex RRset `key`, or None (`Ownership.external_dns_apex`)."""
     name, rdtype = key
-    if name != zone or rdtype not in own.external_dns_apex:
+    if rdtype not in own.external_dns_apex or name != zone:
         return None
     return external_dns_apex_marker(own, rdtype)
 
@@ -508,12 +509,14 @@ def _foreign_claim(
     apex = _apex_claim(key, own, zone)
     if apex is not None:
         return ConflictKind.EXTERNAL_DNS, f"ExternalDNS may claim this RRset ({apex})"
-    if key in own.other_owners:
+    # (a key is hashed even to look it up in an empty dict: `Name` hashing
+    # lower-cases every label, so an empty one is not asked)
+    if own.other_owners and key in own.other_owners:
         return (
             ConflictKind.OTHER_OWNER,
             f"marked as managed by {own.other_owners[key]!r}, not by this host",
         )
-    if key in own.other_prefix:
+    if own.other_prefix and key in own.other_prefix:
         managed_by, prefix = own.other_prefix[key]
         return (
             ConflictKind.OTHER_OWNER,
@@ -676,7 +679,7 @@ def _marker_name_blocked(
     a CNAME (Knot silently drops data added beside it, RFC 1034 §3.6.2) or a
     DHCID (Kea DHCP-DDNS owns the name: a DHCP client named like the owner
     prefix). Checked before anything is sent."""
-    where = mname.to_text()
+    where = name_text(mname)
     if mname in own.dhcp:
         return (
             f"the marker name {where} holds a DHCID: Kea DHCP-DDNS manages it (a DHCP client "

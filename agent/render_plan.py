@@ -80,7 +80,7 @@ def relative(name: dns.name.Name, zone: dns.name.Name) -> str:
 
 
 @functools.cache
-def _type_text(rdtype: int) -> str:
+def _type_text(rdtype: dns.rdatatype.RdataType) -> str:
     """The type's mnemonic (``dns.rdatatype.to_text``, a lookup of its own per
     call), once per type: every change line and JSON change names its type."""
     return dns.rdatatype.to_text(rdtype)
