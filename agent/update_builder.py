@@ -61,6 +61,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 import dns.message
 import dns.name
@@ -133,8 +134,9 @@ class _Kind(Enum):
     DELETE_RRS = "delete-rrs"  # delete these RRs (class NONE)
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
+    """One entry of a section (a named tuple: a plan makes ~13 per name)."""
+
     kind: _Kind
     owner: Labels  # the owner name's labels as spelt, root label included
     rdtype: dns.rdatatype.RdataType
@@ -364,14 +366,14 @@ def build_group_message(
     return _message(zone, (_group_records(group, signed) for group in groups), key)
 
 
-# -- the size model --------------------------------------------------------------
+# -- writing and measuring ------------------------------------------------------------
 
 
 def _lower(labels: Labels, cache: dict[Labels, Labels]) -> Labels:
     """`labels` in lower case (compression ignores case), memoised."""
     lowered = cache.get(labels)
     if lowered is None:
-        lowered = cache[labels] = tuple(label.lower() for label in labels)
+        lowered = cache[labels] = tuple(map(bytes.lower, labels))
     return lowered
 
 

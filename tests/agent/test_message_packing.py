@@ -146,6 +146,9 @@ RECORD = st.one_of(
     st.tuples(NAMES, st.just("TXT"), st.text("xyz ", max_size=300).map(lambda t: f'"{t}"')),
     st.tuples(NAMES, st.just("MX"), NAMES.map(lambda n: f"10 {n}.internal.")),
     st.tuples(NAMES, st.just("SRV"), NAMES.map(lambda n: f"0 5 80 {n}.internal.")),
+    st.tuples(NAMES, st.just("CNAME"), NAMES.map(lambda n: f"{n}.internal.")),
+    st.tuples(NAMES, st.just("PTR"), NAMES.map(lambda n: f"{n}.internal.")),
+    st.tuples(NAMES, st.just("CAA"), NAMES.map(lambda n: f'0 issue "{n}.example"')),
 )
 
 
