@@ -346,42 +346,30 @@ def plan_zone(
     for key in sorted(gone, key=lambda k: (canonical_order(k[0]), int(k[1]))):
         name, rdtype = key
         current = snapshot.get(name, rdtype)
-        if name == zone and rdtype == _NS and current is not None:
+        # release: only our marker goes, the records stay
+        release = name == zone and rdtype == _NS and current is not None
+        if release:
             warnings.append(
                 f"the apex NS RRset of {zone.to_text()} is no longer declared; only the "
                 "ownership marker is removed (a zone must keep its NS records)"
             )
-            changes.append(
-                change(
-                    Action.DELETE,
-                    key,
-                    None,
-                    "",
-                    remove_marker=True,
-                    release_only=True,
-                    current=current,
-                )
-            )
-            continue
-        taken = _taken_over(key, own, zone)
-        if taken is not None and current is not None:
+        elif (taken := _taken_over(key, own, zone)) is not None and current is not None:
             warnings.append(
                 f"{name.to_text()} {dns.rdatatype.to_text(rdtype)} is no longer declared, but "
                 f"{taken[1]}; only our marker is removed, the records are left to that writer"
             )
-            changes.append(
-                change(
-                    Action.DELETE,
-                    key,
-                    None,
-                    "",
-                    remove_marker=True,
-                    release_only=True,
-                    current=current,
-                )
+            release = True
+        changes.append(
+            change(
+                Action.DELETE,
+                key,
+                None,
+                "",
+                remove_marker=True,
+                release_only=release,
+                current=current,
             )
-            continue
-        changes.append(change(Action.DELETE, key, None, "", remove_marker=True, current=current))
+        )
 
     changes.sort(
         key=lambda c: (canonical_order(c.name), c.action is not Action.DELETE, int(c.rdtype))
