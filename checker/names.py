@@ -220,14 +220,7 @@ class ParsedName(NamedTuple):
 def parse_name(text: str, origin: DomainName) -> ParsedName:
     """Parse a name as a zone file would: ``@`` is the origin, no trailing dot
     means relative to the origin. Raises NameSyntaxError."""
-    if text == "@":
-        return ParsedName(origin, False, text)
-    labels, absolute = _parse_labels(text)
-    name = DomainName(labels if absolute else labels + origin.labels)
-    if name.wire_length > MAX_NAME:
-        what = "name" if absolute else f"name (with origin {origin.display()} appended)"
-        raise NameSyntaxError(f"{what} is {name.wire_length} octets on the wire; the limit is 255")
-    return ParsedName(name, absolute, text)
+    return NameReader(origin).read(text)
 
 
 class NameReader:
@@ -235,18 +228,41 @@ class NameReader:
     a document names the same hosts again and again, as owners and as
     targets, and an equal text always reads as the same name."""
 
-    __slots__ = ("_read", "origin")
+    __slots__ = ("_read", "_room", "origin")
 
     def __init__(self, origin: DomainName) -> None:
         self.origin = origin
+        # The wire octets a relative name may add to the origin.
+        self._room = MAX_NAME - origin.wire_length
         self._read: dict[str, ParsedName] = {}
 
     def read(self, text: str) -> ParsedName:
         """:func:`parse_name` of ``text`` in the origin. Raises NameSyntaxError."""
         parsed = self._read.get(text)
         if parsed is None:
-            parsed = self._read[text] = parse_name(text, self.origin)
+            parsed = self._read[text] = self._parse(text)
         return parsed
+
+    def _parse(self, text: str) -> ParsedName:
+        origin = self.origin
+        if text == "@":
+            return ParsedName(origin, False, text)
+        labels, absolute = _parse_labels(text)
+        # A text has at least as many characters as the octets it spells
+        # (escapes only lengthen it): its labels take at most len(text) + 1
+        # octets on the wire. Only a text that long needs its octets counted.
+        if absolute:
+            name = DomainName(labels)
+            long = len(text) >= MAX_NAME
+        else:
+            name = DomainName(labels + origin.labels)
+            long = len(text) >= self._room
+        if long and name.wire_length > MAX_NAME:
+            what = "name" if absolute else f"name (with origin {origin.display()} appended)"
+            raise NameSyntaxError(
+                f"{what} is {name.wire_length} octets on the wire; the limit is 255"
+            )
+        return ParsedName(name, absolute, text)
 
 
 def parse_absolute(text: str) -> DomainName:
