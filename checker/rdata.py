@@ -67,9 +67,7 @@ class Token(NamedTuple):
 # new line). Escapes are decoded afterwards, by _unescape.
 _TOKEN = re.compile(r'[ \t]*(?:"((?:[^"\\]|\\[\s\S])*)"|((?![\r\n])(?:[^ \t"\\;()]|\\[\s\S])+))')
 _BLANKS = re.compile(r"[ \t]*")
-# Bare words only, separated by blanks: nothing to decode, and splitting at
-# the blanks gives the tokens.
-_WORDS = re.compile(r'[ \t]*[^\s"\\;()]+(?:[ \t]+[^\s"\\;()]+)*[ \t]*').fullmatch
+_WORD = re.compile(r'[^\s"\\;()]+').fullmatch
 
 
 def tokenize(text: str) -> list[Token]:
@@ -78,8 +76,8 @@ def tokenize(text: str) -> list[Token]:
 
     Raises RdataError (rule ``rdata-syntax`` or ``txt-quoting``) at the first
     thing that is not a token, reading left to right."""
-    if _WORDS(text) is not None:  # the common data: names, numbers, addresses
-        return [Token(word, word.encode(), False) for word in text.split()]
+    if _WORD(text) is not None:  # one bare word, nothing to decode: the common data
+        return [Token(text, text.encode(), False)]
     tokens: list[Token] = []
     pos, end = 0, len(text)
     match = _TOKEN.match
