@@ -67,7 +67,9 @@ class Token(NamedTuple):
 # new line). Escapes are decoded afterwards, by _unescape.
 _TOKEN = re.compile(r'[ \t]*(?:"((?:[^"\\]|\\[\s\S])*)"|((?![\r\n])(?:[^ \t"\\;()]|\\[\s\S])+))')
 _BLANKS = re.compile(r"[ \t]*")
-_WORD = re.compile(r'[^\s"\\;()]+').fullmatch
+# Bare words separated by blanks: nothing to decode, and splitting at the
+# blanks gives the tokens.
+_WORDS = re.compile(r'[ \t]*[^\s"\\;()]+(?:[ \t]+[^\s"\\;()]+)*[ \t]*').fullmatch
 
 
 def tokenize(text: str) -> list[Token]:
@@ -76,8 +78,8 @@ def tokenize(text: str) -> list[Token]:
 
     Raises RdataError (rule ``rdata-syntax`` or ``txt-quoting``) at the first
     thing that is not a token, reading left to right."""
-    if _WORD(text) is not None:  # one bare word, nothing to decode: the common data
-        return [Token(text, text.encode(), False)]
+    if _WORDS(text) is not None:  # the common data: names, numbers
+        return [Token(word, word.encode(), False) for word in text.split()]
     tokens: list[Token] = []
     pos, end = 0, len(text)
     match = _TOKEN.match
