@@ -70,6 +70,9 @@ _BLANKS = re.compile(r"[ \t]*")
 # Bare words separated by blanks: nothing to decode, and splitting at the
 # blanks gives the tokens.
 _WORDS = re.compile(r'[ \t]*[^\s"\\;()]+(?:[ \t]+[^\s"\\;()]+)*[ \t]*').fullmatch
+# Quoted strings without escapes separated by blanks: the strings are the
+# pieces between the quotes.
+_STRINGS = re.compile(r'[ \t]*"[^"\\]*"(?:[ \t]+"[^"\\]*")*[ \t]*').fullmatch
 
 
 def tokenize(text: str) -> list[Token]:
@@ -80,6 +83,13 @@ def tokenize(text: str) -> list[Token]:
     thing that is not a token, reading left to right."""
     if _WORDS(text) is not None:  # the common data: names, numbers
         return [Token(word, word.encode(), False) for word in text.split()]
+    if _STRINGS(text) is not None:  # TXT as usually written
+        return [Token(f'"{inside}"', inside.encode(), True) for inside in text.split('"')[1::2]]
+    return _scan_tokens(text)
+
+
+def _scan_tokens(text: str) -> list[Token]:
+    """:func:`tokenize`, token by token: quotes, escapes, and what is wrong."""
     tokens: list[Token] = []
     pos, end = 0, len(text)
     match = _TOKEN.match
