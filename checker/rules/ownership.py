@@ -69,6 +69,9 @@ def _owner_names(index: Index) -> Iterator[Problem]:
         if desired.owner.managed_by not in owners:
             owners.append(desired.owner.managed_by)
     fits = min((n for n in longest if n is not None), default=MAX_NAME_OCTETS)
+    # A label takes at most 64 octets (length and 63 characters): names of
+    # this many labels or fewer fit without counting.
+    few = (fits - 1) // 64
     for owner, entries in index.by_name.items():
         labels = owner.labels
         if not labels:
@@ -76,8 +79,7 @@ def _owner_names(index: Index) -> Iterator[Problem]:
         managers = prefixes.get(labels[0])
         if managers is not None:
             yield from _collisions(owner, entries, managers)
-        octets = owner.wire_length
-        if octets > fits:
+        if len(labels) > few and (octets := owner.wire_length) > fits:
             yield from _lengths(index, owner, entries, octets, longest)
 
 
