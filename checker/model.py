@@ -345,7 +345,7 @@ def _build_record(
             return None
 
     try:
-        parsed = names.read(name_text)
+        name, absolute = names.name_of(name_text)
     except NameSyntaxError as exc:
         problems.append(
             _problem(
@@ -355,8 +355,7 @@ def _build_record(
             )
         )
         return None
-    name = parsed.name
-    if parsed.absolute and not name.is_subdomain_of(zone):
+    if absolute and not name.is_subdomain_of(zone):
         problems.append(
             _problem(
                 "out-of-zone",
