@@ -178,7 +178,10 @@ def _confirmed(index: Index, record: Record, key: int) -> bool:
     if type(rdata) is not Target:
         return False
     target = rdata.target.name
-    return any(holder.owner == target for holder in index.holders.get(key, ()))
+    for holder in index.holders.get(key, ()):  # noqa: SIM110  (no generator per PTR)
+        if holder.owner == target:
+            return True
+    return False
 
 
 def _mismatch(index: Index, record: Record, key: int) -> Iterator[Problem]:
