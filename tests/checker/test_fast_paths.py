@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,13 +32,23 @@ _NAME_TEXT = st.lists(
 def test_plain_names_read_as_examined(text: str) -> None:
     """Accepting a usual name in one step gives what reading it label by
     label gives, and accepts nothing that reading refuses."""
+    _agree(_parse_labels, _examine_labels, NameSyntaxError, text)
+
+
+def _agree(
+    shortcut: Callable[[str], object],
+    full: Callable[[str], object],
+    error: type[Exception],
+    text: str,
+) -> None:
+    """``shortcut`` reads ``text`` as ``full`` does, and refuses what it refuses."""
     try:
-        examined = _examine_labels(text)
-    except NameSyntaxError:
-        with pytest.raises(NameSyntaxError):
-            _parse_labels(text)
+        expected = full(text)
+    except error:
+        with pytest.raises(error):
+            shortcut(text)
         return
-    assert _parse_labels(text) == examined
+    assert shortcut(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -99,13 +110,7 @@ _DATA_TEXT = st.lists(
 def test_tokenizer_shortcuts_read_as_scanned(text: str) -> None:
     """Splitting bare words or unescaped quoted strings in one step gives what
     reading token by token gives, and accepts nothing that reading refuses."""
-    try:
-        scanned = _scan_tokens(text)
-    except RdataError:
-        with pytest.raises(RdataError):
-            tokenize(text)
-        return
-    assert tokenize(text) == scanned
+    _agree(tokenize, _scan_tokens, RdataError, text)
 
 
 # Labels of 1-63 octets, some written with \DDD escapes (4 characters for
