@@ -397,16 +397,22 @@ def _converge(
             log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, run.backup)
         sent: list[Change] = []
         try:
-            for batch in batches:
-                run.sent.in_flight = True
-                send_update(conn.server, conn.port, batch.message, conn.timeout)
-                run.sent.in_flight = False
-                run.sent.messages += 1
-                for change in batch.changes:
-                    sent.append(change)
-                    run.sent.applied[change.action] += 1
-                    for line in change_lines(change, plan.zone):
-                        log.info("%s: %s", zname, line)
+            # Messages go back to back, each as soon as the last is answered,
+            # and what they changed is logged once they are all answered (or
+            # one failed): Knot 3.2 holds an UPDATE arriving in the wall-clock
+            # second after the last one was applied until the NOTIFY event it
+            # scheduled 1 s after it, unless the UPDATE comes at once.
+            try:
+                for batch in batches:
+                    run.sent.in_flight = True
+                    send_update(conn.server, conn.port, batch, conn.timeout)
+                    run.sent.in_flight = False
+                    run.sent.messages += 1
+                    for change in batch.changes:
+                        sent.append(change)
+                        run.sent.applied[change.action] += 1
+            finally:
+                _log_sent(sent, plan.zone)
         except AgentError as exc:
             if exc.not_applied:  # answered: nothing of that message was applied
                 run.sent.in_flight = False
@@ -463,6 +469,14 @@ def _converge(
         # the verification read and its plan.
         log.info("%s: the zone changed meanwhile; planning again", zname)
         plan, batches = after, None
+
+
+def _log_sent(sent: list[Change], zone: dns.name.Name) -> None:
+    """Log every change the server acknowledged, one line each (INFO)."""
+    zname = zone_text(zone)
+    for change in sent:
+        for line in change_lines(change, zone):
+            log.info("%s: %s", zname, line)
 
 
 def _read_back(

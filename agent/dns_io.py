@@ -1,8 +1,9 @@
 """Send one RFC 2136 UPDATE over TCP and turn every outcome into our errors.
 
 The only module that sends UPDATEs. Messages are built elsewhere (purely, from
-the plan) and signed there with `Message.use_tsig`; this module sends one,
-checks the signed answer, and either returns (NOERROR) or raises:
+the plan, `agent.update_builder`); this module signs one with TSIG just
+before it goes (RFC 8945), sends it, checks the signed answer, and either
+returns (NOERROR) or raises:
 
 * `PrerequisiteFailed` -- YXDOMAIN, YXRRSET, NXDOMAIN, NXRRSET: the zone
   changed since it was read; nothing was applied. Retriable.
@@ -22,11 +23,21 @@ NOERROR does not prove the change happened (knot-notes.md): callers verify.
 from __future__ import annotations
 
 import logging
+import socket
+import struct
+import time
+from dataclasses import dataclass
 
 import dns.exception
+import dns.flags
 import dns.message
+import dns.name
+import dns.opcode
 import dns.query
 import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.TSIG
 import dns.tsig
 import dns.update
 
@@ -37,8 +48,11 @@ from agent.errors import (
     TsigError,
     UpdateRefused,
 )
+from agent.update_builder import Batch
 
 log = logging.getLogger(__name__)
+
+_FUDGE = 300  # seconds of clock difference the server accepts (RFC 8945 §5.2.3)
 
 _PREREQUISITE_RCODES = frozenset(
     {dns.rcode.YXDOMAIN, dns.rcode.YXRRSET, dns.rcode.NXDOMAIN, dns.rcode.NXRRSET}
@@ -60,32 +74,90 @@ _REFUSAL_HINTS = {
 }
 
 
-def _zone_text(message: dns.update.UpdateMessage) -> str:
-    if message.zone:
-        return message.zone[0].name.to_text(omit_final_dot=True) or "."
-    return "?"
-
-
-def _key_text(message: dns.update.UpdateMessage) -> str:
-    keyname = message.keyname
+def _key_text(keyname: dns.name.Name | None) -> str:
     if keyname is None:
         return "no TSIG key"
     return f"TSIG key {keyname.to_text(omit_final_dot=True)}"
 
 
-def send_update(server: str, port: int, message: dns.update.UpdateMessage, timeout: float) -> None:
-    """Send `message` (already signed, if it should be) to `server`:`port` over
-    TCP and return when the server answers NOERROR; raise otherwise."""
-    zone = _zone_text(message)
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    """A message ready to go: its signed wire and what checks the answer."""
+
+    wire: bytes
+    message_id: int
+    zone: dns.name.Name | None
+    keyname: dns.name.Name | None
+    keyring: dns.tsig.Key | None
+    mac: bytes | None  # the request's MAC, which the answer's TSIG covers
+
+
+def sign(batch: Batch) -> _Signed:
+    """`batch`'s message signed now with its key (RFC 8945 §4: the MAC covers
+    the message as written, then the TSIG RR is appended and ARCOUNT counts it)."""
+    wire = batch.wire
+    message_id = int.from_bytes(wire[:2], "big")
+    if batch.key is None:
+        return _Signed(wire, message_id, batch.zone, None, None, None)
+    key = batch.key.to_dnspython()
+    blank = dns.rdtypes.ANY.TSIG.TSIG(  # type: ignore[no-untyped-call]
+        dns.rdataclass.ANY, dns.rdatatype.TSIG, key.algorithm, 0, _FUDGE, b"", message_id, 0, b""
+    )
+    tsig, _ = dns.tsig.sign(wire, key, blank, int(time.time()), None)  # type: ignore[no-untyped-call]
+    rdata = tsig.to_wire() or b""
+    record = (key.name.to_wire() or b"") + struct.pack(
+        "!HHIH", dns.rdatatype.TSIG, dns.rdataclass.ANY, 0, len(rdata)
+    )
+    additional = int.from_bytes(wire[10:12], "big") + 1
+    signed = wire[:10] + additional.to_bytes(2, "big") + wire[12:] + record + rdata
+    return _Signed(signed, message_id, batch.zone, key.name, key, tsig.mac)
+
+
+def _of_message(message: dns.update.UpdateMessage) -> _Signed:
+    wire = message.to_wire()  # signs it when a key is configured
+    keyring = message.keyring if isinstance(message.keyring, dns.tsig.Key) else None
+    zone = message.zone[0].name if message.zone else None
+    return _Signed(wire, message.id, zone, message.keyname, keyring, message.mac)
+
+
+def _exchange(server: str, port: int, signed: _Signed, timeout: float) -> dns.message.Message:
+    """Send over one TCP connection and read the answer (TSIG checked)."""
+    expiration = time.monotonic() + timeout
+    with socket.create_connection((server, port), timeout=timeout) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        dns.query.send_tcp(sock, signed.wire, expiration)
+        keyring = None
+        if signed.keyname is not None and signed.keyring is not None:
+            keyring = {signed.keyname: signed.keyring}
+        response, _ = dns.query.receive_tcp(
+            sock, expiration, keyring=keyring, request_mac=signed.mac or b""
+        )
+    if (
+        response.id != signed.message_id
+        or not response.flags & dns.flags.QR
+        or response.opcode() != dns.opcode.UPDATE
+    ):
+        raise dns.query.BadResponse
+    return response
+
+
+def send_update(
+    server: str, port: int, message: Batch | dns.update.UpdateMessage, timeout: float
+) -> None:
+    """Send `message` to `server`:`port` over TCP and return when the server
+    answers NOERROR; raise otherwise. A `Batch` is signed with its key just
+    before it goes (a dnspython message is signed as it is configured)."""
+    signed = sign(message) if isinstance(message, Batch) else _of_message(message)
+    zone = "?" if signed.zone is None else (signed.zone.to_text(omit_final_dot=True) or ".")
     where = f"{server} port {port}"
-    key = _key_text(message)
+    key = _key_text(signed.keyname)
     badkey = (
         f"the server rejected {key} for an UPDATE of zone {zone} (NOTAUTH/BADKEY): either "
         "it does not know this key name/algorithm, or its ACL does not allow this key to "
         "update this zone (or these names/types); check the key file and Knot's acl"
     )
     try:
-        response = dns.query.tcp(message, server, port=port, timeout=timeout)
+        response = _exchange(server, port, signed, timeout)
     except ConnectionRefusedError:
         raise ServerUnreachable(
             f"cannot connect to {where}: connection refused; is the DNS server running and "

@@ -51,6 +51,10 @@ SERVER_TYPES = frozenset(
 )
 
 RRsetKey = tuple[dns.name.Name, dns.rdatatype.RdataType]
+# Types (as ints) that are no data at a name: the server's, and TXT where the
+# name's TXT RRset is a marker or registry record.
+_NOT_DATA = frozenset(int(rdtype) for rdtype in SERVER_TYPES)
+_NOT_DATA_TXT = _NOT_DATA | {int(dns.rdatatype.TXT)}
 
 
 def is_external_dns(text: str) -> bool:
@@ -155,6 +159,10 @@ class RRsetKeys(Collection[RRsetKey]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def name_keys(self) -> Iterator[Labels]:
+        """The `name_key` of each item's name."""
+        return (labels for labels, _ in self._items)
+
 
 class _ZoneNames:
     """Facts about names given as lower-case text without the final dot (as
@@ -169,7 +177,7 @@ class _ZoneNames:
         snapshot: ZoneSnapshot,
         desired: Iterable[dns.name.Name],
         registry: Iterable[dns.name.Name],
-        markers: Iterable[RRsetKey],
+        markers: RRsetKeys,
     ) -> None:
         self._snapshot = snapshot
         self._desired_names = desired
@@ -188,7 +196,7 @@ class _ZoneNames:
         """Names (lower-case labels) whose TXT RRset is a marker or a registry
         record: no data."""
         names = {name_key(name) for name in self._registry}
-        names.update(name_key(name) for name, _ in self._markers)
+        names.update(self._markers.name_keys())
         return names
 
     def _zone_name(self, text: str) -> dns.name.Name | None:
@@ -208,14 +216,11 @@ class _ZoneNames:
         return found
 
     def _holds_data(self, text: str) -> bool:
-        name = self._zone_name(text)
-        if name is None:
+        key = self._snapshot.key_of(text)  # (no name built: most texts are asked once)
+        if key is None:
             return False
-        txt_is_data = name_key(name) not in self._not_data
-        return any(
-            rdtype not in SERVER_TYPES and (txt_is_data or rdtype != dns.rdatatype.TXT)
-            for rdtype in self._snapshot.types_at(name)
-        )
+        no_data = _NOT_DATA_TXT if key in self._not_data else _NOT_DATA
+        return self._snapshot.holds_types_besides(key, no_data)
 
     def wildcards(self) -> bool:
         """Whether any name of interest is a wildcard."""
@@ -259,19 +264,20 @@ class _ExternalDnsClaims:
         guessed = not names
         if guessed:
             names = any_readings(text, self.zone, self.names.wildcards())
-        candidates = sorted(names)
-        if data_only and not any(self.names.with_data(n) for n in candidates):
+        if data_only and not any(self.names.with_data(n) for n in names):
             return False
+        if guessed:
+            self.unfit.append(marker)
         scope = self.scope
+        if scope is not None and scope.isdisjoint(names):
+            return True  # (most markers of a large zone claim no name a plan decides on)
         hits = [
             name
-            for n in candidates
+            for n in sorted(names)
             if (scope is None or n in scope)
             and (name := self.names.get(n)) is not None
             and (not data_only or self.names.with_data(n))
         ]
-        if guessed:
-            self.unfit.append(marker)
         for name in hits:
             labels = name_key(name)
             if labels not in self.claims:
@@ -317,9 +323,9 @@ def analyse(
     dhcp = NameMap((name, None) for name in snapshot.dhcid_names())
     # Markers are found through the snapshot's index: the texts of the TXT
     # RRsets are read from it, nothing else of the zone is decoded.
-    for name in snapshot.txt_names():
+    for name, datas in snapshot.txt_owners():
         at_our_prefix = bool(name.labels) and name.labels[0].lower() == prefix
-        for data in snapshot.txt_data(name):
+        for data in datas:
             text = data.decode("utf-8", "replace")
             if is_external_dns(text):
                 markers.add((name, rdtype))

@@ -46,9 +46,13 @@ class ConflictKind(StrEnum):
     MARKER_OCCUPIED = "marker-occupied"
 
 
-#: An RRset whose state as read a change's message pins: (owner name, type,
-#: the RRset as read or None when absent).
-Pin = tuple[dns.name.Name, dns.rdatatype.RdataType, dns.rrset.RRset | None]
+#: An RRset whose state as read a change's message pins: (the owner name's
+#: labels as spelt, root label included, as `dns.name.Name.labels` holds
+#: them; type; the RRset as read or None when absent). Type ANY with None
+#: pins a name that held nothing as read: "name is not in use" (RFC 2136
+#: §2.4.5). Labels, not names: most pinned names hold nothing, and the
+#: message is written from labels.
+Pin = tuple[tuple[bytes, ...], dns.rdatatype.RdataType, dns.rrset.RRset | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +72,10 @@ class Change:
     source: str = ""  # where the record was declared, for messages
     release_only: bool = False  # remove our marker, leave the records (e.g. last apex NS)
     # the RRsets by which DHCP (a DHCID at the name) or ExternalDNS (a registry
-    # TXT under a configured layout) would claim the name, as read: the
-    # message's prerequisites pin them, so a concurrent claim fails it
+    # TXT under a configured layout) would claim the name, as read, and the
+    # names (this one, the marker name) that held
+    # nothing as read: the message's prerequisites pin them, so a concurrent
+    # claim fails it
     claims_as_read: tuple[Pin, ...] = ()
 
     @property

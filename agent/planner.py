@@ -23,6 +23,7 @@ deleted: then we only drop our marker (release).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Collection, Sequence
 
 import dns.exception
@@ -60,6 +61,7 @@ _CNAME = dns.rdatatype.CNAME
 _NS = dns.rdatatype.NS
 _TXT = dns.rdatatype.TXT
 _DHCID = dns.rdatatype.DHCID
+_ANY = dns.rdatatype.ANY
 # Types that may share a name with a CNAME (RFC 4035 §2.5).
 _CNAME_COMPANIONS = frozenset(
     {dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3, dns.rdatatype.DHCID}
@@ -127,10 +129,11 @@ def _marker_template(managed_by: str, rdtype: int, ttl: int) -> dns.rrset.RRset:
     return dns.rrset.from_rdata(dns.name.root, ttl, _marker_rdata(managed_by, rdtype))
 
 
-def _marker_rr(owner: Owner, name: dns.name.Name, rdtype: int, ttl: int) -> dns.rrset.RRset:
+def _marker_rr(owner: Owner, mname: dns.name.Name, rdtype: int, ttl: int) -> dns.rrset.RRset:
+    """Our marker RRset for an RRset of `rdtype`, at the marker name `mname`."""
     # a copy keeps the RDATA's stored hash: adding it anew would encode it again
     rrset: dns.rrset.RRset = _marker_template(owner.managed_by, rdtype, ttl).copy()  # type: ignore[no-untyped-call]
-    rrset.name = marker_name(owner.prefix, name)
+    rrset.name = mname
     return rrset
 
 
@@ -200,6 +203,12 @@ def plan_zone(
         if name in stale_markers and not release_only and action is not Action.DELETE:
             # re-write our marker with defaults.ttl (contract §3): delete + add
             add_marker = remove_marker = True
+        marker_current = snapshot.get(mname, _TXT)
+        pins: tuple[Pin, ...] = ()
+        if not release_only:
+            pins = claims.at(name)
+            if add_marker and marker_current is None and claims.free(mname):
+                pins += ((mname.labels, _ANY, None),)
         return Change(
             action=action,
             name=name,
@@ -207,13 +216,13 @@ def plan_zone(
             current=snapshot.get(name, rdtype),
             desired=want,
             marker_name=mname,
-            marker_current=snapshot.get(mname, _TXT),
-            marker=_marker_rr(owner, name, rdtype, default_ttl),
+            marker_current=marker_current,
+            marker=_marker_rr(owner, mname, rdtype, default_ttl),
             add_marker=add_marker,
             remove_marker=remove_marker,
             source=source,
             release_only=release_only,
-            claims_as_read=() if release_only else claims.at(name),
+            claims_as_read=pins,
         )
 
     def foreign_types(name: dns.name.Name) -> set[dns.rdatatype.RdataType]:
@@ -543,25 +552,34 @@ class _ClaimPins:
     """The RRsets by which DHCP or ExternalDNS would claim a name, as read:
     the DHCID RRset at the name and the TXT RRset at every name a registry
     record claiming it could have under the configured layouts
-    (`agent.external_dns.registry_names`). Made once per name."""
+    (`agent.external_dns.registry_names`). A name that held nothing as read
+    is pinned as "name is not in use" (RFC 2136 §2.4.5) instead: no DHCID,
+    no CNAME, no RRset of the change's type and no legacy registry TXT at
+    the name itself, in one prerequisite. Made once per name."""
 
     def __init__(self, snapshot: ZoneSnapshot, layouts: tuple[Layout, ...]) -> None:
         self._snapshot = snapshot
         self._layouts = layouts
         self._zone = snapshot.origin.to_text(omit_final_dot=True).lower()
-        self._pins: dict[dns.name.Name, tuple[Pin, ...]] = {}
+        self._pins: dict[tuple[bytes, ...], tuple[Pin, ...]] = {}  # by labels as spelt
+
+    def free(self, name: dns.name.Name) -> bool:
+        """Whether `name` held no RRset as read."""
+        return not self._snapshot.types_at(name)
 
     def at(self, name: dns.name.Name) -> tuple[Pin, ...]:
-        pins = self._pins.get(name)
+        pins = self._pins.get(name.labels)
         if pins is None:
-            pins = self._pins[name] = self._make(name)
+            pins = self._pins[name.labels] = self._make(name)
         return pins
 
     def _make(self, name: dns.name.Name) -> tuple[Pin, ...]:
         get = self._snapshot.get
-        out: list[Pin] = [(name, _DHCID, get(name, _DHCID))]
-        text = name.to_text(omit_final_dot=True).lower()
-        seen: set[str] = set()
+        free = self.free(name)
+        labels = name.labels
+        out: list[Pin] = [(labels, _ANY, None) if free else (labels, _DHCID, get(name, _DHCID))]
+        text = _text_of(name)
+        seen: set[str] = {text} if free else set()  # the free name's TXT is pinned already
         for layout in self._layouts:
             for registry in registry_names(layout, text, self._zone):
                 if registry in seen:
@@ -569,18 +587,34 @@ class _ClaimPins:
                 seen.add(registry)
                 held = self._snapshot.lookup(registry)  # nothing built for absent names
                 if held is not None:
-                    out.append((held, _TXT, get(held, _TXT)))
-                elif (rname := _name_of(registry)) is not None:
-                    out.append((rname, _TXT, None))
+                    out.append((held.labels, _TXT, get(held, _TXT)))
+                elif (owner := _labels_of(registry)) is not None:
+                    out.append((owner, _TXT, None))
         return tuple(out)
 
 
-def _name_of(text: str) -> dns.name.Name | None:
-    """The absolute name spelt `text` (no final dot), or None if it is none."""
+_PLAIN_NAME = re.compile(rb"[A-Za-z0-9_*-]+(?:\.[A-Za-z0-9_*-]+)*")
+
+
+def _text_of(name: dns.name.Name) -> str:
+    """`name` in lower case without the final dot, as `dns.name.Name.to_text`
+    spells it (escapes included); letters, digits, ``-``, ``_`` and ``*``
+    need no escape, so such a name is joined without dnspython."""
+    labels = name.labels[:-1]
+    joined = b".".join(labels)
+    # (a dot inside a label would need an escape: count the dots)
+    if _PLAIN_NAME.fullmatch(joined) and joined.count(b".") == len(labels) - 1:
+        return joined.decode("ascii").lower()
+    return name.to_text(omit_final_dot=True).lower()
+
+
+def _labels_of(text: str) -> tuple[bytes, ...] | None:
+    """The labels of the absolute name spelt `text` (no final dot), or None
+    if it is none (no `dns.name.Name` is built for the usual plain name)."""
     if "\\" not in text:
-        return dns.name.Name((*(label.encode("ascii") for label in text.split(".")), b""))
+        return (*text.encode("ascii").split(b"."), b"")
     try:
-        return dns.name.from_text(text + ".")
+        return dns.name.from_text(text + ".").labels
     except dns.exception.DNSException:
         return None
 

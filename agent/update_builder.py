@@ -1,4 +1,4 @@
-"""Turn a ZonePlan into signed-at-send-time RFC 2136 UPDATE messages. Pure.
+"""Turn a ZonePlan into RFC 2136 UPDATE messages, written once, signed when sent. Pure.
 
 Every message is all-or-nothing on the server, so the unit of packing is a
 *name group*: all changes at one owner name together with their marker
@@ -20,7 +20,11 @@ of being clobbered:
   DHCID RRset" at the name, and the TXT RRset at each name where a registry
   record of a configured ExternalDNS layout would claim the name, as read
   (usually "does not exist"), so a concurrent DHCP or ExternalDNS claim fails
-  the message (`Change.claims_as_read`).
+  the message (`Change.claims_as_read`);
+* a name (or marker name) that held nothing as read is pinned as "name is
+  not in use" (RFC 2136 §2.4.5) instead of the RRset, CNAME, DHCID and
+  legacy registry TXT there, which it covers in one prerequisite (Knot
+  counts an empty non-terminal as not in use, as the RFC does).
 
 Update order within a group: RRset deletes first (so a CNAME can replace
 owned data), then adds, then deletes of individual surplus RRs (so an
@@ -34,33 +38,39 @@ before the adds, and a changed CNAME is deleted and added whole; Knot then
 re-signs the name (measured with NSEC and NSEC3 on Knot 3.2).
 
 Packing: a message over TCP holds at most 65,535 bytes, TSIG included
-(RFC 1035 §4.2.2). Each group's records are written out once as the
-entries dnspython will render; their size is measured with a model of the
-wire that follows dnspython's name compression (RFC 1035 §4.1.4): a name is
-a pointer to an earlier occurrence of its longest known suffix, and only
-names that start within the first 16 KiB (offset <= 0x3FFF) can be pointed
-to. Prerequisites come first in a message, so their offsets are final when
-a group is appended and the model is exact there; the update section is
-measured against the pointer targets known so far, which can only
-overestimate (later targets only shorten names). The sum therefore never
-falls short of the rendered message, and matches it when the prerequisite
-section of a full message reaches past 16 KiB.
+(RFC 1035 §4.2.2). Messages are written here, once, byte for byte as
+dnspython would render them (`_Message`; dnspython itself renders only the
+reference `build_group_message`): each group's prerequisites are written
+as the group is added, so their size is exact, with dnspython's name
+compression (RFC 1035 §4.1.4: a name is a pointer to an earlier occurrence
+of its longest known suffix, and only names that start within the first
+16 KiB, offset <= 0x3FFF, can be pointed to). The update section comes
+after every prerequisite; it is measured against the pointer targets known
+so far, which can only overestimate (later targets only shorten names), and
+written when the message is full. The measure therefore never falls short
+of the message, and matches it when the prerequisite section of a full
+message reaches past 16 KiB. Messages leave here unsigned:
+`agent.dns_io` signs each with TSIG (RFC 8945) as it sends it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
+import dns.message
 import dns.name
+import dns.opcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.mxbase
 import dns.rdtypes.nsbase
-import dns.rdtypes.txtbase
 import dns.rrset
 import dns.update
 
@@ -82,13 +92,11 @@ _COMPRESSED_TARGET = frozenset(
     {int(dns.rdatatype.NS), int(dns.rdatatype.CNAME), int(dns.rdatatype.PTR)}
 )
 _COMPRESSED_MX = int(dns.rdatatype.MX)
-_TYPE_A = int(dns.rdatatype.A)
-_TYPE_AAAA = int(dns.rdatatype.AAAA)
-_TYPE_TXT = int(dns.rdatatype.TXT)
 _HEADER_SIZE = 12
 _RR_FIXED = 10  # type, class, TTL, RDLENGTH
 _POINTER = 2
 _MAX_POINTER_TARGET = 0x3FFF
+_UPDATE_FLAGS = dns.opcode.to_flags(dns.opcode.UPDATE)
 
 
 class MessageTooBigError(AgentError):
@@ -126,10 +134,11 @@ class _Kind(Enum):
     DELETE_RRS = "delete-rrs"  # delete these RRs (class NONE)
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
+    """One entry of a section (a named tuple: a plan makes ~13 per name)."""
+
     kind: _Kind
-    name: dns.name.Name
+    owner: Labels  # the owner name's labels as spelt, root label included
     rdtype: dns.rdatatype.RdataType
     ttl: int = 0
     rdatas: tuple[dns.rdata.Rdata, ...] = ()
@@ -158,35 +167,47 @@ def _prerequisites(group: NameGroup) -> list[_Entry]:
     # keyed by the labels as spelt: hashing a Name lower-cases every label each
     # time; a name spelt in two cases would only be required twice, as read both times
     seen: set[tuple[Labels, int]] = set()
+    # names that held nothing as read: "name is not in use" pins every RRset there
+    free: set[Labels] = set()
+
+    def name_free(owner: Labels) -> None:
+        if owner not in free:
+            free.add(owner)
+            out.append(_Entry(_Kind.NAME_FREE, owner, _ANY))
 
     def require(
-        name: dns.name.Name, rdtype: dns.rdatatype.RdataType, as_read: dns.rrset.RRset | None
+        owner: Labels, rdtype: dns.rdatatype.RdataType, as_read: dns.rrset.RRset | None
     ) -> None:
-        key = (name.labels, int(rdtype))
-        if key in seen:
+        key = (owner, int(rdtype))
+        if key in seen or (as_read is None and owner in free):
             return
         seen.add(key)
         if as_read is None:
-            out.append(_Entry(_Kind.ABSENT, name, rdtype))
+            out.append(_Entry(_Kind.ABSENT, owner, rdtype))
         else:
-            out.append(_Entry(_Kind.PRESENT, name, rdtype, 0, tuple(as_read)))
+            out.append(_Entry(_Kind.PRESENT, owner, rdtype, 0, tuple(as_read)))
 
+    for change in group.changes:
+        for owner, rdtype, as_read in change.claims_as_read:
+            if rdtype == _ANY and as_read is None:
+                name_free(owner)
     # What the name held as read, as far as the plan knows it.
     held = {c.rdtype for c in group.changes if c.current is not None}
     for change in group.changes:
         if not change.release_only:
-            require(change.name, change.rdtype, change.current)
+            require(change.name.labels, change.rdtype, change.current)
         if change.add_marker or change.remove_marker:
-            require(change.marker_name, _TXT, change.marker_current)
+            require(change.marker_name.labels, _TXT, change.marker_current)
     adds = [c for c in group.changes if _adds_data(c)]
     if any(c.rdtype == _CNAME and c.current is None for c in adds):
         if not held:
-            out.append(_Entry(_Kind.NAME_FREE, group.name, _ANY))
+            name_free(group.name.labels)
     elif adds and _CNAME not in held:
-        require(group.name, _CNAME, None)
+        require(group.name.labels, _CNAME, None)
     for change in group.changes:
-        for name, rdtype, as_read in change.claims_as_read:
-            require(name, rdtype, as_read)
+        for owner, rdtype, as_read in change.claims_as_read:
+            if rdtype != _ANY:
+                require(owner, rdtype, as_read)
     return out
 
 
@@ -230,15 +251,17 @@ def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
     # 1. whole-RRset deletes and our markers going away
     for change in group.changes:
         if change.remove_marker:
-            out.append(_Entry(_Kind.DELETE_RRS, change.marker_name, _TXT, 0, tuple(change.marker)))
+            out.append(
+                _Entry(_Kind.DELETE_RRS, change.marker_name.labels, _TXT, 0, tuple(change.marker))
+            )
         if change.release_only:
             continue
         deleted = change.action is Action.DELETE and change.current is not None
         if deleted or (change.desired is not None and _whole(change, signed)):
-            out.append(_Entry(_Kind.DELETE_RRSET, change.name, change.rdtype))
+            out.append(_Entry(_Kind.DELETE_RRSET, change.name.labels, change.rdtype))
     if signed and swaps_cname(group):
         for rdtype in _SIGNATURES:  # what still ties the name to its old type
-            out.append(_Entry(_Kind.DELETE_RRSET, group.name, rdtype))
+            out.append(_Entry(_Kind.DELETE_RRSET, group.name.labels, rdtype))
     # 2. adds: new RRsets, missing RRs, re-added RRsets, our new markers
     for change in group.changes:
         if change.release_only:
@@ -249,10 +272,14 @@ def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
             else:
                 added = tuple(rd for rd in change.desired if rd not in change.current)
             if added:
-                out.append(_Entry(_Kind.ADD, change.name, change.rdtype, change.desired.ttl, added))
+                out.append(
+                    _Entry(_Kind.ADD, change.name.labels, change.rdtype, change.desired.ttl, added)
+                )
         if change.add_marker:
             marker = change.marker
-            out.append(_Entry(_Kind.ADD, change.marker_name, _TXT, marker.ttl, tuple(marker)))
+            out.append(
+                _Entry(_Kind.ADD, change.marker_name.labels, _TXT, marker.ttl, tuple(marker))
+            )
     # 3. surplus RRs of RRsets kept, one by one (never empties the RRset first)
     for change in group.changes:
         if change.release_only or change.desired is None or change.current is None:
@@ -261,7 +288,7 @@ def _updates(group: NameGroup, signed: bool = False) -> list[_Entry]:
             continue
         surplus = tuple(rd for rd in change.current if rd not in change.desired)
         if surplus:
-            out.append(_Entry(_Kind.DELETE_RRS, change.name, change.rdtype, 0, surplus))
+            out.append(_Entry(_Kind.DELETE_RRS, change.name.labels, change.rdtype, 0, surplus))
     return out
 
 
@@ -290,11 +317,12 @@ def _file(msg: dns.update.UpdateMessage, entry: _Entry) -> None:
     in call order (dnspython's own calls never merge them either)."""
     prerequisite, rdclass, deleting = _FILING[entry.kind]
     section = msg.prerequisite if prerequisite else msg.update
+    name = dns.name.Name(entry.owner)
     if not entry.rdatas:
-        section.append(dns.rrset.RRset(entry.name, rdclass, entry.rdtype, deleting=deleting))
+        section.append(dns.rrset.RRset(name, rdclass, entry.rdtype, deleting=deleting))
         return
     for rdata in entry.rdatas:
-        rrset = dns.rrset.RRset(entry.name, rdclass, entry.rdtype, deleting=deleting)
+        rrset = dns.rrset.RRset(name, rdclass, entry.rdtype, deleting=deleting)
         # what `RRset.add` does for the first RR of an RRset, which hashes
         # (so encodes) the RDATA twice: once to look for it, once to insert it
         rrset.ttl = entry.ttl
@@ -338,15 +366,14 @@ def build_group_message(
     return _message(zone, (_group_records(group, signed) for group in groups), key)
 
 
-# -- the size model --------------------------------------------------------------
+# -- writing and measuring ------------------------------------------------------------
 
 
-def _lower(name: dns.name.Name, cache: dict[Labels, Labels]) -> Labels:
-    """`name`'s labels in lower case (compression ignores case), memoised by labels."""
-    labels = name.labels
+def _lower(labels: Labels, cache: dict[Labels, Labels]) -> Labels:
+    """`labels` in lower case (compression ignores case), memoised."""
     lowered = cache.get(labels)
     if lowered is None:
-        lowered = cache[labels] = tuple(label.lower() for label in labels)
+        lowered = cache[labels] = tuple(map(bytes.lower, labels))
     return lowered
 
 
@@ -365,70 +392,145 @@ def tsig_size(key: TsigKey | None) -> int:
     return name + _RR_FIXED + algorithm + 16 + mac
 
 
-class _WireModel:
-    """Size of one UPDATE message as dnspython renders it, grown group by group.
+def _wire_name(
+    out: bytearray,
+    labels: Labels,
+    lowered: Labels,
+    targets: dict[Labels, int],
+    added: list[Labels] | None = None,
+) -> None:
+    """Append `name` as `dns.name.Name.to_wire` does with compression: a
+    pointer to the longest suffix written before (case-insensitively), and
+    every suffix it writes that starts within the first 16 KiB becomes a
+    target (RFC 1035 §4.1.4), noted in `added` when given. `labels` as
+    spelt, `lowered` the same in lower case."""
+    for index in range(len(labels) - 1):
+        suffix = lowered[index:]
+        at = targets.get(suffix)
+        if at is not None:
+            out += (0xC000 | at).to_bytes(2, "big")
+            return
+        if len(out) <= _MAX_POINTER_TARGET:
+            targets[suffix] = len(out)
+            if added is not None:
+                added.append(suffix)
+        label = labels[index]
+        out.append(len(label))
+        out += label
+    out.append(0)
 
-    `prerequisites` is the offset where the next prerequisite goes: that
-    section is laid out exactly, registering pointer targets the way
-    `dns.name.Name.to_wire` does. `updates` sums the update section measured
-    against the targets known when each group was added (never short).
+
+class _Message:
+    """One UPDATE message, written as it grows, byte for byte as dnspython
+    renders it (`dns.message.Message.to_wire` without TSIG; RFC 1035 §4.1,
+    RFC 2136 §2-3): header, zone section, every prerequisite, every update,
+    one RR per RDATA, names compressed as `_wire_name` says, RDATA names
+    compressed where dnspython compresses them (NS, CNAME, PTR targets, MX
+    exchange), other RDATA as `dns.rdata.Rdata.to_wire` writes it.
+
+    Prerequisites come first, so their offsets are final when a group is
+    added: they are written at once, and their size is exact. The update
+    section lies past every prerequisite: it is measured against the pointer
+    targets known when each group is added, which can only overestimate
+    (later targets only shorten names), and written by `wire` when the
+    message is done. The measure matches the bytes when the prerequisites
+    of a full message reach past 16 KiB.
     """
 
-    __slots__ = ("_lowered", "_parts", "_targets", "prerequisites", "updates")
+    __slots__ = ("_lowered", "_out", "_parts", "_prerequisites", "_rdata", "_targets", "updates")
 
-    def __init__(self, zone: dns.name.Name, lowered: dict[Labels, Labels] | None = None) -> None:
+    def __init__(
+        self,
+        zone: dns.name.Name,
+        lowered: dict[Labels, Labels] | None = None,
+        rdata: dict[int, tuple[dns.rdata.Rdata, bytes]] | None = None,
+    ) -> None:
         self._lowered: dict[Labels, Labels] = {} if lowered is None else lowered
+        # RDATA wire by identity (hashing RDATA encodes it); the RDATA is kept
+        # with its wire, so an id is never reused while the entry stands
+        self._rdata: dict[int, tuple[dns.rdata.Rdata, bytes]] = {} if rdata is None else rdata
         self._targets: dict[Labels, int] = {}
         self._parts: list[_GroupRecords] = []
-        self.prerequisites = _HEADER_SIZE
-        self.prerequisites += (
-            self._name(_lower(zone, self._lowered), self.prerequisites, []) + 4
-        )  # zone section
-        self.updates = 0
+        self._out = bytearray(_HEADER_SIZE)
+        _wire_name(self._out, zone.labels, _lower(zone.labels, self._lowered), self._targets)
+        self._out += struct.pack("!HH", int(dns.rdatatype.SOA), int(_IN))
+        self._prerequisites = 0  # RRs written
+        self.updates = 0  # bytes the update section takes, as measured
 
     @property
     def size(self) -> int:
-        return self.prerequisites + self.updates
+        return len(self._out) + self.updates
 
-    def _name(self, labels: Labels, at: int, added: list[Labels] | None) -> int:
-        """Bytes of the name at offset `at`; registers new targets into
-        `_targets` (noting them in `added`) unless `added` is None."""
+    # -- measuring the update section ------------------------------------------
+
+    def _name_size(self, labels: Labels) -> int:
+        """Bytes the name takes past the first 16 KiB (no new targets)."""
         targets = self._targets
         size = 0
         for index in range(len(labels) - 1):
-            suffix = labels[index:]
-            if suffix in targets:
+            if labels[index:] in targets:
                 return size + _POINTER
-            if added is not None and at + size <= _MAX_POINTER_TARGET:
-                targets[suffix] = at + size
-                added.append(suffix)
             size += 1 + len(labels[index])
         return size + 1
 
-    def _rdata(self, rdata: dns.rdata.Rdata, at: int, added: list[Labels] | None) -> int:
-        value = int(rdata.rdtype)
-        if value == _TYPE_A:
-            return 4
-        if value == _TYPE_AAAA:
-            return 16
-        if isinstance(rdata, dns.rdtypes.txtbase.TXTBase):
-            return sum(1 + len(string) for string in rdata.strings)
-        if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
-            return self._name(_lower(rdata.target, self._lowered), at, added)
-        if value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
-            return 2 + self._name(_lower(rdata.exchange, self._lowered), at + 2, added)
-        return len(rdata.to_wire() or b"")
+    def _rdata_wire(self, rdata: dns.rdata.Rdata) -> bytes:
+        held = self._rdata.get(id(rdata))
+        if held is None:
+            held = self._rdata[id(rdata)] = (rdata, rdata.to_wire() or b"")
+        return held[1]
 
-    def _entry(self, entry: _Entry, at: int, added: list[Labels] | None) -> int:
-        """Bytes `entry` takes when it starts at offset `at`."""
-        labels = _lower(entry.name, self._lowered)
+    def _rdata_size(self, rdata: dns.rdata.Rdata) -> int:
+        value = int(rdata.rdtype)
+        if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
+            return self._name_size(_lower(rdata.target.labels, self._lowered))
+        if value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
+            return 2 + self._name_size(_lower(rdata.exchange.labels, self._lowered))
+        return len(self._rdata_wire(rdata))
+
+    def _measure(self, entry: _Entry) -> int:
+        """Bytes `entry` takes in the update section."""
+        name = self._name_size(_lower(entry.owner, self._lowered)) + _RR_FIXED
         if not entry.rdatas:
-            return self._name(labels, at, added) + _RR_FIXED
-        start = at
+            return name
+        return sum(name + self._rdata_size(rdata) for rdata in entry.rdatas)
+
+    # -- writing ------------------------------------------------------------------
+
+    def _write_rdata(self, rdata: dns.rdata.Rdata, added: list[Labels] | None) -> None:
+        out = self._out
+        value = int(rdata.rdtype)
+        if value in _COMPRESSED_TARGET and isinstance(rdata, dns.rdtypes.nsbase.NSBase):
+            target = rdata.target.labels
+            _wire_name(out, target, _lower(target, self._lowered), self._targets, added)
+        elif value == _COMPRESSED_MX and isinstance(rdata, dns.rdtypes.mxbase.MXBase):
+            out += rdata.preference.to_bytes(2, "big")
+            exchange = rdata.exchange.labels
+            _wire_name(out, exchange, _lower(exchange, self._lowered), self._targets, added)
+        else:
+            out += self._rdata_wire(rdata)
+
+    def _write(self, entry: _Entry, added: list[Labels] | None) -> int:
+        """Append `entry`'s RRs; returns how many."""
+        out = self._out
+        _, rdclass, deleting = _FILING[entry.kind]
+        cls = int(deleting if deleting is not None else rdclass)
+        owner = entry.owner
+        lowered = _lower(owner, self._lowered)
+        rdtype = int(entry.rdtype)
+        if not entry.rdatas:
+            _wire_name(out, owner, lowered, self._targets, added)
+            out += struct.pack("!HHIH", rdtype, cls, 0, 0)
+            return 1
         for rdata in entry.rdatas:
-            at += self._name(labels, at, added) + _RR_FIXED
-            at += self._rdata(rdata, at, added)
-        return at - start
+            _wire_name(out, owner, lowered, self._targets, added)
+            out += struct.pack("!HHI", rdtype, cls, entry.ttl)
+            length_at = len(out)
+            out += b"\0\0"
+            self._write_rdata(rdata, added)
+            out[length_at : length_at + 2] = (len(out) - length_at - 2).to_bytes(2, "big")
+        return len(entry.rdatas)
+
+    # -- growing --------------------------------------------------------------------
 
     def add(self, part: _GroupRecords, limit: int) -> bool:
         """Append `part` if the message then stays within `limit` bytes.
@@ -445,69 +547,91 @@ class _WireModel:
     def finish(self) -> int:
         """The message's size with every update measured against all its targets."""
         self.updates = sum(
-            self._entry(entry, _MAX_POINTER_TARGET + 1, None)
-            for earlier in self._parts
-            for entry in earlier.updates
+            self._measure(entry) for earlier in self._parts for entry in earlier.updates
         )
         return self.size
 
     def _append(self, part: _GroupRecords, limit: int) -> bool:
+        mark = len(self._out)
         added: list[Labels] = []
-        at = self.prerequisites
-        for entry in part.prerequisites:
-            at += self._entry(entry, at, added)
-        # the update section lies past every prerequisite: targets it creates
-        # (only in a message whose prerequisites end below 16 KiB) are not counted
-        updates = sum(self._entry(entry, _MAX_POINTER_TARGET + 1, None) for entry in part.updates)
-        if at + self.updates + updates > limit:
+        count = sum(self._write(entry, added) for entry in part.prerequisites)
+        updates = sum(self._measure(entry) for entry in part.updates)
+        if len(self._out) + self.updates + updates > limit:
+            del self._out[mark:]
             for suffix in added:
                 del self._targets[suffix]
             return False
-        self.prerequisites = at
+        self._prerequisites += count
         self.updates += updates
         self._parts.append(part)
         return True
+
+    def wire(self, message_id: int) -> bytes:
+        """The whole message (unsigned); the message takes no more groups."""
+        updates = sum(self._write(entry, None) for part in self._parts for entry in part.updates)
+        self._out[:_HEADER_SIZE] = struct.pack(
+            "!HHHHHH", message_id, _UPDATE_FLAGS, 1, self._prerequisites, updates, 0
+        )
+        return bytes(self._out)
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
     """One UPDATE message and the plan's changes it carries."""
 
-    message: dns.update.UpdateMessage
+    wire: bytes  # the whole message, unsigned (`agent.dns_io` signs it when it sends it)
     changes: tuple[Change, ...]
-    size: int  # the model's size of the signed message (never below the real one)
+    size: int  # bytes of the signed message
+    zone: dns.name.Name
+    key: TsigKey | None
+
+    def message(self) -> dns.update.UpdateMessage:
+        """The message as dnspython reads it (one RRset per RR), unsigned."""
+        message = dns.message.from_wire(self.wire, one_rr_per_rrset=True)
+        assert isinstance(message, dns.update.UpdateMessage)
+        return message
 
 
 def build_messages(
     plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
 ) -> list[dns.update.UpdateMessage]:
-    """The UPDATE messages that carry out `plan`, each at most `max_size` bytes
-    once signed. TSIG is configured, not applied: signing happens at send time.
+    """The UPDATE messages that carry out `plan`, as dnspython reads them
+    (unsigned), each at most `max_size` bytes once signed.
 
     Raises `MessageTooBigError` when the changes at one name alone exceed the limit.
     """
-    return [batch.message for batch in build_batches(plan, key, max_size)]
+    return [batch.message() for batch in build_batches(plan, key, max_size)]
 
 
-def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE) -> list[Batch]:
-    """As `build_messages`, each message with the changes it carries.
+def build_batches(
+    plan: ZonePlan, key: TsigKey | None, max_size: int = DEFAULT_MAX_SIZE
+) -> list[Batch]:
+    """The messages that carry out `plan`, each with the changes it carries,
+    written (unsigned) and at most `max_size` bytes once signed with `key`.
 
     Groups are packed in plan order, each message filled until the next group
     would take it past `max_size`; a group never spans two messages.
+    Raises `MessageTooBigError` when the changes at one name alone exceed the limit.
     """
     zone = plan.zone
     limit = max_size - tsig_size(key)
     batches: list[Batch] = []
     parts: list[_GroupRecords] = []
     lowered: dict[Labels, Labels] = {}
-    model = _WireModel(zone, lowered)
+    rdata: dict[int, tuple[dns.rdata.Rdata, bytes]] = {}
+    model = _Message(zone, lowered, rdata)
 
     def close() -> None:
+        measured = model.finish()
+        wire = model.wire(secrets.randbits(16))
+        assert len(wire) <= measured, "the size model fell short of the message"
         batches.append(
             Batch(
-                _message(zone, parts, key),
+                wire,
                 tuple(change for part in parts for change in part.group.changes),
-                model.finish() + tsig_size(key),
+                len(wire) + tsig_size(key),
+                zone,
+                key,
             )
         )
 
@@ -518,11 +642,11 @@ def build_batches(plan: ZonePlan, key: TsigKey, max_size: int = DEFAULT_MAX_SIZE
             continue
         if parts:
             close()
-            parts, model = [], _WireModel(zone, lowered)
+            parts, model = [], _Message(zone, lowered, rdata)
             if model.add(part, limit):
                 parts.append(part)
                 continue
-        alone = _WireModel(zone)
+        alone = _Message(zone)
         alone.add(part, 1 << 30)
         size = alone.size + tsig_size(key)
         raise MessageTooBigError(

@@ -35,7 +35,7 @@ import socket
 import struct
 import time
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 import dns.exception
@@ -213,13 +213,20 @@ class ZoneSnapshot:
         """The text of each TXT RR at `name`, its character-strings joined, as
         sent (no RRset is built: cheap enough to read every marker of a zone).
         Raises `TransferError` for TXT RDATA that cannot be decoded."""
+        return self._txt_texts(_labels_of(name), name)
+
+    def _txt_texts(self, labels: Labels, name: dns.name.Name) -> list[bytes]:
         out: list[bytes] = []
-        for packed in self._by_name.get(_labels_of(name), ()):
+        for packed in self._by_name.get(labels, ()):
             if packed & 0xFFFF == _TYPE_TXT:
                 wire, header = self._place(packed)
-                _ttl, rdlength = _TTL_RDLENGTH.unpack_from(wire, header + 4)
+                rdlength = wire[header + 8] << 8 | wire[header + 9]
+                start = header + 10
+                if rdlength and wire[start] + 1 == rdlength:  # one string, the usual marker
+                    out.append(wire[start + 1 : start + rdlength])
+                    continue
                 try:
-                    strings = _txt_strings(wire, header + 10, header + 10 + rdlength)
+                    strings = _txt_strings(wire, start, start + rdlength)
                 except (_MalformedError, IndexError) as exc:
                     raise TransferError(
                         f"zone {self.origin.to_text()} holds a record that cannot be decoded "
@@ -229,6 +236,14 @@ class ZoneSnapshot:
         return out
 
     # -- zone-wide facts kept by the index -----------------------------------
+
+    def txt_owners(self) -> Iterator[tuple[dns.name.Name, list[bytes]]]:
+        """Every owner name holding a TXT RRset, in transfer order, with the
+        text of each of its TXT RRs (as `txt_data` gives them); no RRset is
+        built. Raises `TransferError` for TXT RDATA that cannot be decoded."""
+        for labels in dict.fromkeys(self._txt):
+            name = self._name(labels)
+            yield name, self._txt_texts(labels, name)
 
     def txt_names(self) -> list[dns.name.Name]:
         """Every owner name holding a TXT RRset (markers live there), in
@@ -242,6 +257,12 @@ class ZoneSnapshot:
     def lookup(self, text: str) -> dns.name.Name | None:
         """The owner name spelt `text` (absolute; final dot optional; any case;
         escapes allowed) if it holds an RRset, else None; nothing decoded."""
+        labels = self.key_of(text)
+        return None if labels is None else self._name(labels)
+
+    def key_of(self, text: str) -> Labels | None:
+        """The key (lower-case labels, as `agent.names.name_key` gives them) of
+        the owner name `lookup` finds for `text`, or None; no name is built."""
         if "\\" in text:
             try:
                 labels = _labels_of(dns.name.from_text(text))
@@ -249,7 +270,12 @@ class ZoneSnapshot:
                 return None
         else:
             labels = (*text.lower().encode().rstrip(b".").split(b"."), b"")
-        return self._name(labels) if labels in self._by_name else None
+        return labels if labels in self._by_name else None
+
+    def holds_types_besides(self, key: Labels, types: Collection[int]) -> bool:
+        """Whether the owner name whose key (`key_of`) is `key` holds an RRset
+        of a type (as an int) not in `types`; nothing decoded."""
+        return any(packed & 0xFFFF not in types for packed in self._by_name.get(key, ()))
 
     def has_wildcards(self) -> bool:
         """Whether any owner name is a wildcard (first label ``*``); nothing decoded."""
@@ -930,6 +956,9 @@ class _Index:
         base = len(self.wires) << _OFFSET_BITS
         self.wires.append(wire)
         cache: dict[int, Labels] = {}
+        # the previous record's owner: the next record at the same name points
+        # at it (a server sends a name's RRsets together)
+        previous, labels, positions = -1, zone, []
         for offset, header in zip(names[:count], headers[:count], strict=True):
             value = wire[header] << 8 | wire[header + 1]
             if value in _DNSSEC_VALUES:
@@ -938,25 +967,29 @@ class _Index:
             if wire[header + 2] or wire[header + 3] != _CLASS_IN:
                 rdclass = wire[header + 2] << 8 | wire[header + 3]
                 raise _MalformedError(f"a record of class {rdclass}, not IN")
-            # the common owner: one label, then a pointer to a name seen before
-            labels: Labels | None = None
             length = wire[offset]
-            if 0 < length < 64 and wire[offset + 1 + length] >= 0xC0:
-                after = offset + 1 + length
-                target = ((wire[after] & 0x3F) << 8) | wire[after + 1]
-                suffix = cache.get(target) if target < offset else None
-                if suffix is not None:
-                    labels = cache[offset] = (wire[offset + 1 : after].lower(), *suffix)
-            if labels is None:
-                labels = _decode_labels(wire, offset, cache, lower=True)
-            positions = by_name.get(labels)
-            if positions is None:
-                if labels[-depth:] != zone:
-                    raise _MalformedError("a record outside the zone")
-                if len(labels) > 4 and _too_long(labels):  # 3 labels fit anyway
-                    raise _MalformedError("name longer than 255 octets")
-                positions = by_name[labels] = []
-            positions.append((base | header) << 16 | value)
+            if length >= 0xC0 and ((length & 0x3F) << 8 | wire[offset + 1]) == previous:
+                positions.append((base | header) << 16 | value)  # the same owner again
+            else:
+                # the common owner: one label, then a pointer to a name seen before
+                found: Labels | None = None
+                if 0 < length < 64 and wire[offset + 1 + length] >= 0xC0:
+                    after = offset + 1 + length
+                    target = ((wire[after] & 0x3F) << 8) | wire[after + 1]
+                    suffix = cache.get(target) if target < offset else None
+                    if suffix is not None:
+                        found = cache[offset] = (wire[offset + 1 : after].lower(), *suffix)
+                labels = found or _decode_labels(wire, offset, cache, lower=True)
+                previous = offset
+                known = by_name.get(labels)
+                if known is None:
+                    if labels[-depth:] != zone:
+                        raise _MalformedError("a record outside the zone")
+                    if len(labels) > 4 and _too_long(labels):  # 3 labels fit anyway
+                        raise _MalformedError("name longer than 255 octets")
+                    known = by_name[labels] = []
+                positions = known
+                positions.append((base | header) << 16 | value)
             if value == _TYPE_TXT:
                 self.txt.append(labels)
             elif value == _TYPE_DHCID:

@@ -14,20 +14,37 @@ interleaved and repeated; medians are printed with the ratios.
 2. **Apply**: 10,000 new A records (each with its marker) into an empty zone
    by `dns-static-agent apply`; reference: nsupdate sending the same records
    and markers without prerequisites in full batches. Message counts are
-   compared with the minimum for our messages: each message filled, as
+   compared with the minimum for our messages: the same prerequisites and
+   updates (whatever the agent pins: names empty as read as "not in use",
+   the registry names of ExternalDNS's layout), each message filled, as
    dnspython renders and signs it, up to 65,535 bytes (found by rendering,
-   which only the benchmark does).
-3. octoDNS with octodns-bind, when both are installed: not measured here
-   (reported as skipped).
+   which only the benchmark does). Both clients run against Knot as
+   configured by default: Knot 3.2 holds an UPDATE that arrives in the
+   wall-clock second after the previous one was applied until the NOTIFY
+   event that one scheduled 1 s later (up to ~1 s), unless it arrives at
+   once; nsupdate and the agent both send back to back, so neither pays it
+   often.
+3. **octoDNS** with octodns-bind, when a Python holding both is given
+   (``--octodns-python``) or ``octodns-sync`` is on PATH: its
+   ``Rfc2136Provider`` reads the zone by AXFR and writes by UPDATE, and its
+   ``OwnershipProcessor`` (an ``_owner.<type>.<name>`` TXT per record) makes it
+   touch only what it added. The no-op is ``octodns-sync`` without ``--doit``
+   against the same knotd (the zone holds its markers for our 1,000 names too),
+   interleaved with the runs above; the apply is ``octodns-sync --doit`` of the
+   same 10,000 records into an empty zone. Knot's default tcp-io-timeout cuts
+   off a reader that parses while it reads: such a run is reported as
+   "failed: cut off", and a second figure with the timeout raised is printed,
+   labelled so. Without octoDNS: one line saying how to install it.
 
     python bench/bench_scale.py [--sizes 25000,50000,100000] [--records 10000] [--repeat 3]
+                                [--octodns-python VENV/bin/python]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
+import gc
 import io
 import json
 import os
@@ -63,6 +80,9 @@ EXTERNAL = (
     '"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/{}"'
 )
 DHCID = "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="
+#: octoDNS's OwnershipProcessor marker (its defaults: ``_owner``, ``*octodns*``)
+OCTODNS_MARKER_NAME = "_owner.a.{}"
+OCTODNS_MARKER = '"*octodns*"'
 MAX_MESSAGE = 65_535
 
 
@@ -71,11 +91,13 @@ def _address(i: int, net: int) -> str:
 
 
 def zone_records(total: int) -> list[str]:
-    """`total` records: 1,000 of ours with markers, then a fifth DHCP pairs,
-    a fifth ExternalDNS pairs, the rest plain A records."""
+    """`total` records: 1,000 of ours with our markers and octoDNS's (so that
+    both find the zone in sync), then a fifth DHCP pairs, a fifth ExternalDNS
+    pairs, the rest plain A records."""
     lines: list[str] = []
     for i in range(OURS):
         lines += [f"ours{i} 300 A {_address(i, 1)}", f"nix.ours{i} 300 TXT {MARKER}"]
+        lines.append(f"{OCTODNS_MARKER_NAME.format(f'ours{i}')} 300 TXT {OCTODNS_MARKER}")
     pairs = max(0, total - len(lines)) // 5 // 2
     for i in range(pairs):
         lines += [f"dhcp{i} 300 A {_address(i, 2)}", f"dhcp{i} 300 DHCID {DHCID}"]
@@ -182,9 +204,11 @@ def run_process(
     stdin: str | None = None,
     timeout: float = 600.0,
     installed: Installed | None = None,
+    stderr: bool = False,
 ) -> tuple[float, float, int, str]:
     """Run `argv` (with `installed`'s environment); return (seconds, peak RSS
-    in MiB, exit status, stdout)."""
+    in MiB, exit status, stdout, and stderr after it if `stderr` or the run
+    failed)."""
     with tempfile.TemporaryDirectory(prefix="bench-run-") as scratch:
         figures = Path(scratch) / "figures"
         result = subprocess.run(
@@ -199,7 +223,7 @@ def run_process(
         )
         seconds, rss = figures.read_text().split()
     text = result.stdout
-    if result.returncode not in (0, 4):
+    if stderr or result.returncode not in (0, 4):
         text += result.stderr
     return float(seconds), int(rss) / 1024, result.returncode, text
 
@@ -224,16 +248,164 @@ def agent_argv(
     return [*head, *knot.agent_options(), "--zone", ZONE, *extra]
 
 
+# -- octoDNS ---------------------------------------------------------------------
+
+#: Knot's tcp-io-timeout for the labelled second octoDNS figure, when the
+#: default (500 ms) cut octoDNS off.
+RAISED_TCP_IO_TIMEOUT_MS = 60_000
+_OCTODNS_PROBE = (
+    "import octodns, octodns_bind; from importlib.metadata import version; "
+    "print('octoDNS', version('octodns'), '+ octodns-bind', version('octodns-bind'))"
+)
+
+
+@dataclass(frozen=True)
+class OctoDns:
+    """A Python that imports octodns and octodns_bind (`find_octodns`)."""
+
+    python: str
+    versions: str
+
+
+def find_octodns(explicit: str | None) -> OctoDns | str:
+    """The octoDNS to measure: `explicit` (a Python), else the interpreter of
+    the virtualenv whose ``octodns-sync`` is on PATH; or one line saying why
+    there is none."""
+    install = (
+        "pip install octodns octodns-bind into a virtualenv, then --octodns-python "
+        "VENV/bin/python or put VENV/bin on PATH"
+    )
+    if explicit is None:
+        sync = shutil.which("octodns-sync")
+        if sync is None:
+            return f"not installed, skipped ({install})"
+        explicit = str(Path(sync).resolve().parent / "python")
+    try:
+        probe = subprocess.run(
+            [explicit, "-c", _OCTODNS_PROBE], capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        return f"cannot run {explicit} ({exc.strerror}), skipped ({install})"
+    if probe.returncode != 0 or not probe.stdout.startswith("octoDNS"):
+        return f"octodns and octodns_bind are not importable by {explicit}, skipped ({install})"
+    return OctoDns(explicit, probe.stdout.strip())
+
+
+def octodns_config(work: Path, knot: KnotServer, names: Sequence[tuple[str, str]]) -> Path:
+    """An octoDNS config: the A records `names` as its YAML source, knotd as
+    its octodns-bind target (TSIG key "update"), its OwnershipProcessor."""
+    source = work / "octodns-config"
+    source.mkdir(parents=True, exist_ok=True)
+    (source / f"{ZONE}.yaml").write_text(
+        "".join(f"{name}:\n  type: A\n  ttl: 300\n  value: {address}\n" for name, address in names)
+    )
+    key = knot.tsig_key
+    config = work / "octodns.yaml"
+    config.write_text(
+        "providers:\n"
+        "  config:\n"
+        "    class: octodns.provider.yaml.YamlProvider\n"
+        f"    directory: {source}\n"
+        "    default_ttl: 300\n"
+        "    enforce_order: false\n"
+        "  knot:\n"
+        "    class: octodns_bind.Rfc2136Provider\n"
+        f"    host: {knot.server}\n"
+        f"    port: {knot.port}\n"
+        f"    key_name: {key.name.to_text()}\n"
+        f"    key_secret: {knot.key_secret_b64()}\n"
+        f"    key_algorithm: {key.algorithm.to_text(omit_final_dot=True)}\n"
+        "processors:\n"
+        "  owner:\n"
+        "    class: octodns.processor.ownership.OwnershipProcessor\n"
+        "    txt_ttl: 300\n"
+        "zones:\n"
+        f"  {ZONE}.:\n"
+        "    sources: [config]\n"
+        "    processors: [owner]\n"
+        "    targets: [knot]\n"
+    )
+    return config
+
+
+def octodns_sync(octodns: OctoDns, config: Path, *extra: str) -> list[str]:
+    return [octodns.python, "-m", "octodns.cmds.sync", "--config-file", str(config), *extra]
+
+
+def record_octodns(
+    figures: Figures, result: tuple[float, float, int, str], expect: str | None = None
+) -> None:
+    """File one octoDNS run: a transfer Knot closed mid-way (its tcp-io-timeout)
+    is "failed: cut off"; with `expect`, stdout must contain it."""
+    seconds, rss, status, out = result
+    if status == 0 and (expect is None or expect in out):
+        figures.seconds.append(seconds)
+        figures.rss.append(rss)
+    elif "EOFError" in out or "Unable to Perform Zone Transfer" in out:
+        figures.failure = "failed: cut off mid-transfer (Knot's tcp-io-timeout)"
+    else:
+        last = out.strip().splitlines()[-1:] if status else [f"no {expect!r} in its output"]
+        figures.failure = f"failed (exit {status}): {last}"
+
+
+def bench_octodns_noop(size: int, repeat: int, octodns: OctoDns, work: Path) -> Figures:
+    """octoDNS's no-op plan with Knot's tcp-io-timeout raised (the labelled
+    second figure), on a knotd of its own."""
+    names = [(f"ours{i}", _address(i, 1)) for i in range(OURS)]
+    knot = start_knot(
+        work / f"knot-{size}-raised",
+        extra_records={ZONE: zone_records(size)},
+        tcp_io_timeout_ms=RAISED_TCP_IO_TIMEOUT_MS,
+    )
+    figures = Figures()
+    try:
+        argv = octodns_sync(octodns, octodns_config(work / f"octodns-{size}-raised", knot, names))
+        for _ in range(repeat):
+            record_octodns(figures, run_process(argv, stderr=True), "No changes were planned")
+    finally:
+        knot.stop()
+    return figures
+
+
+def bench_octodns_apply(
+    count: int, repeat: int, octodns: OctoDns, work: Path
+) -> tuple[Figures, list[int]]:
+    """octodns-sync --doit of `count` new A records into an empty zone; the
+    UPDATE messages Knot processed, from its log."""
+    names = [(f"new{i}", _address(i, 5 + (i >> 16))) for i in range(count)]
+    figures = Figures()
+    messages: list[int] = []
+    for round_number in range(repeat):
+        knot = start_knot(work / f"knot-apply-{round_number}-o")
+        try:
+            config = octodns_config(work / f"octodns-apply-{round_number}", knot, names)
+            record_octodns(
+                figures, run_process(octodns_sync(octodns, config, "--doit"), stderr=True)
+            )
+            log = knot.log_path.read_text(errors="replace")
+            messages.append(log.count("DDNS, processing"))
+        finally:
+            knot.stop()
+        if figures.failure is not None:
+            break
+    return figures, messages
+
+
 def bench_noop_plan(
-    size: int, repeat: int, kdig: str, work: Path, installed: Installed
+    size: int, repeat: int, kdig: str, work: Path, installed: Installed, octodns: OctoDns | None
 ) -> dict[str, Figures]:
     records = zone_records(size)
     desired = work / f"desired-{size}.json"
     ours = [(f"ours{i}", _address(i, 1)) for i in range(OURS)]
     desired.write_text(json.dumps(desired_document(ours)))
     knot = start_knot(work / f"knot-{size}", extra_records={ZONE: records})
-    names = ("kdig AXFR", "plan (no-op)", "in-process", "read_zone")
+    names = ("kdig AXFR", "plan (no-op)", "in-process", "read_zone", "octoDNS")
     figures = {name: Figures() for name in names}
+    octodns_argv = (
+        None
+        if octodns is None
+        else octodns_sync(octodns, octodns_config(work / f"octodns-{size}", knot, ours))
+    )
     try:
         kdig_argv = [kdig, f"@{knot.server}", "-p", str(knot.port)]
         kdig_argv += ["-k", str(knot.key_file("one-line")), "AXFR", ZONE, "+noall", "+answer"]
@@ -248,10 +420,15 @@ def bench_noop_plan(
                 status = agent_main(argv[3:])
             assert status == 0, "the no-op plan found changes"
             figures["in-process"].seconds.append(time.perf_counter() - started)
+            gc.disable()  # as the agent's run reads it (`agent.cli.main`)
             started = time.perf_counter()
             snapshot = read_zone(knot.server, knot.port, zone, knot.tsig_key, timeout=30)
             figures["read_zone"].seconds.append(time.perf_counter() - started)
+            gc.enable()
             assert len(snapshot) >= size
+            if octodns_argv is not None and figures["octoDNS"].failure is None:
+                octo = run_process(octodns_argv, stderr=True)
+                record_octodns(figures["octoDNS"], octo, "No changes were planned")
     finally:
         knot.stop()
     return figures
@@ -347,6 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=10_000, help="records to apply")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--nsupdate-batch", type=int, default=700, help="names per nsupdate send")
+    parser.add_argument(
+        "--octodns-python",
+        help="a Python that imports octodns and octodns_bind "
+        "(default: the virtualenv of octodns-sync on PATH, if any)",
+    )
     args = parser.parse_args(argv)
     tools = {name: find_tool(name) for name in ("knotd", "kdig", "nsupdate")}
     missing = [name for name, path in tools.items() if path is None]
@@ -357,6 +539,9 @@ def main(argv: list[str] | None = None) -> int:
     assert kdig is not None
     assert nsupdate is not None
     sizes = [int(size) for size in args.sizes.split(",") if size]
+    found = find_octodns(args.octodns_python)
+    octodns = found if isinstance(found, OctoDns) else None
+    octodns_noop: dict[int, tuple[Figures, Figures | None, float]] = {}
     status = 0
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as base:
         work = Path(base)
@@ -368,16 +553,23 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"No-op plan, zone holding {OURS:,} of ours; medians of {args.repeat}, peak RSS. "
             "in-process: the same plan\ncommand run inside this benchmark (no interpreter "
-            "start-up or imports); read_zone: its AXFR alone"
+            "start-up or imports); read_zone: its AXFR alone; beyond: in-process less "
+            "read_zone\n(what should stay flat as the zone grows)"
         )
         print(
             f"{'records':>8}  {'kdig AXFR':>20}  {'plan (no-op)':>20}  {'ratio':>6}  "
-            f"{'in-process':>10}  {'ratio':>6}  {'read_zone':>9}"
+            f"{'in-process':>10}  {'ratio':>6}  {'read_zone':>9}  {'beyond':>7}"
         )
         for size in sizes:
-            figures = bench_noop_plan(size, args.repeat, kdig, work, installed)
+            figures = bench_noop_plan(size, args.repeat, kdig, work, installed, octodns)
             kd, plan = figures["kdig AXFR"], figures["plan (no-op)"]
             inside, read = figures["in-process"], figures["read_zone"]
+            if octodns is not None:
+                octo = figures["octoDNS"]
+                raised = None
+                if octo.failure is not None and "cut off" in octo.failure:
+                    raised = bench_octodns_noop(size, args.repeat, octodns, work)
+                octodns_noop[size] = (octo, raised, kd.median() if kd.seconds else 0.0)
             if kd.failure or plan.failure or not kd.seconds or not plan.seconds:
                 print(f"{size:>8,}  {kd.text():>20}  {plan.text():>20}")
                 status = 1
@@ -385,7 +577,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{size:>8,}  {kd.text():>20}  {plan.text():>20}  "
                 f"{plan.median() / kd.median():5.2f}x  {inside.median():9.3f}s  "
-                f"{inside.median() / kd.median():5.2f}x  {read.median():8.3f}s"
+                f"{inside.median() / kd.median():5.2f}x  {read.median():8.3f}s  "
+                f"{inside.median() - read.median():6.3f}s"
             )
         print()
         figures, sent, minimum, batches = bench_apply(
@@ -409,13 +602,40 @@ def main(argv: list[str] | None = None) -> int:
         else:
             status = 1
         print()
-        if importlib.util.find_spec("octodns") and importlib.util.find_spec("octodns_bind"):
-            print("octoDNS + octodns-bind installed: not measured by this benchmark")
-        else:
+        if octodns is None:
+            print(f"octoDNS + octodns-bind: {found}")
+            return status
+        print_octodns(octodns, octodns_noop, args.repeat)
+        octo, messages = bench_octodns_apply(args.records, args.repeat, octodns, work)
+        counted = f", {sorted(set(messages))} messages" if messages else ""
+        what = f"apply {args.records:,} new A records (octodns-sync --doit{counted})"
+        print(f"  {what}: {octo.text()}")
+        if octo.seconds and ns.seconds and apply.seconds:
             print(
-                "octoDNS + octodns-bind: not installed, skipped (pip install octodns octodns-bind)"
+                f"  octoDNS / nsupdate: {octo.median() / ns.median():.2f}x; "
+                f"octoDNS / apply: {octo.median() / apply.median():.2f}x"
             )
     return status
+
+
+def print_octodns(
+    octodns: OctoDns, noop: dict[int, tuple[Figures, Figures | None, float]], repeat: int
+) -> None:
+    """The octoDNS no-op figures, measured interleaved with the table above."""
+    print(
+        f"{octodns.versions} ({octodns.python}), OwnershipProcessor; medians of {repeat}, peak RSS"
+    )
+    print("  no-op plan (octodns-sync without --doit), Knot's default tcp-io-timeout:")
+    for size, (octo, raised, kdig_median) in noop.items():
+        ratio = ""
+        if octo.seconds and kdig_median:
+            ratio = f"  {octo.median() / kdig_median:6.2f}x kdig"
+        print(f"  {size:>8,}  {octo.text()}{ratio}")
+        if raised is not None:
+            print(
+                f"  {'':>8}  with tcp-io-timeout raised to {RAISED_TCP_IO_TIMEOUT_MS // 1000} s: "
+                f"{raised.text()}"
+            )
 
 
 if __name__ == "__main__":

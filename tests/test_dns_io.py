@@ -24,6 +24,7 @@ from agent.errors import (
     UpdateRefused,
 )
 from agent.keyfile import TsigKey
+from agent.update_builder import Batch
 from tests.fixtures.knot import KnotServer
 
 
@@ -207,3 +208,30 @@ def test_timeout_is_unreachable() -> None:
             send_update("127.0.0.1", int(listener.getsockname()[1]), message, timeout=0.5)
     finally:
         listener.close()
+
+
+def _batch(zone: str, key: TsigKey, build: object) -> Batch:
+    """A built message as the applier sends it: unsigned wire and its key."""
+    message = dns.update.UpdateMessage(zone)
+    build(message)  # type: ignore[operator]
+    return Batch(message.to_wire(), (), 0, dns.name.from_text(zone), key)
+
+
+@pytest.mark.knot
+def test_a_batch_is_signed_as_it_goes_and_its_signed_answer_checked(knot: KnotServer) -> None:
+    batch = _batch("internal", knot.tsig_key, lambda m: m.add("web2", 300, "A", "10.0.0.82"))
+    assert dns.message.from_wire(batch.wire).tsig is None  # written unsigned
+    send_update(knot.server, knot.port, batch, timeout=5.0)
+    assert any(line.startswith("web2.internal.") for line in knot.axfr("internal"))
+    failing = _batch("internal", knot.tsig_key, lambda m: m.absent("ns0", "A"))
+    with pytest.raises(PrerequisiteFailed):
+        send_update(knot.server, knot.port, failing, timeout=5.0)
+
+
+@pytest.mark.knot
+def test_a_batch_signed_with_a_wrong_secret_is_badsig(knot: KnotServer) -> None:
+    wrong = TsigKey(knot.tsig_key.name, knot.tsig_key.algorithm, b"not the secret at all!!")
+    batch = _batch("internal", wrong, lambda m: m.add("web3", 300, "A", "10.0.0.83"))
+    with pytest.raises(TsigError, match="BADSIG"):
+        send_update(knot.server, knot.port, batch, timeout=5.0)
+    assert not any(line.startswith("web3.internal.") for line in knot.axfr("internal"))

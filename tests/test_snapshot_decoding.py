@@ -15,6 +15,7 @@ import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.TXT
 import dns.rrset
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -190,9 +191,18 @@ def _assert_same(snapshot: ZoneSnapshot, expected: dict[RRsetKey, dns.rrset.RRse
         assert [rd.to_text() for rd in got] == [rd.to_text() for rd in rrset]
         assert [rd.to_wire() for rd in got] == [rd.to_wire() for rd in rrset]
     for name in {rrset.name for rrset in expected.values()}:
-        assert snapshot.types_at(name) == {r.rdtype for r in expected.values() if r.name == name}
+        types = {r.rdtype for r in expected.values() if r.name == name}
+        assert snapshot.types_at(name) == types
         assert snapshot.lookup(name.to_text().upper()) == name
+        key = snapshot.key_of(name.to_text())
+        assert key == tuple(label.lower() for label in name.labels)
+        assert snapshot.holds_types_besides(key, set())
+        assert not snapshot.holds_types_besides(key, {int(t) for t in types})
+        for rdtype in types:
+            others = {int(t) for t in types} - {int(rdtype)}
+            assert snapshot.holds_types_besides(key, others)
     assert snapshot.lookup("absent.internal") is None
+    assert snapshot.key_of("absent.internal") is None
     assert snapshot.has_wildcards() == any(r.name.is_wild() for r in expected.values())
     txt, dhcid = dns.rdatatype.TXT, dns.rdatatype.DHCID
     for rrset in expected.values():
@@ -200,7 +210,42 @@ def _assert_same(snapshot: ZoneSnapshot, expected: dict[RRsetKey, dns.rrset.RRse
             texts = {b"".join(rd.strings) for rd in rrset}
             assert set(snapshot.txt_data(rrset.name)) == texts
     assert set(snapshot.txt_names()) == {r.name for r in expected.values() if r.rdtype == txt}
+    owners = dict(snapshot.txt_owners())
+    assert list(owners) == snapshot.txt_names()
+    for name, texts_read in owners.items():
+        assert texts_read == snapshot.txt_data(name)
     assert set(snapshot.dhcid_names()) == {r.name for r in expected.values() if r.rdtype == dhcid}
+
+
+#: TXT RDATA as character-strings: one (a marker), empty, several, the longest.
+TXT_STRINGS = st.lists(
+    st.one_of(st.binary(max_size=70), st.just(b""), st.binary(min_size=255, max_size=255)),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rdatas=st.lists(TXT_STRINGS, min_size=1, max_size=4), parts=st.integers(1, 2))
+def test_txt_texts_are_dnspythons(rdatas: list[list[bytes]], parts: int) -> None:
+    """The marker texts read from the index (`txt_data`, `txt_owners`) are the
+    character-strings dnspython decodes, joined, for any TXT RDATA."""
+    name = dns.name.from_text("m.internal.")
+    rrset = dns.rrset.from_rdata_list(
+        name,
+        300,
+        [dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, s) for s in rdatas],
+    )
+    query = dns.message.make_query(ZONE, dns.rdatatype.AXFR)
+    messages = []
+    for answer in ([SOA, rrset, SOA],) if parts == 1 else ([SOA, rrset], [SOA]):
+        response = dns.message.make_response(query)
+        response.answer = answer
+        messages.append(zone_reader._index_message(response.to_wire()))
+    snapshot = zone_reader._build_snapshot(messages, ZONE, "internal")
+    texts = [b"".join(rdata.strings) for rdata in rrset]
+    assert sorted(snapshot.txt_data(name)) == sorted(texts)
+    assert dict(snapshot.txt_owners()) == {name: snapshot.txt_data(name)}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

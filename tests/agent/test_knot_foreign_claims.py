@@ -265,3 +265,29 @@ def test_concurrent_registry_claim_under_each_layout_fails_the_add(
     after = rrs(knot)
     assert not any("10.0.0.56" in line or line.startswith("nix.new6.") for line in after)
     assert conflicts(agent, path) == {("new6.apps", "A"): "external-dns"}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        [f"new7 300 DHCID {DHCID}"],  # a DHCP claim alone, no address yet
+        ['new7 300 TXT "heritage=external-dns,external-dns/owner=default"'],  # legacy registry
+        ['nix.new7 300 TXT "a note by hand at the marker name"'],
+    ],
+    ids=["dhcid", "legacy-registry-txt", "marker-name-txt"],
+)
+def test_a_name_empty_as_read_is_pinned_not_in_use(
+    knot: KnotServer, writers: Writers, agent: AgentRun, tmp_path: Path, written: list[str]
+) -> None:
+    """The add at a name (and marker name) that held nothing as read carries
+    one "name is not in use" prerequisite for each: anything written there
+    between read and send -- a claim or not -- fails the message whole."""
+    path = doc_file(tmp_path, [rec("new7", "A", "10.0.0.57")], [{}])
+    hook = _between_read_and_send(lambda: writers.hand_made("internal", written))
+    code, out, err = agent("apply", path, "--json", after_read=hook)
+    assert code == 0, err
+    assert json.loads(out)["zones"][0]["result"]["attempts"] == 2
+    assert "prerequisite failed (YXDOMAIN" in err
+    after = rrs(knot)
+    for line in written:
+        assert any(have.startswith(line.split()[0] + ".internal.") for have in after), line

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import dns.name
+import dns.opcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.update
@@ -15,7 +16,7 @@ from agent.external_dns import TYPE_TOKENS
 from agent.keyfile import TsigKey, parse_key_text
 from agent.plan import ZonePlan
 from agent.planner import plan_zone
-from agent.update_builder import MessageTooBigError, build_messages
+from agent.update_builder import MessageTooBigError, build_batches, build_messages, tsig_size
 from tests.agent.helpers import desired, document, rec, snapshot
 
 KEY: TsigKey = parse_key_text("hmac-sha256:update:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0")
@@ -43,30 +44,33 @@ def sections(msg: dns.update.UpdateMessage) -> tuple[list[str], list[str]]:
     )
 
 
-def claims(fqdn: str) -> list[str]:
+def claims(fqdn: str, free: bool) -> list[str]:
     """The claim state as read pinned for a change at `fqdn` in a zone without
-    DHCP or ExternalDNS records: no DHCID, and no TXT at the registry names of
-    ExternalDNS's default layout (legacy: the name itself; then a-<name>, ...;
-    none outside the zone)."""
+    DHCP or ExternalDNS records: no DHCID and no TXT at the name itself
+    (ExternalDNS's legacy registry name under its default layout) -- both
+    covered by "name not in use" when the name held nothing -- and no TXT at
+    a-<name>, aaaa-<name>, ... (none outside the zone)."""
     first, _, rest = fqdn.partition(".")
     typed = [f"{t}-{first}.{rest}" for t in TYPE_TOKENS] if rest != "" else []
-    return [f"{fqdn} NONE DHCID", f"{fqdn} NONE TXT", *(f"{n} NONE TXT" for n in typed)]
+    own = [] if free else [f"{fqdn} NONE DHCID", f"{fqdn} NONE TXT"]
+    return [*own, *(f"{n} NONE TXT" for n in typed)]
 
 
 def one(p: ZonePlan) -> tuple[list[str], list[str]]:
     """The message's sections, its prerequisite section without the claim pins
     (checked here: they close the section, once per changed name, none that
-    an RRset prerequisite before them already pins)."""
+    a prerequisite before them already pins)."""
     messages = build_messages(p, KEY)
     assert len(messages) == 1
     pre, upd = sections(messages[0])
-    names = dict.fromkeys(c.name.to_text() for c in p.changes if not c.release_only)
+    free = {line.split()[0] for line in pre if line.endswith(" NONE ANY")}
     pinned = {c.name.to_text() for c in p.changes if c.rdtype == dns.rdatatype.TXT}
     pinned |= {c.marker_name.to_text() for c in p.changes if c.add_marker or c.remove_marker}
+    names = dict.fromkeys(c.name.to_text() for c in p.changes if not c.release_only)
     expected = [
         line
         for name in names
-        for line in claims(name)
+        for line in claims(name, name in free)
         if " DHCID" in line or line.split()[0] not in pinned
     ]
     assert pre[len(pre) - len(expected) :] == expected
@@ -75,11 +79,9 @@ def one(p: ZonePlan) -> tuple[list[str], list[str]]:
 
 def test_add_guards_absence_and_adds_record_with_marker() -> None:
     pre, upd = one(plan(NS, [NS_REC, rec("www", "A", "10.0.0.80")]))
-    assert pre == [
-        "www.internal. NONE A",
-        "nix.www.internal. NONE TXT",
-        "www.internal. NONE CNAME",
-    ]
+    # both names held nothing as read: "name not in use" covers the RRset,
+    # a CNAME, a DHCID and the legacy registry TXT there, and the marker TXT
+    assert pre == ["www.internal. NONE ANY", "nix.www.internal. NONE ANY"]
     assert upd == [
         "www.internal. 300 IN A 10.0.0.80",
         'nix.www.internal. 300 IN TXT "heritage=nix,managed-by=routy,type=A"',
@@ -88,11 +90,7 @@ def test_add_guards_absence_and_adds_record_with_marker() -> None:
 
 def test_cname_add_at_an_empty_name_requires_name_not_in_use() -> None:
     pre, upd = one(plan(NS, [NS_REC, rec("dns", "CNAME", "ns0")]))
-    assert pre == [
-        "dns.internal. NONE CNAME",
-        "nix.dns.internal. NONE TXT",
-        "dns.internal. NONE ANY",
-    ]
+    assert pre == ["dns.internal. NONE ANY", "nix.dns.internal. NONE ANY"]
     assert upd == [
         "dns.internal. 300 IN CNAME ns0.internal.",
         'nix.dns.internal. 300 IN TXT "heritage=nix,managed-by=routy,type=CNAME"',
@@ -163,8 +161,8 @@ def test_adopt_with_other_ttl_replaces_rrset() -> None:
     zone = NS + "ns1 600 A 10.1.0.53\n"
     pre, upd = one(plan(zone, [NS_REC, rec("ns1", "A", "10.1.0.53")]))
     assert pre == [
+        "nix.ns1.internal. NONE ANY",
         "ns1.internal. 0 IN A 10.1.0.53",
-        "nix.ns1.internal. NONE TXT",
         "ns1.internal. NONE CNAME",
     ]
     assert upd == [
@@ -195,17 +193,17 @@ def test_txt_with_spaces_quotes_backslashes_is_kept_exactly() -> None:
     assert upd[0] == f"t.internal. 300 IN TXT {data}"
 
 
-def test_messages_are_signed_at_send_time_with_the_key() -> None:
-    messages = build_messages(plan(NS, [NS_REC, rec("www", "A", "10.0.0.80")]), KEY)
-    msg = messages[0]
-    assert msg.keyname == KEY.name
-    assert msg.keyalgorithm == KEY.algorithm
-    assert msg.keyring is not None
-    assert msg.tsig is not None
-    assert not any(msg.tsig[0].mac)  # a zero placeholder: signed only when sent
-    assert msg.origin == ZONE
+def test_messages_are_written_unsigned_with_their_key_for_send_time() -> None:
+    p = plan(NS, [NS_REC, rec("www", "A", "10.0.0.80")])
+    [batch] = build_batches(p, KEY)
+    assert batch.key == KEY  # agent.dns_io signs with it as it sends
+    msg = batch.message()
+    assert msg.tsig is None
+    assert msg.opcode() == dns.opcode.UPDATE
+    assert msg.zone[0].name == ZONE
     assert msg.zone[0].rdtype == dns.rdatatype.SOA
     assert msg.zone[0].rdclass == dns.rdataclass.IN
+    assert batch.size == len(batch.wire) + tsig_size(KEY)
 
 
 def test_in_sync_plan_builds_no_message() -> None:
@@ -224,7 +222,7 @@ def test_large_plans_split_between_names_never_within_one() -> None:
     assert len(messages) > 1
     seen: set[dns.name.Name] = set()
     for msg in messages:
-        assert len(msg.to_wire()) <= 65_535  # signed now
+        assert len(msg.to_wire()) <= 65_535
         names = {rrset.name for rrset in msg.update if rrset.name.labels[0] != b"nix"}
         assert not names & seen, "a name's changes were split across messages"
         seen |= names
