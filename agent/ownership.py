@@ -320,7 +320,7 @@ def analyse(
     encrypted: list[dns.name.Name] = []
     rdtype = dns.rdatatype.TXT
 
-    dhcp = NameMap((name, None) for name in snapshot.dhcid_names())
+    dhcp = snapshot.dhcid_names()
     # Markers are found through the snapshot's index: the texts of the TXT
     # RRsets are read from it, nothing else of the zone is decoded.
     for name, datas in snapshot.txt_owners():

@@ -250,9 +250,11 @@ class ZoneSnapshot:
         transfer order; nothing decoded."""
         return [self._name(labels) for labels in dict.fromkeys(self._txt)]
 
-    def dhcid_names(self) -> list[dns.name.Name]:
-        """Every owner name holding a DHCID RRset (Kea DHCP-DDNS); nothing decoded."""
-        return [self._name(labels) for labels in dict.fromkeys(self._dhcid)]
+    def dhcid_names(self) -> Collection[dns.name.Name]:
+        """Every owner name holding a DHCID RRset (Kea DHCP-DDNS), as a view:
+        membership is looked up in the index (no name is built for the zone's
+        DHCP names), iteration follows transfer order; nothing decoded."""
+        return _DhcidNames(self)
 
     def lookup(self, text: str) -> dns.name.Name | None:
         """The owner name spelt `text` (absolute; final dot optional; any case;
@@ -377,6 +379,27 @@ class ZoneSnapshot:
             ) from None
         self._decoded[key] = rrset
         return rrset
+
+
+class _DhcidNames(Collection[dns.name.Name]):
+    """The owner names of a snapshot's DHCID RRsets (`ZoneSnapshot.dhcid_names`)."""
+
+    __slots__ = ("_snapshot",)
+
+    def __init__(self, snapshot: ZoneSnapshot) -> None:
+        self._snapshot = snapshot
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, dns.name.Name):
+            return False
+        return _TYPE_DHCID in self._snapshot._types(_labels_of(name))
+
+    def __iter__(self) -> Iterator[dns.name.Name]:
+        snapshot = self._snapshot
+        return (snapshot._name(labels) for labels in dict.fromkeys(snapshot._dhcid))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys(self._snapshot._dhcid))
 
 
 class _RRsetView(Mapping[RRsetKey, dns.rrset.RRset]):

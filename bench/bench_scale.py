@@ -342,7 +342,8 @@ def record_octodns(
         figures.seconds.append(seconds)
         figures.rss.append(rss)
     elif "EOFError" in out or "Unable to Perform Zone Transfer" in out:
-        figures.failure = "failed: cut off mid-transfer (Knot's tcp-io-timeout)"
+        run = f"run {len(figures.seconds) + 1}"  # (earlier runs may have been luckier)
+        figures.failure = f"failed: cut off mid-transfer in {run} (Knot's tcp-io-timeout)"
     else:
         last = out.strip().splitlines()[-1:] if status else [f"no {expect!r} in its output"]
         figures.failure = f"failed (exit {status}): {last}"
@@ -628,7 +629,7 @@ def print_octodns(
     print("  no-op plan (octodns-sync without --doit), Knot's default tcp-io-timeout:")
     for size, (octo, raised, kdig_median) in noop.items():
         ratio = ""
-        if octo.seconds and kdig_median:
+        if octo.failure is None and octo.seconds and kdig_median:
             ratio = f"  {octo.median() / kdig_median:6.2f}x kdig"
         print(f"  {size:>8,}  {octo.text()}{ratio}")
         if raised is not None:

@@ -26,6 +26,7 @@ from agent.errors import TransferError
 from agent.zone_reader import RRsetKey, ZoneSnapshot
 
 ZONE = dns.name.from_text("internal.")
+ABSENT = dns.name.from_text("absent", None)
 SOA = dns.rrset.from_text(
     ZONE, 3600, "IN", "SOA", "ns0.internal. hostmaster.internal. 7 3600 600 86400 300"
 )
@@ -214,7 +215,13 @@ def _assert_same(snapshot: ZoneSnapshot, expected: dict[RRsetKey, dns.rrset.RRse
     assert list(owners) == snapshot.txt_names()
     for name, texts_read in owners.items():
         assert texts_read == snapshot.txt_data(name)
-    assert set(snapshot.dhcid_names()) == {r.name for r in expected.values() if r.rdtype == dhcid}
+    dhcp = {r.name for r in expected.values() if r.rdtype == dhcid}
+    assert set(snapshot.dhcid_names()) == dhcp
+    assert len(snapshot.dhcid_names()) == len(dhcp)
+    for name in {rrset.name for rrset in expected.values()} | {ABSENT.concatenate(ZONE)}:
+        upper = dns.name.Name(label.upper() for label in name.labels)
+        assert (upper in snapshot.dhcid_names()) == (name in dhcp)
+    assert "internal." not in snapshot.dhcid_names()
 
 
 #: TXT RDATA as character-strings: one (a marker), empty, several, the longest.
