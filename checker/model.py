@@ -226,7 +226,7 @@ def _build_record(
     problems: list[Problem],
 ) -> Record | None:
     zone = names.origin
-    if not isinstance(raw, dict):
+    if not isinstance(raw, dict):  # (a JSON object is a dict, or RepeatedKeys)
         position = f'zones["{printable(zone_key)}"].records[{index}]'
         where = Location(zone_text, "", "", position, document)
         problems.append(_problem("record-schema", where, "a record must be a JSON object"))
@@ -241,7 +241,7 @@ def _build_record(
     type_text = raw.get("type")
     data_text = raw.get("data")
 
-    if isinstance(raw, RepeatedKeys):
+    if type(raw) is RepeatedKeys:
         keys = ", ".join(f'"{printable(k)}"' for k in raw.repeated)
         problems.append(
             _problem(
@@ -280,7 +280,8 @@ def _build_record(
             )
         )
         return None
-    if "source" in raw and not isinstance(source, str):
+    has_source = "source" in raw
+    if has_source and type(source) is not str:
         problems.append(
             _problem(
                 "record-schema",
@@ -288,7 +289,9 @@ def _build_record(
                 '"source" must be a string',
             )
         )
-    if not raw.keys() <= _FIELDS:
+    # name, type and data are there: any other key but source and ttl is unknown
+    has_ttl = "ttl" in raw
+    if len(raw) > 3 + has_source + has_ttl:
         unknown = sorted(set(raw) - _FIELDS)
         problems.append(
             _problem(
@@ -327,7 +330,7 @@ def _build_record(
             return None
 
     ttl = default_ttl
-    if "ttl" in raw:
+    if has_ttl:
         if _valid_ttl(raw["ttl"]):
             ttl = raw["ttl"]
         else:
@@ -342,7 +345,7 @@ def _build_record(
             return None
 
     try:
-        parsed = names.read(name_text)
+        name, absolute = names.name_of(name_text)
     except NameSyntaxError as exc:
         problems.append(
             _problem(
@@ -352,8 +355,7 @@ def _build_record(
             )
         )
         return None
-    name = parsed.name
-    if parsed.absolute and not name.is_subdomain_of(zone):
+    if absolute and not name.is_subdomain_of(zone):
         problems.append(
             _problem(
                 "out-of-zone",

@@ -154,20 +154,28 @@ def _split_labels(text: str) -> list[bytes]:
 
 # Whitespace and control characters, which no label may hold.
 _CONTROL = re.compile(rb"[\x00-\x20\x7f]").search
-# A name without escapes whose labels are all 1-63 octets other than blanks
-# and control characters: the usual name, valid as written. Any other text is
-# split and examined label by label, to say what is wrong with it.
-_VALID_PLAIN = re.compile(rb"(?:[!-\-/-\[\]-~]{1,63}\.)*[!-\-/-\[\]-~]{1,63}\.?").fullmatch
+# The octets of a usual name: printable ASCII but the backslash (escapes),
+# and the dots between labels.
+_PLAIN_OCTETS = bytes(b for b in range(0x21, 0x7F) if b != 0x5C)
 
 
 def _parse_labels(text: str) -> tuple[tuple[bytes, ...], bool]:
-    """Labels of ``text`` (lower-cased) and whether it was absolute."""
+    """Labels of ``text`` (lower-cased) and whether it was absolute.
+
+    The usual name (no escapes, labels of 1-63 printable octets) is valid as
+    written; any other text is examined label by label, to say what is wrong
+    with it."""
     if text.isascii():
-        lowered = text.lower().encode("ascii")
-        if _VALID_PLAIN(lowered) is not None:
-            if lowered[-1] == 0x2E:  # the trailing dot
-                return tuple(lowered[:-1].split(b".")), True
-            return tuple(lowered.split(b".")), False
+        lowered = text.lower().encode()
+        absolute = lowered[-1:] == b"."
+        body = lowered[:-1] if absolute else lowered
+        labels = body.split(b".")
+        if (
+            not body.translate(None, _PLAIN_OCTETS)  # printable, no backslash
+            and b"" not in labels  # no empty label (nor empty text)
+            and (len(body) <= MAX_LABEL or max(map(len, labels)) <= MAX_LABEL)
+        ):
+            return tuple(labels), absolute
     return _examine_labels(text)
 
 
@@ -220,14 +228,7 @@ class ParsedName(NamedTuple):
 def parse_name(text: str, origin: DomainName) -> ParsedName:
     """Parse a name as a zone file would: ``@`` is the origin, no trailing dot
     means relative to the origin. Raises NameSyntaxError."""
-    if text == "@":
-        return ParsedName(origin, False, text)
-    labels, absolute = _parse_labels(text)
-    name = DomainName(labels if absolute else labels + origin.labels)
-    if name.wire_length > MAX_NAME:
-        what = "name" if absolute else f"name (with origin {origin.display()} appended)"
-        raise NameSyntaxError(f"{what} is {name.wire_length} octets on the wire; the limit is 255")
-    return ParsedName(name, absolute, text)
+    return NameReader(origin).read(text)
 
 
 class NameReader:
@@ -235,18 +236,51 @@ class NameReader:
     a document names the same hosts again and again, as owners and as
     targets, and an equal text always reads as the same name."""
 
-    __slots__ = ("_read", "origin")
+    __slots__ = ("_names", "_read", "_room", "origin")
 
     def __init__(self, origin: DomainName) -> None:
         self.origin = origin
+        # The wire octets a relative name may add to the origin.
+        self._room = MAX_NAME - origin.wire_length
+        self._names: dict[str, tuple[DomainName, bool]] = {}
         self._read: dict[str, ParsedName] = {}
 
     def read(self, text: str) -> ParsedName:
         """:func:`parse_name` of ``text`` in the origin. Raises NameSyntaxError."""
         parsed = self._read.get(text)
         if parsed is None:
-            parsed = self._read[text] = parse_name(text, self.origin)
+            parsed = self._read[text] = ParsedName(*self.name_of(text), text)
         return parsed
+
+    def name_of(self, text: str) -> tuple[DomainName, bool]:
+        """The name ``text`` spells in the origin, and whether the text was
+        absolute: :meth:`read` without keeping the text (an owner name needs
+        no more). Raises NameSyntaxError."""
+        found = self._names.get(text)
+        if found is None:
+            found = self._names[text] = self._parse(text)
+        return found
+
+    def _parse(self, text: str) -> tuple[DomainName, bool]:
+        origin = self.origin
+        if text == "@":
+            return origin, False
+        labels, absolute = _parse_labels(text)
+        # A text has at least as many characters as the octets it spells
+        # (escapes only lengthen it): its labels take at most len(text) + 1
+        # octets on the wire. Only a text that long needs its octets counted.
+        if absolute:
+            name = DomainName(labels)
+            long = len(text) >= MAX_NAME
+        else:
+            name = DomainName(labels + origin.labels)
+            long = len(text) >= self._room
+        if long and name.wire_length > MAX_NAME:
+            what = "name" if absolute else f"name (with origin {origin.display()} appended)"
+            raise NameSyntaxError(
+                f"{what} is {name.wire_length} octets on the wire; the limit is 255"
+            )
+        return name, absolute
 
 
 def parse_absolute(text: str) -> DomainName:

@@ -56,10 +56,11 @@ class RdataError(ValueError):
         self.hint = hint
 
 
-class Token(NamedTuple):
-    raw: str  # as written, escapes intact (names are re-parsed from this)
-    value: bytes  # escapes decoded
-    quoted: bool
+# A token of presentation text: (raw, value, quoted): ``raw`` as written,
+# escapes intact (names are re-parsed from it); ``value`` its octets, escapes
+# decoded; whether it was a quoted string. A plain tuple: the parser makes
+# one per field of every record and keeps none.
+Token = tuple[str, bytes, bool]
 
 
 # One token: blanks, then a quoted string (group 1: its inside) or a bare
@@ -67,7 +68,12 @@ class Token(NamedTuple):
 # new line). Escapes are decoded afterwards, by _unescape.
 _TOKEN = re.compile(r'[ \t]*(?:"((?:[^"\\]|\\[\s\S])*)"|((?![\r\n])(?:[^ \t"\\;()]|\\[\s\S])+))')
 _BLANKS = re.compile(r"[ \t]*")
-_WORD = re.compile(r'[^\s"\\;()]+').fullmatch
+# Bare words separated by blanks: nothing to decode, and splitting at the
+# blanks gives the tokens.
+_WORDS = re.compile(r'[ \t]*[^\s"\\;()]+(?:[ \t]+[^\s"\\;()]+)*[ \t]*').fullmatch
+# Quoted strings without escapes separated by blanks: the strings are the
+# pieces between the quotes.
+_STRINGS = re.compile(r'[ \t]*"[^"\\]*"(?:[ \t]+"[^"\\]*")*[ \t]*').fullmatch
 
 
 def tokenize(text: str) -> list[Token]:
@@ -76,8 +82,15 @@ def tokenize(text: str) -> list[Token]:
 
     Raises RdataError (rule ``rdata-syntax`` or ``txt-quoting``) at the first
     thing that is not a token, reading left to right."""
-    if _WORD(text) is not None:  # one bare word, nothing to decode: the common data
-        return [Token(text, text.encode(), False)]
+    if _WORDS(text) is not None:  # the common data: names, numbers
+        return [(word, word.encode(), False) for word in text.split()]
+    if _STRINGS(text) is not None:  # TXT as usually written
+        return [(f'"{inside}"', inside.encode(), True) for inside in text.split('"')[1::2]]
+    return _scan_tokens(text)
+
+
+def _scan_tokens(text: str) -> list[Token]:
+    """:func:`tokenize`, token by token: quotes, escapes, and what is wrong."""
     tokens: list[Token] = []
     pos, end = 0, len(text)
     match = _TOKEN.match
@@ -92,9 +105,9 @@ def tokenize(text: str) -> list[Token]:
         inside, word = found[1], found[2]
         pos = found.end()
         if inside is not None:
-            tokens.append(Token(text[found.start(1) - 1 : pos], _unescape(inside), True))
+            tokens.append((text[found.start(1) - 1 : pos], _unescape(inside), True))
         else:
-            tokens.append(Token(word, _unescape(word), False))
+            tokens.append((word, _unescape(word), False))
             if pos < end and text[pos] not in " \t":
                 raise _token_error(text, pos, after_word=True)
 
@@ -277,10 +290,11 @@ Rdata = Address | Target | MX | SRV | TXT | CAA
 
 
 def _uint(token: Token, field: str, bits: int) -> int:
-    text = token.value.decode("ascii", "replace")
+    raw, octets, quoted = token
+    text = octets.decode("ascii", "replace")
     limit = (1 << bits) - 1
-    if token.quoted or not text.isdigit():
-        raise RdataError("rdata-syntax", f"{field} '{token.raw}' is not a whole number")
+    if quoted or not text.isdigit():
+        raise RdataError("rdata-syntax", f"{field} '{raw}' is not a whole number")
     value = int(text)
     if value > limit:
         raise RdataError("field-range", f"{field} {value} is out of range", f"use 0..{limit}")
@@ -288,14 +302,13 @@ def _uint(token: Token, field: str, bits: int) -> int:
 
 
 def _target(token: Token, field: str, names: NameReader) -> ParsedName:
-    if token.quoted:
-        raise RdataError("target-syntax", f"{field} {token.raw} is quoted; write the bare name")
+    raw, _, quoted = token
+    if quoted:
+        raise RdataError("target-syntax", f"{field} {raw} is quoted; write the bare name")
     try:
-        return names.read(token.raw)
+        return names.read(raw)
     except NameSyntaxError as exc:
-        raise RdataError(
-            "target-syntax", f"{field} '{token.raw}' is not a valid name: {exc}"
-        ) from None
+        raise RdataError("target-syntax", f"{field} '{raw}' is not a valid name: {exc}") from None
 
 
 def _count(tokens: list[Token], rtype: RType, fields: str) -> None:
@@ -354,6 +367,9 @@ def _parse_aaaa(text: str) -> Address:
     return Address.of(addr)
 
 
+_TARGET_FIELD = {rtype: f"{rtype} target" for rtype in NAME_TYPES}
+
+
 def parse_rdata(
     rtype: RType, text: str, origin: DomainName, names: NameReader | None = None
 ) -> Rdata:
@@ -370,7 +386,7 @@ def parse_rdata(
     tokens = tokenize(text)
     if rtype in NAME_TYPES:
         _count(tokens, rtype, "target")
-        return Target(_target(tokens[0], f"{rtype} target", names))
+        return Target(_target(tokens[0], _TARGET_FIELD[rtype], names))
     if rtype is T_MX:
         _count(tokens, rtype, "preference exchange")
         return MX(_uint(tokens[0], "preference", 16), _target(tokens[1], "exchange", names))
@@ -385,25 +401,27 @@ def parse_rdata(
     if rtype is T_TXT:
         if not tokens:
             raise RdataError("rdata-syntax", "TXT data is empty", 'write "" for an empty string')
-        for tok in tokens:
-            if len(tok.value) > MAX_STRING:
+        strings = tuple(value for _, value, _ in tokens)
+        for value in strings:
+            if len(value) > MAX_STRING:
                 raise RdataError(
                     "txt-length",
-                    f"a character-string is {len(tok.value)} octets; each may hold at most 255",
+                    f"a character-string is {len(value)} octets; each may hold at most 255",
                     'split it into several quoted strings: "first part" "second part"',
                 )
-        return TXT(tuple(tok.value for tok in tokens))
+        return TXT(strings)
     if rtype is T_CAA:
         _count(tokens, rtype, "flags tag value")
         flags = _uint(tokens[0], "flags", 8)
-        tag = tokens[1].value.decode("ascii", "replace")
-        if tokens[1].quoted or not tag or len(tag) > 15 or not tag.isalnum() or not tag.isascii():
+        tag_raw, tag_octets, tag_quoted = tokens[1]
+        tag = tag_octets.decode("ascii", "replace")
+        if tag_quoted or not tag or len(tag) > 15 or not tag.isalnum() or not tag.isascii():
             raise RdataError(
                 "caa-tag",
-                f"CAA tag '{tokens[1].raw}' is not 1-15 ASCII letters and digits",
+                f"CAA tag '{tag_raw}' is not 1-15 ASCII letters and digits",
                 "use issue, issuewild or iodef",
             )
-        return CAA(flags, tag, tokens[2].value)
+        return CAA(flags, tag, tokens[2][1])
     raise RdataError("unsupported-type", f"type {rtype} is not supported")  # pragma: no cover
 
 
@@ -416,6 +434,6 @@ def is_unquoted_txt(text: str) -> bool:
     if _QUOTED_TXT.fullmatch(text) is not None:
         return False
     try:
-        return any(not tok.quoted for tok in tokenize(text))
+        return any(not quoted for _, _, quoted in tokenize(text))
     except RdataError:
         return False

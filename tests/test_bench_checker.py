@@ -3,9 +3,11 @@ kzonecheck as zone files, and the bench works without octodns-validate."""
 
 from __future__ import annotations
 
+import importlib.util
 import runpy
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +39,21 @@ def test_bench_runs_without_octodns(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.splitlines()[-1].split()[0] == str(
         sum(len(z["records"]) for z in _bench()["generate"](300)["zones"].values())
     )
+
+
+def test_checker_runs_from_a_compiled_copy(tmp_path: Path) -> None:
+    """``python -m checker`` in the bench imports a copy with every module's
+    bytecode compiled, as pip and Nix install it, whatever the environment
+    says about writing bytecode."""
+    work = _bench()["compiled_checker"](tmp_path)
+    sources = sorted((work / "checker").rglob("*.py"))
+    assert {p.name for p in sources} >= {"cli.py", "model.py", "names.py", "rdata.py"}
+    assert all(Path(importlib.util.cache_from_source(str(p))).is_file() for p in sources)
+    done = subprocess.run(
+        [sys.executable, "-c", "import checker; print(checker.__file__)"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(done.stdout.strip()).parent == work / "checker"

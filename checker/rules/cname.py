@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from checker.model import Record
 from checker.names import DomainName
@@ -52,10 +52,15 @@ def check(index: Index) -> Iterator[Problem]:
 
 def _at_name(index: Index) -> Iterator[Problem]:
     for name, entries in index.cnames.items():
-        per_doc: dict[str, list[Record]] = {}
-        for record in entries:
-            per_doc.setdefault(record.document, []).append(record)
-        for doc_cnames in per_doc.values():
+        groups: Iterable[list[Record]] = (entries,)  # the usual case: one CNAME
+        if len(entries) > 1:
+            per_doc: dict[str, list[Record]] = {}
+            for record in entries:
+                per_doc.setdefault(record.document, []).append(record)
+            groups = per_doc.values()
+        # every record at the name: more than its CNAMEs means other data
+        at_name = index.by_name.get(name, [])
+        for doc_cnames in groups:
             if len(doc_cnames) == 1:  # the usual case: nothing to sort
                 first, rest = doc_cnames[0], []
             else:
@@ -72,8 +77,7 @@ def _at_name(index: Index) -> Iterator[Problem]:
                     )
             if first.owner == first.zone:
                 continue
-            distinct = {r.rdata.to_text() for r in doc_cnames}
-            if len(distinct) > 1:
+            if rest and len({r.rdata.to_text() for r in doc_cnames}) > 1:
                 for record in rest:
                     if record.rdata.to_text() != first.rdata.to_text():
                         yield problem(
@@ -83,10 +87,10 @@ def _at_name(index: Index) -> Iterator[Problem]:
                             "at most one CNAME (RFC 1034 §3.6.2, RFC 2181 §10.1)",
                             "keep one CNAME; for several addresses use A/AAAA records instead",
                         )
+            if len(at_name) == len(entries):
+                continue  # the name holds its CNAMEs only
             others = [
-                r
-                for _, r in index.by_name.get(name, ())
-                if r.document == first.document and r.rtype is not T_CNAME
+                r for _, r in at_name if r.document == first.document and r.rtype is not T_CNAME
             ]
             if others:
                 for record in doc_cnames:

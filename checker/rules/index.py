@@ -26,7 +26,9 @@ class Index(NamedTuple):
     desireds: tuple[Desired, ...]
     zone_labels: frozenset[Labels]  # every zone of the document set
     by_name: dict[DomainName, list[Entry]]  # every record, every document
-    rrsets: tuple[dict[RRsetKey, list[Record]], ...]  # per document
+    # per document: the RRsets at names with several records in the document
+    # set (a name's only record is an RRset of one, found in ``typed``)
+    rrsets: tuple[dict[RRsetKey, list[Record]], ...]
     # per document: type -> its records in document order (every type a key)
     typed: tuple[dict[RType, list[Record]], ...]
     cnames: dict[DomainName, list[Record]]  # every document
@@ -43,7 +45,6 @@ class Index(NamedTuple):
     def build(cls, desireds: Sequence[Desired]) -> Index:
         zone_labels: set[Labels] = set()
         by_name: dict[DomainName, list[Entry]] = {}
-        rrsets_all: list[dict[RRsetKey, list[Record]]] = []
         typed_all: list[dict[RType, list[Record]]] = []
         cnames: dict[DomainName, list[Record]] = {}
         addresses: dict[DomainName, list[Record]] = {}
@@ -52,10 +53,9 @@ class Index(NamedTuple):
         ns_rtype, cname_rtype = T_NS, T_CNAME
         for doc, desired in enumerate(desireds):
             zone_labels.update(z.labels for z in desired.zones)
-            # setdefault: one hash per record and key (most keys are new)
-            rrsets: dict[RRsetKey, list[Record]] = {}
             typed: dict[RType, list[Record]] = {rtype: [] for rtype in RType}
-            by_name_at, rrset_at = by_name.setdefault, rrsets.setdefault
+            # setdefault: one hash per record and key (most keys are new)
+            by_name_at = by_name.setdefault
             addresses_at, holders_at = addresses.setdefault, holders.setdefault
             # A name's records often come one after another: the lists of the
             # last owner are at hand without a lookup.
@@ -70,7 +70,6 @@ class Index(NamedTuple):
                     last = owner
                     at_name = by_name_at(owner, [])
                 at_name.append((doc, record))
-                rrset_at((record.zone, owner, rtype), []).append(record)
                 rdata = record.rdata
                 if type(rdata) is Address:
                     if owner is not last_held:
@@ -82,8 +81,14 @@ class Index(NamedTuple):
                     cnames.setdefault(owner, []).append(record)
                 elif rtype is ns_rtype and owner != record.zone:
                     cuts[record.zone][owner.labels].append(record)
-            rrsets_all.append(rrsets)
             typed_all.append(typed)
+        # Most names hold one record: only the others can hold an RRset of several.
+        rrsets_all: list[dict[RRsetKey, list[Record]]] = [{} for _ in desireds]
+        for entries in by_name.values():
+            if len(entries) > 1:
+                for doc, record in entries:
+                    key = (record.zone, record.owner, record.rtype)
+                    rrsets_all[doc].setdefault(key, []).append(record)
         cut_targets = {
             zone: frozenset(
                 r.rdata.target.name

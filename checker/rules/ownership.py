@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from checker.names import DomainName
 from checker.problems import Problem
 from checker.rdata import T_TXT, TXT
-from checker.rules.index import Index, problem
+from checker.rules.index import Entry, Index, problem
 
 #: The longest domain name in wire form, root label included (RFC 1035 §2.3.4).
 MAX_NAME_OCTETS = 255
@@ -29,8 +29,7 @@ _HERITAGE = b"heritage="
 
 
 def check(index: Index) -> Iterator[Problem]:
-    yield from _collisions(index)
-    yield from _lengths(index)
+    yield from _owner_names(index)
     yield from _marker_texts(index)
 
 
@@ -51,58 +50,75 @@ def _marker_texts(index: Index) -> Iterator[Problem]:
                 )
 
 
-def _lengths(index: Index) -> Iterator[Problem]:
+def _owner_names(index: Index) -> Iterator[Problem]:
+    """Both rules on owner names, once per distinct owner: ``marker-collision``
+    for each record at a marker name, ``marker-name-length`` once per
+    document and owner."""
+    prefixes: dict[bytes, list[str]] = {}
+    # per document: the longest owner whose marker name still fits (None:
+    # no marker to measure, the prefix is reported as owner-config)
+    longest: list[int | None] = []
     for desired in index.desireds:
         prefix = desired.owner.prefix
         if not prefix.isascii():
-            continue  # reported as owner-config
-        # the marker name is the owner name plus one label `prefix`
-        longest = MAX_NAME_OCTETS - 1 - len(prefix)
-        reported: set[DomainName] = set()
-        for record in desired.records:
-            owner = record.owner
-            octets = owner.wire_length
-            if octets <= longest or owner in reported:
-                continue
-            reported.add(owner)
-            marker = octets + 1 + len(prefix)
-            yield problem(
-                "marker-name-length",
-                record,
-                f"{record.name} takes {octets} octets, so its ownership-marker name "
-                f"{prefix}.<name> would take {marker}, more than the {MAX_NAME_OCTETS} a "
-                "domain name may hold (RFC 1035 §2.3.4): the agent could never mark it",
-                f"the marker name {prefix}.<name> must fit {MAX_NAME_OCTETS} octets: shorten "
-                f"the name by {marker - MAX_NAME_OCTETS} octet(s), or choose a shorter ownerPrefix",
-            )
-
-
-def _collisions(index: Index) -> Iterator[Problem]:
-    prefixes: dict[bytes, list[str]] = {}
-    for desired in index.desireds:
-        if not desired.owner.prefix.isascii():
+            longest.append(None)
             continue  # reported as owner-config; it can be no marker label
+        # the marker name is the owner name plus one label `prefix`
+        longest.append(MAX_NAME_OCTETS - 1 - len(prefix))
         owners = prefixes.setdefault(desired.owner.prefix_label, [])
         if desired.owner.managed_by not in owners:
             owners.append(desired.owner.managed_by)
-    for desired in index.desireds:
-        for record in desired.records:
-            owner = record.owner
-            if not owner.labels:
-                continue
-            managers = prefixes.get(owner.labels[0])
-            if managers is None or owner == record.zone:
-                continue
-            prefix = owner.labels[0].decode("ascii")
-            marked = owner.parent()
-            whose = ", ".join(f"'{m}'" for m in sorted(managers))
-            yield problem(
-                "marker-collision",
-                record,
-                f"{record.name} is the ownership-marker name of {marked.to_text()}: the owner "
-                f"prefix '{prefix}' (managedBy {whose}) keeps its TXT markers "
-                f'"heritage=nix,managed-by=…,type=…" at {prefix}.<name>, so this record would '
-                "be mistaken for a marker or clobbered by one",
-                f"rename the record so its first label is not '{prefix}', or choose another "
-                "ownerPrefix",
-            )
+    fits = min((n for n in longest if n is not None), default=MAX_NAME_OCTETS)
+    # A label takes at most 64 octets (length and 63 characters): names of
+    # this many labels or fewer fit without counting.
+    few = (fits - 1) // 64
+    for owner, entries in index.by_name.items():
+        labels = owner.labels
+        if not labels:
+            continue
+        managers = prefixes.get(labels[0])
+        if managers is not None:
+            yield from _collisions(owner, entries, managers)
+        if len(labels) > few and (octets := owner.wire_length) > fits:
+            yield from _lengths(index, owner, entries, octets, longest)
+
+
+def _lengths(
+    index: Index, owner: DomainName, entries: list[Entry], octets: int, longest: list[int | None]
+) -> Iterator[Problem]:
+    reported: set[int] = set()
+    for doc, record in entries:
+        limit = longest[doc]
+        if limit is None or octets <= limit or doc in reported:
+            continue
+        reported.add(doc)
+        prefix = index.desireds[doc].owner.prefix
+        marker = octets + 1 + len(prefix)
+        yield problem(
+            "marker-name-length",
+            record,
+            f"{record.name} takes {octets} octets, so its ownership-marker name "
+            f"{prefix}.<name> would take {marker}, more than the {MAX_NAME_OCTETS} a "
+            "domain name may hold (RFC 1035 §2.3.4): the agent could never mark it",
+            f"the marker name {prefix}.<name> must fit {MAX_NAME_OCTETS} octets: shorten "
+            f"the name by {marker - MAX_NAME_OCTETS} octet(s), or choose a shorter ownerPrefix",
+        )
+
+
+def _collisions(owner: DomainName, entries: list[Entry], managers: list[str]) -> Iterator[Problem]:
+    prefix = owner.labels[0].decode("ascii")
+    marked = owner.parent()
+    whose = ", ".join(f"'{m}'" for m in sorted(managers))
+    for _, record in entries:
+        if owner == record.zone:
+            continue
+        yield problem(
+            "marker-collision",
+            record,
+            f"{record.name} is the ownership-marker name of {marked.to_text()}: the owner "
+            f"prefix '{prefix}' (managedBy {whose}) keeps its TXT markers "
+            f'"heritage=nix,managed-by=…,type=…" at {prefix}.<name>, so this record would '
+            "be mistaken for a marker or clobbered by one",
+            f"rename the record so its first label is not '{prefix}', or choose another "
+            "ownerPrefix",
+        )

@@ -21,6 +21,8 @@ from checker.rdata import ADDRESS_TYPES, T_CNAME, T_MX, T_NS, T_PTR, T_SRV
 from checker.rules.index import Index, looks_like_address, problem, refs
 
 _FIELD = {T_MX: "MX exchange", T_SRV: "SRV target"}
+# The types whose data names hosts (RDATA with targets).
+_TARGET_TYPES = (T_CNAME, T_NS, T_PTR, T_MX, T_SRV)
 
 
 def check(index: Index) -> Iterator[Problem]:
@@ -42,10 +44,14 @@ def check(index: Index) -> Iterator[Problem]:
             owner_labels = record.owner.labels
             relative = len(owner_labels) - zone_len
             if relative >= zone_len and owner_labels[relative - 1] == zone_last:
-                yield from _trailing_dot(record)
-                continue
-            if any(_suspicious(target) for target in record.rdata.targets()):
-                yield from _trailing_dot(record)
+                yield from _owner_dot(record)
+    # Only records whose data names a host have targets to look at.
+    for typed in index.typed:
+        for rtype in _TARGET_TYPES:
+            for record in typed[rtype]:
+                for target in record.rdata.targets():
+                    if _suspicious(target):
+                        yield from _target_dot(record, target)
 
 
 def _suspicious(target: ParsedName) -> bool:
@@ -92,7 +98,7 @@ def _zone_and_cut(index: Index, record: Record) -> Iterator[Problem]:
     )
 
 
-def _trailing_dot(record: Record) -> Iterator[Problem]:
+def _owner_dot(record: Record) -> Iterator[Problem]:
     zone = record.zone
     written = record.written_name
     owner_rel = len(record.owner.labels) - len(zone.labels)
@@ -111,33 +117,36 @@ def _trailing_dot(record: Record) -> Iterator[Problem]:
             f"{record.owner.to_text()}, not {written}.",
             f"write '{meant_rel}' (relative to {zone.display()}) or '{written}.' (absolute)",
         )
-    for target in record.rdata.targets():
-        field = _FIELD.get(record.rtype, f"{record.rtype} target")
-        text = target.written
-        if looks_like_address(text):
-            yield problem(
-                "trailing-dot",
-                record,
-                f"{field} '{text}' is an IP address, but {record.rtype} data needs a host name"
-                + (
-                    f" (as written it reads as the name {target.name.to_text()})"
-                    if not target.absolute
-                    else ""
-                ),
-                _address_hint(record, text.rstrip(".")),
-            )
-            continue
-        if target.absolute or text == "@":
-            continue
-        if len(target.name.labels) - len(zone.labels) > 1:
-            yield problem(
-                "trailing-dot",
-                record,
-                f"{field} '{text}' has no trailing dot, so it is relative to the zone and reads "
-                f"as {target.name.to_text()}, not {text}.",
-                f"write '{text}.' if you meant {text}.; if you really meant the name inside "
-                f"{zone.display()}, write it in full: '{target.name.to_text()}'",
-            )
+
+
+def _target_dot(record: Record, target: ParsedName) -> Iterator[Problem]:
+    zone = record.zone
+    field = _FIELD.get(record.rtype, f"{record.rtype} target")
+    text = target.written
+    if looks_like_address(text):
+        yield problem(
+            "trailing-dot",
+            record,
+            f"{field} '{text}' is an IP address, but {record.rtype} data needs a host name"
+            + (
+                f" (as written it reads as the name {target.name.to_text()})"
+                if not target.absolute
+                else ""
+            ),
+            _address_hint(record, text.rstrip(".")),
+        )
+        return
+    if target.absolute or text == "@":
+        return
+    if len(target.name.labels) - len(zone.labels) > 1:
+        yield problem(
+            "trailing-dot",
+            record,
+            f"{field} '{text}' has no trailing dot, so it is relative to the zone and reads "
+            f"as {target.name.to_text()}, not {text}.",
+            f"write '{text}.' if you meant {text}.; if you really meant the name inside "
+            f"{zone.display()}, write it in full: '{target.name.to_text()}'",
+        )
 
 
 def _address_hint(record: Record, address: str) -> str:

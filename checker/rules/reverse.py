@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from checker.model import Record
 from checker.names import DomainName
 from checker.problems import Problem, Severity
-from checker.rdata import T_A, T_AAAA, T_CNAME, T_PTR, V6_FLAG, Address, Target, address_of
+from checker.rdata import T_A, T_AAAA, T_CNAME, T_PTR, V6_FLAG, Target, address_of
 from checker.rules.index import Index, Labels, problem, refs, sort_key, suspect
 
 V4_SUFFIX: Labels = (b"in-addr", b"arpa")
@@ -117,11 +117,13 @@ def check(index: Index) -> Iterator[Problem]:
                 yield _owner_problem(record, decoded)
                 continue
             ptr_for.setdefault(decoded, []).append(record)
-            yield from _mismatch(index, record, decoded)
+            if not _confirmed(index, record, decoded):
+                yield from _mismatch(index, record, decoded)
     elsewhere: set[int] = set()  # addresses whose PTR is served outside the documents
     for key, ptr in _classless(index, elsewhere):
         ptr_for.setdefault(key, []).append(ptr)
-        yield from _mismatch(index, ptr, key)
+        if not _confirmed(index, ptr, key):
+            yield from _mismatch(index, ptr, key)
     yield from _duplicates(ptr_for)
     yield from _missing(index, ptr_for, elsewhere)
 
@@ -169,19 +171,28 @@ def _owner_problem(record: Record, reason: str) -> Problem:
     )
 
 
+def _confirmed(index: Index, record: Record, key: int) -> bool:
+    """Whether the PTR's target holds the address ``key`` the PTR names (the
+    usual case: forward and reverse agree)."""
+    rdata = record.rdata
+    if type(rdata) is not Target:
+        return False
+    target = rdata.target.name
+    for holder in index.holders.get(key, ()):  # noqa: SIM110  (no generator per PTR)
+        if holder.owner == target:
+            return True
+    return False
+
+
 def _mismatch(index: Index, record: Record, key: int) -> Iterator[Problem]:
-    """``ptr-mismatch`` for a PTR that names the address ``key``."""
+    """``ptr-mismatch`` for a PTR that names the address ``key`` its target
+    does not hold (not :func:`_confirmed`)."""
     rdata = record.rdata
     if not isinstance(rdata, Target):
         return
     target = rdata.target.name
     family = T_A if key < V6_FLAG else T_AAAA
-    held: list[Record] = []
-    for holder in index.addresses.get(target, ()):
-        if holder.rtype is family:
-            if isinstance(holder.rdata, Address) and holder.rdata.key == key:
-                return
-            held.append(holder)
+    held = [holder for holder in index.addresses.get(target, ()) if holder.rtype is family]
     if suspect(rdata.target, record.zone):
         return
     zone = index.zone_of(target)

@@ -47,17 +47,20 @@ _ISSUE_TAGS = frozenset({"issue", "issuewild", "issuemail"})
 
 def check(index: Index) -> Iterator[Problem]:
     for rrsets, typed in zip(index.rrsets, index.typed, strict=True):
-        # Every MX RRset with a null MX, every SRV RRset, in document order.
-        mx_sets: dict[RRsetKey, None] = {}
+        # Every MX RRset with a null MX, every SRV RRset, in document order
+        # (each key with its first record: an RRset of one is not in rrsets).
+        mx_sets: dict[RRsetKey, Record] = {}
         for record in typed[T_MX]:
             rdata = record.rdata
             if isinstance(rdata, MX) and not rdata.exchange.name.labels:
-                mx_sets[(record.zone, record.owner, T_MX)] = None
-        for key in mx_sets:
-            yield from _null_mx(rrsets[key])
-        srv_sets = {(record.zone, record.owner, T_SRV): None for record in typed[T_SRV]}
-        for key in srv_sets:
-            yield from _srv(rrsets[key])
+                mx_sets.setdefault((record.zone, record.owner, T_MX), record)
+        for key, record in mx_sets.items():
+            yield from _null_mx(rrsets.get(key) or [record])
+        srv_sets: dict[RRsetKey, Record] = {}
+        for record in typed[T_SRV]:
+            srv_sets.setdefault((record.zone, record.owner, T_SRV), record)
+        for key, record in srv_sets.items():
+            yield from _srv(rrsets.get(key) or [record])
         for record in typed[T_CAA]:
             yield from _caa(record)
         for rtype in (T_NS, T_CNAME, T_PTR):

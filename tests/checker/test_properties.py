@@ -258,8 +258,8 @@ def test_tokenizer_reads_back_quoted_strings(strings: list[bytes]) -> None:
     from checker.rdata import tokenize
 
     tokens = tokenize(" ".join(quote_string(s) for s in strings))
-    assert [t.value for t in tokens] == strings
-    assert all(t.quoted for t in tokens)
+    assert [value for _, value, _ in tokens] == strings
+    assert all(quoted for _, _, quoted in tokens)
 
 
 @settings(max_examples=500)
@@ -273,5 +273,5 @@ def test_tokenizer_only_raises_rdata_errors(text: str) -> None:
     except RdataError as exc:
         rule = exc.rule
     else:
-        assert all(t.raw and t.raw in text for t in tokens)
+        assert all(raw and raw in text for raw, _, _ in tokens)
     assert rule in {"", "rdata-syntax", "txt-quoting"}
