@@ -402,10 +402,10 @@ def _converge(
         # are made before the first is sent, and logged (one write) as soon
         # as its answer comes: a run killed between messages has logged
         # everything the server acknowledged.
-        lines = [_sent_text(batch.changes, plan.zone) for batch in batches]
+        texts = [_sent_text(batch.changes, plan.zone) for batch in batches]
         sent: list[Change] = []
         try:
-            for batch, text in zip(batches, lines, strict=True):
+            for batch, text in zip(batches, texts, strict=True):
                 run.sent.in_flight = True
                 send_update(conn.server, conn.port, batch, conn.timeout)
                 run.sent.in_flight = False
