@@ -73,7 +73,7 @@ _BLANKS = re.compile(r"[ \t]*")
 _WORDS = re.compile(r'[ \t]*[^\s"\\;()]+(?:[ \t]+[^\s"\\;()]+)*[ \t]*').fullmatch
 # Quoted strings without escapes separated by blanks: the strings are the
 # pieces between the quotes.
-_STRINGS = re.compile(r'[ \t]*"[^"\\]*"(?:[ \t]+"[^"\\]*")*[ \t]*').fullmatch
+_STRINGS = re.compile(r'[ \t]*"[^"\\\r\n]*"(?:[ \t]+"[^"\\\r\n]*")*[ \t]*').fullmatch
 
 
 def tokenize(text: str) -> list[Token]:
@@ -81,7 +81,9 @@ def tokenize(text: str) -> list[Token]:
     keep their blanks, ``\\X`` and ``\\DDD`` escapes are decoded.
 
     Raises RdataError (rule ``rdata-syntax`` or ``txt-quoting``) at the first
-    thing that is not a token, reading left to right."""
+    thing that is not a token, reading left to right. A line break is never
+    part of the data, quoted or not (dnspython refuses it in a quoted string
+    and ends the data at it elsewhere): write it as ``\\010``."""
     if _WORDS(text) is not None:  # the common data: names, numbers
         return [(word, word.encode(), False) for word in text.split()]
     if _STRINGS(text) is not None:  # TXT as usually written
@@ -91,6 +93,8 @@ def tokenize(text: str) -> list[Token]:
 
 def _scan_tokens(text: str) -> list[Token]:
     """:func:`tokenize`, token by token: quotes, escapes, and what is wrong."""
+    if "\n" in text or "\r" in text:
+        raise _line_break()
     tokens: list[Token] = []
     pos, end = 0, len(text)
     match = _TOKEN.match
@@ -112,12 +116,18 @@ def _scan_tokens(text: str) -> list[Token]:
                 raise _token_error(text, pos, after_word=True)
 
 
+def _line_break() -> RdataError:
+    return RdataError(
+        "rdata-syntax",
+        "a line break inside the data",
+        "remove it, or write it as \\010 inside a quoted string",
+    )
+
+
 def _token_error(text: str, pos: int, *, after_word: bool) -> RdataError:
     """Why ``text`` holds no token at ``pos`` (a token's start, or the end of
     a bare word that runs into a special character)."""
     ch = text[pos]
-    if ch in "\r\n":
-        return RdataError("rdata-syntax", "a line break inside the data")
     if ch == "\\":
         return RdataError("txt-quoting", "a backslash at the end escapes nothing")
     if ch == '"' and not after_word:
@@ -331,7 +341,7 @@ _hex_colon = re.compile(r"[0-9A-Fa-f:]+").fullmatch
 def _parse_a(text: str) -> Address:
     try:  # the fast, strict C parser (no leading zeros, no short forms)
         return Address(int.from_bytes(socket.inet_pton(socket.AF_INET, text)))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: an embedded NUL
         pass
     try:
         return Address.of(ipaddress.IPv4Address(text))
@@ -344,26 +354,26 @@ def _parse_a(text: str) -> Address:
             pass
         else:
             raise RdataError(
-                "address-family", f"'{text}' is an IPv6 address", "put it in an AAAA record"
+                "address-family", f"{text!r} is an IPv6 address", "put it in an AAAA record"
             )
     hint = "write four decimal octets without leading zeros, e.g. 10.0.0.53"
-    raise RdataError("address-syntax", f"'{text}' is not an IPv4 address", hint)
+    raise RdataError("address-syntax", f"{text!r} is not an IPv4 address", hint)
 
 
 def _parse_aaaa(text: str) -> Address:
     if _hex_colon(text) is not None:  # only hex digits and colons: the C parser decides
         try:
             return Address(int.from_bytes(socket.inet_pton(socket.AF_INET6, text)) | V6_FLAG)
-        except OSError:
+        except (OSError, ValueError):
             pass
     if _V4_SHAPE.match(text):
-        raise RdataError("address-family", f"'{text}' is an IPv4 address", "put it in an A record")
+        raise RdataError("address-family", f"{text!r} is an IPv4 address", "put it in an A record")
     try:
         addr = ipaddress.IPv6Address(text)
     except ValueError:
-        raise RdataError("address-syntax", f"'{text}' is not an IPv6 address") from None
+        raise RdataError("address-syntax", f"{text!r} is not an IPv6 address") from None
     if addr.scope_id is not None:
-        raise RdataError("address-syntax", f"'{text}' has a zone index (%…), which DNS cannot hold")
+        raise RdataError("address-syntax", f"{text!r} has a zone index (%…), which DNS cannot hold")
     return Address.of(addr)
 
 

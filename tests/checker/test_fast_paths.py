@@ -81,6 +81,11 @@ def test_owner_repeating_the_zone(name: str, rules: list[str]) -> None:
         ("A", "1.2.3", "address-syntax"),
         ("A", " 10.0.0.1", None),
         ("CNAME", "a..b", "target-syntax"),
+        ("A", "10.0.0.1\x00", "address-syntax"),  # an embedded NUL: a finding, no traceback
+        ("AAAA", "::1\x00", "address-syntax"),
+        ("TXT", '"a\nb"', "rdata-syntax"),  # dnspython refuses a line break in a string
+        ("TXT", "b\nc", "rdata-syntax"),  # ...and ends unquoted data at it
+        ("TXT", '"a"\r\n"b"', "rdata-syntax"),
     ],
 )
 def test_data_edges(rtype: str, data: str, rule: str | None) -> None:
