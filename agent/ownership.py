@@ -35,7 +35,14 @@ MARKER_HERITAGE = "heritage=nix"
 EXTERNAL_DNS_HERITAGE = "heritage=external-dns"
 #: The contract's marker text; group 1 is the managed-by id, group 2 the type.
 NIX_MARKER = re.compile(r"^heritage=nix,managed-by=([^,]+),type=([A-Za-z0-9]+)$")
-_BASE64 = re.compile(r"^[A-Za-z0-9+/]{38,}={0,2}$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]{64,}={0,2}$")
+# The fewest bytes an ExternalDNS --txt-encrypt value decodes to (its
+# endpoint/crypto.go EncryptText): base64 of a 12-byte AES-GCM nonce, the
+# sealed gzip of the registry text (gzip's 10-byte header and 8-byte trailer
+# around at least 2 bytes of deflate data; the text itself, 42 bytes or more,
+# when compression fails) and the 16-byte tag. Shorter base64 (a WireGuard or
+# Ed25519 key: 32 bytes) is no registry record.
+_ENCRYPTED_MIN_BYTES = 12 + 10 + 2 + 8 + 16
 # Types the server maintains (SOA, DNSSEC); never static candidates.
 SERVER_TYPES = frozenset(
     {
@@ -119,11 +126,14 @@ class Ownership:
 
 
 def _looks_encrypted(text: str) -> bool:
-    """An ExternalDNS marker encrypted with --txt-encrypt: base64 of nonce+sealed box."""
+    """Whether a TXT text may be an ExternalDNS registry record encrypted with
+    --txt-encrypt: standard base64 of at least `_ENCRYPTED_MIN_BYTES` bytes
+    (nonce + sealed gzip + tag). Nothing tells such a value from random bytes,
+    so any long enough base64 counts (the safe direction)."""
     if not _BASE64.match(text):
         return False
     try:
-        return len(base64.b64decode(text, validate=True)) >= 28
+        return len(base64.b64decode(text, validate=True)) >= _ENCRYPTED_MIN_BYTES
     except (binascii.Error, ValueError):
         return False
 
@@ -356,6 +366,9 @@ def analyse(
             if _looks_encrypted(text) and (not encrypted or encrypted[-1] is not name):
                 encrypted.append(name)
 
+    # A TXT RRset our marker covers is our data (a key, a token), never
+    # another writer's registry record, however its text looks.
+    encrypted = [name for name in encrypted if (name, rdtype) not in ours]
     desired_names = list(desired_names)
     names = _ZoneNames(snapshot, desired_names, [*heritage, *encrypted], markers)
     scope: set[Labels] | None = None
