@@ -475,11 +475,12 @@ def _converge(
 
 
 def _log_sent(sent: list[Change], zone: dns.name.Name) -> None:
-    """Log every change the server acknowledged, one line each (INFO)."""
+    """Log every change the server acknowledged, one line each (INFO), in one
+    record: the log handler writes it at once (`agent.cli` prefixes each line)."""
+    if not sent:
+        return
     zname = zone_text(zone)
-    for change in sent:
-        for line in change_lines(change, zone):
-            log.info("%s: %s", zname, line)
+    log.info("\n".join(f"{zname}: {line}" for c in sent for line in change_lines(c, zone)))
 
 
 def _read_back(

@@ -221,7 +221,30 @@ def _debug_wanted(argv: Sequence[str]) -> bool:
     return "--debug" in argv or os.environ.get("DNS_STATIC_DEBUG", "") not in ("", "0")
 
 
-class _JournalFormatter(logging.Formatter):
+class _LinesFormatter(logging.Formatter):
+    """Formats a message of several lines as that many log lines, each with
+    the prefix a one-line message gets: the applier logs the changes a run
+    made as one record (one write to stderr, not one per change)."""
+
+    def line_prefix(self, record: logging.LogRecord) -> str:
+        """What goes before every line (nothing here)."""
+        del record
+        return ""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802  (logging's name)
+        prefix = self.line_prefix(record)
+        message = record.message
+        if "\n" not in message:
+            return prefix + super().formatMessage(record)
+        lines = []
+        for line in message.split("\n"):
+            record.message = line
+            lines.append(prefix + super().formatMessage(record))
+        record.message = message
+        return "\n".join(lines)
+
+
+class _JournalFormatter(_LinesFormatter):
     """``<N>message``: journald reads the syslog priority from the prefix, so
     `journalctl -p warning` shows conflicts and failures."""
 
@@ -235,8 +258,8 @@ class _JournalFormatter(logging.Formatter):
         }
     )
 
-    def format(self, record: logging.LogRecord) -> str:
-        return f"<{self._PRIORITY.get(record.levelno, 6)}>{super().format(record)}"
+    def line_prefix(self, record: logging.LogRecord) -> str:
+        return f"<{self._PRIORITY.get(record.levelno, 6)}>"
 
 
 def _error(text: str) -> None:
@@ -251,7 +274,7 @@ def _configure_logging(debug: bool) -> logging.Handler:
     if os.environ.get("JOURNAL_STREAM"):
         handler.setFormatter(_JournalFormatter("%(message)s"))
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setFormatter(_LinesFormatter("%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)

@@ -164,7 +164,7 @@ def registry_names(layout: Layout, name: str, zone: str) -> list[str]:
     `readings` maps each result back to `name` (a tested property).
     """
     splits = [name.partition(".")[::2]]
-    if name.endswith("." + zone):
+    if name.endswith("." + zone) and splits[0][1] != zone:  # (a child of the apex: the same)
         splits.append((name[: -len(zone) - 1], zone))
     plain_prefix = layout.prefix.replace(TEMPLATE, "")
     plain_suffix = layout.suffix.replace(TEMPLATE, "")
@@ -190,7 +190,8 @@ def registry_names(layout: Layout, name: str, zone: str) -> list[str]:
 def _valid(name: str) -> bool:
     """Whether `name` (text, no final dot) is a domain name: no empty label,
     labels of at most 63 octets, at most 253 in all (RFC 1035 §2.3.4)."""
-    return len(name) <= 253 and all(0 < len(label) <= 63 for label in name.split("."))
+    labels = name.split(".")
+    return len(name) <= 253 and "" not in labels and max(map(len, labels)) <= 63
 
 
 def any_readings(marker: str, zone: str, wildcards: bool = True) -> set[str]:

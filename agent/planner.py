@@ -36,7 +36,8 @@ import dns.rdtypes.IN.AAAA
 import dns.rrset
 
 from agent.external_dns import DEFAULT_LAYOUTS, Layout, registry_names
-from agent.names import NameMap
+from agent.names import NameMap, name_key
+from agent.names import text as name_text
 from agent.ownership import (
     NIX_MARKER,
     Ownership,
@@ -95,20 +96,27 @@ def desired_rrsets(records: Sequence[Record]) -> DesiredRRsets:
     """Group checked records into dnspython RRsets, each with its first source."""
     grouped: DesiredRRsets = {}
     names: dict[tuple[bytes, ...], dns.name.Name] = {}
+    rdtypes: dict[str, dns.rdatatype.RdataType] = {}
     for record in records:
         labels = record.owner.labels
         name = names.get(labels)
         if name is None:
             absolute = labels if labels[-1:] == (b"",) else (*labels, b"")
             name = names[labels] = dns.name.Name(absolute)
-        rdtype = dns.rdatatype.RdataType.make(str(record.rtype))
+        rtype = str(record.rtype)
+        rdtype = rdtypes.get(rtype)
+        if rdtype is None:
+            rdtype = rdtypes[rtype] = dns.rdatatype.RdataType.make(rtype)
         rdata = _rdata(rdtype, record.rdata.to_text())
         key = (name, rdtype)
-        if key not in grouped:
+        # (a `dns.name.Name` hashes by lower-casing every label: looked up once)
+        entry = grouped.get(key)
+        if entry is None:
             rrset = dns.rrset.RRset(name, _IN, rdtype)
             rrset.update_ttl(record.ttl)
             grouped[key] = (rrset, record.source)
-        rrset = grouped[key][0]
+        else:
+            rrset = entry[0]
         # `rrset.add(rdata, record.ttl)` less its type checks (the type is the
         # RRset's): it hashes, so encodes, the RDATA twice, this once
         rrset.update_ttl(record.ttl)
@@ -197,9 +205,13 @@ def plan_zone(
         add_marker: bool = False,
         remove_marker: bool = False,
         release_only: bool = False,
+        mname: dns.name.Name | None = None,
+        current: dns.rrset.RRset | None,
     ) -> Change:
+        """`current`: the RRset `key` as read (the caller has read it)."""
         name, rdtype = key
-        mname = marker_name(owner.prefix, name)
+        if mname is None:
+            mname = marker_name(owner.prefix, name)
         if name in stale_markers and not release_only and action is not Action.DELETE:
             # re-write our marker with defaults.ttl (contract §3): delete + add
             add_marker = remove_marker = True
@@ -213,7 +225,7 @@ def plan_zone(
             action=action,
             name=name,
             rdtype=rdtype,
-            current=snapshot.get(name, rdtype),
+            current=current,
             desired=want,
             marker_name=mname,
             marker_current=marker_current,
@@ -234,9 +246,9 @@ def plan_zone(
             and not ((name, t) in own.ours and (name, t) not in wanted)
         }
 
-    for key in sorted(desired, key=lambda k: (canonical_order(k[0]), int(k[1]))):
+    ordered = sorted(desired.items(), key=lambda kv: (canonical_order(kv[0][0]), int(kv[0][1])))
+    for key, (want, source) in ordered:
         name, rdtype = key
-        want, source = desired[key]
         current = snapshot.get(name, rdtype)
         if own.is_ours(name, rdtype):
             in_sync = current is not None and _same_data(current, want) and current.ttl == want.ttl
@@ -249,12 +261,12 @@ def plan_zone(
                 conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
                 continue
             if current is None:
-                changes.append(change(Action.ADD, key, want, source))
+                changes.append(change(Action.ADD, key, want, source, current=current))
             else:
                 want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
                 differs = not _same_data(current, want) or current.ttl != want.ttl
                 if differs or name in stale_markers:
-                    changes.append(change(Action.UPDATE, key, want, source))
+                    changes.append(change(Action.UPDATE, key, want, source, current=current))
             continue
         conflict = _foreign_claim(zone, key, own, foreign_types(name), current)
         if conflict is not None:
@@ -263,6 +275,7 @@ def plan_zone(
                 detail += f"; take-over refused: {kind} conflicts are never taken over"
             conflicts.append(Conflict(kind, name, rdtype, current, want, detail, source))
             continue
+        mname = None
         if current is None or _same_data(current, want) or key in take_over:
             mname = marker_name(owner.prefix, name)
             occupied = _marker_name_blocked(mname, snapshot, own) or _marker_occupied(
@@ -276,7 +289,9 @@ def plan_zone(
                 )
                 continue
         if current is None:
-            changes.append(change(Action.ADD, key, want, source, add_marker=True))
+            changes.append(
+                change(Action.ADD, key, want, source, add_marker=True, mname=mname, current=current)
+            )
         elif _same_data(current, want):
             if not adopt:
                 conflicts.append(
@@ -293,10 +308,24 @@ def plan_zone(
                 )
                 continue
             want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
-            changes.append(change(Action.ADOPT, key, want, source, add_marker=True))
+            changes.append(
+                change(
+                    Action.ADOPT, key, want, source, add_marker=True, mname=mname, current=current
+                )
+            )
         elif key in take_over:
             want = _keep_apex_ns_ttl(zone, key, current, want, warnings)
-            changes.append(change(Action.TAKE_OVER, key, want, source, add_marker=True))
+            changes.append(
+                change(
+                    Action.TAKE_OVER,
+                    key,
+                    want,
+                    source,
+                    add_marker=True,
+                    mname=mname,
+                    current=current,
+                )
+            )
         else:
             conflicts.append(
                 Conflict(
@@ -317,26 +346,30 @@ def plan_zone(
     for key in sorted(gone, key=lambda k: (canonical_order(k[0]), int(k[1]))):
         name, rdtype = key
         current = snapshot.get(name, rdtype)
-        if name == zone and rdtype == _NS and current is not None:
+        # release: only our marker goes, the records stay
+        release = name == zone and rdtype == _NS and current is not None
+        if release:
             warnings.append(
                 f"the apex NS RRset of {zone.to_text()} is no longer declared; only the "
                 "ownership marker is removed (a zone must keep its NS records)"
             )
-            changes.append(
-                change(Action.DELETE, key, None, "", remove_marker=True, release_only=True)
-            )
-            continue
-        taken = _taken_over(key, own, zone)
-        if taken is not None and current is not None:
+        elif (taken := _taken_over(key, own, zone)) is not None and current is not None:
             warnings.append(
                 f"{name.to_text()} {dns.rdatatype.to_text(rdtype)} is no longer declared, but "
                 f"{taken[1]}; only our marker is removed, the records are left to that writer"
             )
-            changes.append(
-                change(Action.DELETE, key, None, "", remove_marker=True, release_only=True)
+            release = True
+        changes.append(
+            change(
+                Action.DELETE,
+                key,
+                None,
+                "",
+                remove_marker=True,
+                release_only=release,
+                current=current,
             )
-            continue
-        changes.append(change(Action.DELETE, key, None, "", remove_marker=True))
+        )
 
     changes.sort(
         key=lambda c: (canonical_order(c.name), c.action is not Action.DELETE, int(c.rdtype))
@@ -406,7 +439,7 @@ def _apex_claim(key: RRsetKey, own: Ownership, zone: dns.name.Name) -> str | Non
     """Why an ExternalDNS marker that fits no configured layout may claim the
     apex RRset `key`, or None (`Ownership.external_dns_apex`)."""
     name, rdtype = key
-    if name != zone or rdtype not in own.external_dns_apex:
+    if rdtype not in own.external_dns_apex or name != zone:
         return None
     return external_dns_apex_marker(own, rdtype)
 
@@ -464,12 +497,14 @@ def _foreign_claim(
     apex = _apex_claim(key, own, zone)
     if apex is not None:
         return ConflictKind.EXTERNAL_DNS, f"ExternalDNS may claim this RRset ({apex})"
-    if key in own.other_owners:
+    # (a key is hashed even to look it up in an empty dict: `Name` hashing
+    # lower-cases every label, so an empty one is not asked)
+    if own.other_owners and key in own.other_owners:
         return (
             ConflictKind.OTHER_OWNER,
             f"marked as managed by {own.other_owners[key]!r}, not by this host",
         )
-    if key in own.other_prefix:
+    if own.other_prefix and key in own.other_prefix:
         managed_by, prefix = own.other_prefix[key]
         return (
             ConflictKind.OTHER_OWNER,
@@ -565,7 +600,7 @@ class _ClaimPins:
 
     def free(self, name: dns.name.Name) -> bool:
         """Whether `name` held no RRset as read."""
-        return not self._snapshot.types_at(name)
+        return not self._snapshot.holds(name_key(name))
 
     def at(self, name: dns.name.Name) -> tuple[Pin, ...]:
         pins = self._pins.get(name.labels)
@@ -585,10 +620,16 @@ class _ClaimPins:
                 if registry in seen:
                     continue
                 seen.add(registry)
-                held = self._snapshot.lookup(registry)  # nothing built for absent names
-                if held is not None:
+                owner = _labels_of(registry)
+                if owner is None:
+                    continue
+                # registry names are lower case: a plain one is its own key
+                plain = "\\" not in registry
+                if plain and not self._snapshot.holds(owner):
+                    out.append((owner, _TXT, None))  # the usual case: nothing there
+                elif (held := self._snapshot.lookup(registry)) is not None:
                     out.append((held.labels, _TXT, get(held, _TXT)))
-                elif (owner := _labels_of(registry)) is not None:
+                else:
                     out.append((owner, _TXT, None))
         return tuple(out)
 
@@ -626,7 +667,7 @@ def _marker_name_blocked(
     a CNAME (Knot silently drops data added beside it, RFC 1034 §3.6.2) or a
     DHCID (Kea DHCP-DDNS owns the name: a DHCP client named like the owner
     prefix). Checked before anything is sent."""
-    where = mname.to_text()
+    where = name_text(mname)
     if mname in own.dhcp:
         return (
             f"the marker name {where} holds a DHCID: Kea DHCP-DDNS manages it (a DHCP client "

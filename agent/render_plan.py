@@ -15,6 +15,7 @@ Ownership markers are not shown: every +, = and ^ brings one, every - takes one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
@@ -78,6 +79,13 @@ def relative(name: dns.name.Name, zone: dns.name.Name) -> str:
     return relative_text(name, zone)
 
 
+@functools.cache
+def _type_text(rdtype: dns.rdatatype.RdataType) -> str:
+    """The type's mnemonic (``dns.rdatatype.to_text``, a lookup of its own per
+    call), once per type: every change line and JSON change names its type."""
+    return dns.rdatatype.to_text(rdtype)
+
+
 def _data(rrset: dns.rrset.RRset) -> list[str]:
     return sorted(rd.to_text() for rd in rrset)
 
@@ -93,7 +101,7 @@ def _source(source: str) -> str:
 def change_lines(change: Change, zone: dns.name.Name) -> list[str]:
     """The text lines of one change (one per RR for + and -)."""
     name = relative(change.name, zone)
-    rtype = dns.rdatatype.to_text(change.rdtype)
+    rtype = _type_text(change.rdtype)
     src = _source(change.source)
     if change.release_only:
         return [f"- {name} {rtype} release: ownership marker removed, records kept{src}"]
@@ -128,7 +136,7 @@ def change_lines(change: Change, zone: dns.name.Name) -> list[str]:
 
 def conflict_line(conflict: Conflict, zone: dns.name.Name) -> str:
     name = relative(conflict.name, zone)
-    rtype = dns.rdatatype.to_text(conflict.rdtype)
+    rtype = _type_text(conflict.rdtype)
     return f"! {name} {rtype} skipped: {conflict.kind}: {conflict.detail}{_source(conflict.source)}"
 
 
@@ -176,7 +184,7 @@ def change_json(change: Change, zone: dns.name.Name) -> ChangeJSON:
         "action": str(change.action),
         "name": relative(change.name, zone),
         "fqdn": text(change.name),
-        "type": dns.rdatatype.to_text(change.rdtype),
+        "type": _type_text(change.rdtype),
         "before": _rrset_json(change.current),
         "after": _rrset_json(change.desired),
         "marker": text(change.marker_name),
@@ -194,7 +202,7 @@ def conflict_json(conflict: Conflict, zone: dns.name.Name) -> ConflictJSON:
         "kind": str(conflict.kind),
         "name": relative(conflict.name, zone),
         "fqdn": conflict.name.to_text(),
-        "type": dns.rdatatype.to_text(conflict.rdtype),
+        "type": _type_text(conflict.rdtype),
         "current": _rrset_json(conflict.current),
         "desired": desired,
         "detail": conflict.detail,

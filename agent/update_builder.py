@@ -60,7 +60,7 @@ import secrets
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import IntEnum
 from typing import NamedTuple
 
 import dns.message
@@ -123,15 +123,16 @@ def group_changes(changes: Sequence[Change]) -> list[NameGroup]:
     return [NameGroup(name, tuple(items)) for name, items in groups.items()]
 
 
-class _Kind(Enum):
-    """One entry of a section, as the `dns.update.UpdateMessage` call that files it."""
+class _Kind(IntEnum):
+    """One entry of a section, as the `dns.update.UpdateMessage` call that
+    files it (an IntEnum: looked up once per entry written, hashed as an int)."""
 
-    PRESENT = "present"  # RRset exists with exactly these RRs (class IN, TTL 0)
-    ABSENT = "absent"  # RRset does not exist (class NONE, no RDATA)
-    NAME_FREE = "name-free"  # name is not in use (class NONE, type ANY)
-    ADD = "add"  # add these RRs (class IN)
-    DELETE_RRSET = "delete-rrset"  # delete an RRset (class ANY, no RDATA)
-    DELETE_RRS = "delete-rrs"  # delete these RRs (class NONE)
+    PRESENT = 1  # RRset exists with exactly these RRs (class IN, TTL 0)
+    ABSENT = 2  # RRset does not exist (class NONE, no RDATA)
+    NAME_FREE = 3  # name is not in use (class NONE, type ANY)
+    ADD = 4  # add these RRs (class IN)
+    DELETE_RRSET = 5  # delete an RRset (class ANY, no RDATA)
+    DELETE_RRS = 6  # delete these RRs (class NONE)
 
 
 class _Entry(NamedTuple):
@@ -308,6 +309,13 @@ _FILING: dict[_Kind, tuple[bool, dns.rdataclass.RdataClass, dns.rdataclass.Rdata
     _Kind.ADD: (False, _IN, None),
     _Kind.DELETE_RRSET: (False, _IN, _ANY_CLASS),
     _Kind.DELETE_RRS: (False, _IN, _NONE),
+}
+
+
+#: The class each kind writes on the wire (RFC 2136 §2.4, §2.5).
+_WIRE_CLASS: dict[_Kind, int] = {
+    kind: int(deleting if deleting is not None else rdclass)
+    for kind, (_, rdclass, deleting) in _FILING.items()
 }
 
 
@@ -489,7 +497,9 @@ class _Message:
 
     def _measure(self, entry: _Entry) -> int:
         """Bytes `entry` takes in the update section."""
-        name = self._name_size(_lower(entry.owner, self._lowered)) + _RR_FIXED
+        owner = entry.owner
+        lowered = self._lowered.get(owner) or _lower(owner, self._lowered)
+        name = self._name_size(lowered) + _RR_FIXED
         if not entry.rdatas:
             return name
         return sum(name + self._rdata_size(rdata) for rdata in entry.rdatas)
@@ -512,10 +522,9 @@ class _Message:
     def _write(self, entry: _Entry, added: list[Labels] | None) -> int:
         """Append `entry`'s RRs; returns how many."""
         out = self._out
-        _, rdclass, deleting = _FILING[entry.kind]
-        cls = int(deleting if deleting is not None else rdclass)
+        cls = _WIRE_CLASS[entry.kind]
         owner = entry.owner
-        lowered = _lower(owner, self._lowered)
+        lowered = self._lowered.get(owner) or _lower(owner, self._lowered)
         rdtype = int(entry.rdtype)
         if not entry.rdatas:
             _wire_name(out, owner, lowered, self._targets, added)

@@ -279,6 +279,11 @@ class ZoneSnapshot:
         of a type (as an int) not in `types`; nothing decoded."""
         return any(packed & 0xFFFF not in types for packed in self._by_name.get(key, ()))
 
+    def holds(self, key: Labels) -> bool:
+        """Whether the owner name whose key (`key_of`) is `key` holds any RRset;
+        nothing decoded, no name built."""
+        return key in self._by_name
+
     def has_wildcards(self) -> bool:
         """Whether any owner name is a wildcard (first label ``*``); nothing decoded."""
         return any(labels[0] == b"*" for labels in self._by_name)

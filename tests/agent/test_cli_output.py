@@ -58,6 +58,39 @@ def test_logs_have_no_timestamps_under_journald(
     assert not any(re.match(r"\d{4}-\d\d-\d\d", ln) for ln in lines)
 
 
+@pytest.mark.parametrize("journald", [False, True])
+def test_every_change_line_carries_the_log_prefix(
+    knot: KnotServer,
+    run: AgentRun,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    journald: bool,
+) -> None:
+    """The changes a run made are written to the log at once, and still one
+    line each, each with what a line of its own would start with."""
+    records = [rec("a", "A", "10.0.0.1"), rec("b", "A", "10.0.0.2"), rec("b", "AAAA", "fd00::2")]
+    path = write_document(tmp_path / "d.json", document({"internal": records}))
+    if journald:
+        monkeypatch.setenv("JOURNAL_STREAM", "8:12345")
+    else:
+        monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    code, _, err = run("apply", path)
+    assert code == 0
+    prefix = r"<6>" if journald else r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO "
+    changes = [ln for ln in err.splitlines() if re.search(r"internal: \+ ", ln)]
+    assert len(changes) == 3, err
+    for line, tail in zip(
+        changes,
+        [
+            "internal: + a A 300 10.0.0.1  (test.a.A)",
+            "internal: + b A 300 10.0.0.2  (test.b.A)",
+            "internal: + b AAAA 300 fd00::2  (test.b.AAAA)",
+        ],
+        strict=True,
+    ):
+        assert re.fullmatch(prefix + re.escape(tail), line), line
+
+
 def test_classify_sorts_the_zone(
     knot: KnotServer, writers: Writers, run: AgentRun, tmp_path: Path
 ) -> None:
