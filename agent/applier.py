@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -398,24 +398,26 @@ def _converge(
             run.backup = write_backup(options.backup_dir, snapshot, keep=options.backup_keep)
             run.backup_serial = snapshot.serial
             log.info("%s: backup of serial %d written to %s", zname, snapshot.serial, run.backup)
+        # Messages go back to back, each as soon as the last is answered:
+        # Knot 3.2 holds an UPDATE arriving in the wall-clock second after the
+        # last one was applied until the NOTIFY event it scheduled 1 s after
+        # it, unless the UPDATE comes at once. So each message's change lines
+        # are made before the first is sent, and logged (one write) as soon
+        # as its answer comes: a run killed between messages has logged
+        # everything the server acknowledged.
+        texts = [_sent_text(batch.changes, plan.zone) for batch in batches]
         sent: list[Change] = []
         try:
-            # Messages go back to back, each as soon as the last is answered,
-            # and what they changed is logged once they are all answered (or
-            # one failed): Knot 3.2 holds an UPDATE arriving in the wall-clock
-            # second after the last one was applied until the NOTIFY event it
-            # scheduled 1 s after it, unless the UPDATE comes at once.
-            try:
-                for batch in batches:
-                    run.sent.in_flight = True
-                    send_update(conn.server, conn.port, batch, conn.timeout)
-                    run.sent.in_flight = False
-                    run.sent.messages += 1
-                    for change in batch.changes:
-                        sent.append(change)
-                        run.sent.applied[change.action] += 1
-            finally:
-                _log_sent(sent, plan.zone)
+            for batch, text in zip(batches, texts, strict=True):
+                run.sent.in_flight = True
+                send_update(conn.server, conn.port, batch, conn.timeout)
+                run.sent.in_flight = False
+                run.sent.messages += 1
+                if text:
+                    log.info(text)
+                for change in batch.changes:
+                    sent.append(change)
+                    run.sent.applied[change.action] += 1
         except AgentError as exc:
             if exc.not_applied:  # answered: nothing of that message was applied
                 run.sent.in_flight = False
@@ -474,13 +476,12 @@ def _converge(
         plan, batches = after, None
 
 
-def _log_sent(sent: list[Change], zone: dns.name.Name) -> None:
-    """Log every change the server acknowledged, one line each (INFO), in one
-    record: the log handler writes it at once (`agent.cli` prefixes each line)."""
-    if not sent:
-        return
+def _sent_text(changes: Sequence[Change], zone: dns.name.Name) -> str:
+    """The INFO text for the changes of one acknowledged message: one line per
+    change, logged as one record (the log handler writes it at once;
+    `agent.cli` prefixes each line). Empty for no changes."""
     zname = zone_text(zone)
-    log.info("\n".join(f"{zname}: {line}" for c in sent for line in change_lines(c, zone)))
+    return "\n".join(f"{zname}: {line}" for c in changes for line in change_lines(c, zone))
 
 
 def _read_back(

@@ -131,3 +131,31 @@ def test_a_second_sigterm_does_not_cut_the_failure_report_short(
     assert f'dns_static_records_sync_success{{zone="{zone}"}} 0' in text, text
     assert signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN
     assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+
+
+def test_each_acknowledged_message_is_logged_before_the_next_is_sent(
+    knot: KnotServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run killed between two messages (SIGKILL, the OOM killer) has already
+    logged every change the server acknowledged: the change lines of a message
+    are written as soon as its answer comes, not after the last message."""
+    zone = "internal"
+    agent = AgentRun(knot.server, knot.port, knot.key_file("bind"), capsys)
+    records = [rec(f"host{i}", "A", f"10.0.{i // 250}.{i % 250}") for i in range(600)]
+    path = write_document(tmp_path / "d.json", document({zone: records}))
+    send = dns_io_module.send_update
+    logged_before_send: list[str] = []
+
+    def send_watched(*args: Any) -> None:
+        logged_before_send.append(capsys.readouterr().err)
+        send(*args)
+
+    monkeypatch.setattr("agent.applier.send_update", send_watched)
+    code, _, err = agent("apply", path)
+    assert code == 0, err
+    assert len(logged_before_send) >= 2, "the test needs the changes to take several messages"
+    assert f"{zone}: + host0 A" not in logged_before_send[0]
+    assert f"{zone}: + host0 A" in "".join(logged_before_send[1:])
