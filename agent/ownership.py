@@ -28,13 +28,35 @@ import dns.rrset
 from agent.errors import InputError
 from agent.external_dns import DEFAULT_LAYOUTS, Layout, any_readings, apex_types, readings
 from agent.names import Labels, NameMap, name_key, text
-from agent.zone_reader import ZoneSnapshot
+from agent.zone_reader import JoinedStrings, ZoneSnapshot
 from checker.model import Owner
 
 MARKER_HERITAGE = "heritage=nix"
 EXTERNAL_DNS_HERITAGE = "heritage=external-dns"
-#: The contract's marker text; group 1 is the managed-by id, group 2 the type.
-NIX_MARKER = re.compile(r"^heritage=nix,managed-by=([^,]+),type=([A-Za-z0-9]+)$")
+
+
+class JoinedText(str):
+    """`txt_texts` of a TXT RR of several character-strings (joined)."""
+
+    __slots__ = ()
+
+
+class _NixMarker:
+    """The contract's marker text, as we write it: ONE character-string.
+    ``match`` gives group 1, the managed-by id, and group 2, the type; it
+    never matches a text joined from several strings (`JoinedText`,
+    `agent.zone_reader.JoinedStrings`): such a TXT RR is hand-made, and
+    deleting the one-string RDATA we write would not remove it."""
+
+    _pattern = re.compile(r"^heritage=nix,managed-by=([^,]+),type=([A-Za-z0-9]+)$")
+
+    def match(self, text: str) -> re.Match[str] | None:
+        if isinstance(text, JoinedText):
+            return None
+        return self._pattern.match(text)
+
+
+NIX_MARKER = _NixMarker()
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]{64,}={0,2}$")
 # The fewest bytes an ExternalDNS --txt-encrypt value decodes to (its
 # endpoint/crypto.go EncryptText): base64 of a 12-byte AES-GCM nonce, the
@@ -98,8 +120,13 @@ def marker_name(prefix: str, name: dns.name.Name) -> dns.name.Name:
 
 
 def txt_texts(rrset: dns.rrset.RRset) -> list[str]:
-    """Each TXT RR's strings joined, decoded leniently (markers are ASCII)."""
-    return [b"".join(rd.strings).decode("utf-8", "replace") for rd in rrset]
+    """Each TXT RR's strings joined, decoded leniently (markers are ASCII);
+    a `JoinedText` where the RR holds several strings."""
+    texts = [b"".join(rd.strings).decode("utf-8", "replace") for rd in rrset]
+    return [
+        JoinedText(text) if len(rd.strings) > 1 else text
+        for rd, text in zip(rrset, texts, strict=True)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +369,7 @@ def analyse(
                 if not heritage or heritage[-1] is not name:  # (each name comes once)
                     heritage.append(name)
                 continue
-            mine = NIX_MARKER.match(text)
+            mine = None if isinstance(data, JoinedStrings) else NIX_MARKER.match(text)
             if mine:
                 markers.add((name, rdtype))
                 try:
