@@ -53,6 +53,7 @@ from agent.render_plan import (
     summary,
     zone_text,
 )
+from agent.rrset_limits import check_changeable
 from agent.update_builder import DEFAULT_MAX_SIZE, Batch, build_batches
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.model import Owner, Record
@@ -189,9 +190,11 @@ def check_policy(plan: ZonePlan, options: SyncOptions) -> None:
 def prepare_batches(plan: ZonePlan, conn: Connection, options: SyncOptions) -> list[Batch]:
     """The UPDATE messages that would carry out `plan` (none for a dry run or
     a zone in sync). Raises `MessageTooBigError` -- before anything is sent --
-    when the changes at one name do not fit in one message."""
+    when the changes at one name do not fit in one message, or an RRset the
+    plan writes could never be replaced or removed (`check_changeable`)."""
     if options.dry_run or plan.in_sync:
         return []
+    check_changeable(plan, conn.key, options.max_message_size)
     return build_batches(plan, conn.key, options.max_message_size)
 
 

@@ -54,7 +54,7 @@ from agent.take_over import RRsetKey, parse_take_over, require_backup
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.check import check_documents
 from checker.document import InputError as DocumentInputError
-from checker.document import load_document
+from checker.document import layout_text_fault, load_document
 from checker.problems import Severity
 
 if TYPE_CHECKING:
@@ -600,12 +600,20 @@ def cmd_classify(args: argparse.Namespace) -> int:
     )
     from agent.kea_config import kea_reserved, read_reservations  # noqa: PLC0415
 
+    if args.txt_prefix and args.txt_suffix:
+        raise UsageError("--txt-prefix and --txt-suffix exclude each other (as in ExternalDNS)")
+    for flag, field, value in (
+        ("--txt-prefix", "prefix", args.txt_prefix),
+        ("--txt-suffix", "suffix", args.txt_suffix),
+        ("--txt-wildcard-replacement", "wildcardReplacement", args.txt_wildcard_replacement),
+    ):
+        fault = layout_text_fault(field, value)
+        if fault is not None:
+            raise UsageError(f"{flag} {fault}")
     key = load_key_file(args.key_file)
     zone = _parse_zone(args.zone)
     reserved = kea_reserved(read_reservations(args.kea_config))
     conn = _connection(args, key)
-    if args.txt_prefix and args.txt_suffix:
-        raise UsageError("--txt-prefix and --txt-suffix exclude each other (as in ExternalDNS)")
     layouts = (Layout.of(args.txt_prefix, args.txt_suffix, args.txt_wildcard_replacement),)
     snapshot = read_zone(conn.server, conn.port, zone, conn.key, conn.timeout)
     text = render_classification(

@@ -28,14 +28,43 @@ import dns.rrset
 from agent.errors import InputError
 from agent.external_dns import DEFAULT_LAYOUTS, Layout, any_readings, apex_types, readings
 from agent.names import Labels, NameMap, name_key, text
-from agent.zone_reader import ZoneSnapshot
+from agent.zone_reader import JoinedStrings, ZoneSnapshot
 from checker.model import Owner
 
 MARKER_HERITAGE = "heritage=nix"
 EXTERNAL_DNS_HERITAGE = "heritage=external-dns"
-#: The contract's marker text; group 1 is the managed-by id, group 2 the type.
-NIX_MARKER = re.compile(r"^heritage=nix,managed-by=([^,]+),type=([A-Za-z0-9]+)$")
-_BASE64 = re.compile(r"^[A-Za-z0-9+/]{38,}={0,2}$")
+
+
+class JoinedText(str):
+    """`txt_texts` of a TXT RR of several character-strings (joined)."""
+
+    __slots__ = ()
+
+
+class _NixMarker:
+    """The contract's marker text, as we write it: ONE character-string.
+    ``match`` gives group 1, the managed-by id, and group 2, the type; it
+    never matches a text joined from several strings (`JoinedText`,
+    `agent.zone_reader.JoinedStrings`): such a TXT RR is hand-made, and
+    deleting the one-string RDATA we write would not remove it."""
+
+    _pattern = re.compile(r"^heritage=nix,managed-by=([^,]+),type=([A-Za-z0-9]+)$")
+
+    def match(self, text: str) -> re.Match[str] | None:
+        if isinstance(text, JoinedText):
+            return None
+        return self._pattern.match(text)
+
+
+NIX_MARKER = _NixMarker()
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]{64,}={0,2}$")
+# The fewest bytes an ExternalDNS --txt-encrypt value decodes to (its
+# endpoint/crypto.go EncryptText): base64 of a 12-byte AES-GCM nonce, the
+# sealed gzip of the registry text (gzip's 10-byte header and 8-byte trailer
+# around at least 2 bytes of deflate data; the text itself, 42 bytes or more,
+# when compression fails) and the 16-byte tag. Shorter base64 (a WireGuard or
+# Ed25519 key: 32 bytes) is no registry record.
+_ENCRYPTED_MIN_BYTES = 12 + 10 + 2 + 8 + 16
 # Types the server maintains (SOA, DNSSEC); never static candidates.
 SERVER_TYPES = frozenset(
     {
@@ -91,8 +120,13 @@ def marker_name(prefix: str, name: dns.name.Name) -> dns.name.Name:
 
 
 def txt_texts(rrset: dns.rrset.RRset) -> list[str]:
-    """Each TXT RR's strings joined, decoded leniently (markers are ASCII)."""
-    return [b"".join(rd.strings).decode("utf-8", "replace") for rd in rrset]
+    """Each TXT RR's strings joined, decoded leniently (markers are ASCII);
+    a `JoinedText` where the RR holds several strings."""
+    texts = [b"".join(rd.strings).decode("utf-8", "replace") for rd in rrset]
+    return [
+        JoinedText(text) if len(rd.strings) > 1 else text
+        for rd, text in zip(rrset, texts, strict=True)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +153,14 @@ class Ownership:
 
 
 def _looks_encrypted(text: str) -> bool:
-    """An ExternalDNS marker encrypted with --txt-encrypt: base64 of nonce+sealed box."""
+    """Whether a TXT text may be an ExternalDNS registry record encrypted with
+    --txt-encrypt: standard base64 of at least `_ENCRYPTED_MIN_BYTES` bytes
+    (nonce + sealed gzip + tag). Nothing tells such a value from random bytes,
+    so any long enough base64 counts (the safe direction)."""
     if not _BASE64.match(text):
         return False
     try:
-        return len(base64.b64decode(text, validate=True)) >= 28
+        return len(base64.b64decode(text, validate=True)) >= _ENCRYPTED_MIN_BYTES
     except (binascii.Error, ValueError):
         return False
 
@@ -332,7 +369,7 @@ def analyse(
                 if not heritage or heritage[-1] is not name:  # (each name comes once)
                     heritage.append(name)
                 continue
-            mine = NIX_MARKER.match(text)
+            mine = None if isinstance(data, JoinedStrings) else NIX_MARKER.match(text)
             if mine:
                 markers.add((name, rdtype))
                 try:
@@ -356,6 +393,9 @@ def analyse(
             if _looks_encrypted(text) and (not encrypted or encrypted[-1] is not name):
                 encrypted.append(name)
 
+    # A TXT RRset our marker covers is our data (a key, a token), never
+    # another writer's registry record, however its text looks.
+    encrypted = [name for name in encrypted if (name, rdtype) not in ours]
     desired_names = list(desired_names)
     names = _ZoneNames(snapshot, desired_names, [*heritage, *encrypted], markers)
     scope: set[Labels] | None = None

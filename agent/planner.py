@@ -40,6 +40,7 @@ from agent.names import NameMap, name_key
 from agent.names import text as name_text
 from agent.ownership import (
     NIX_MARKER,
+    JoinedText,
     Ownership,
     RRsetKeys,
     analyse,
@@ -569,9 +570,14 @@ def _marker_occupied(
     where = mname.to_text()
     clash = [t for t, m in zip(texts, matches, strict=True) if m is None and is_heritage(t)]
     if clash:
+        split = (
+            " (split into several character-strings: this tool writes one, so it is hand-made)"
+            if isinstance(clash[0], JoinedText)
+            else ""
+        )
         return (
-            f"the marker name {where} holds a foreign ownership marker {clash[0][:80]!r}; "
-            "our marker is never added beside it"
+            f"the marker name {where} holds a foreign ownership marker {clash[0][:80]!r}"
+            f"{split}; our marker is never added beside it"
         )
     if current.ttl != default_ttl:
         return (

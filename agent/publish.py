@@ -206,9 +206,12 @@ def publish(
         try:
             return run_apply(["apply", *argv, *apply_args, "--metrics-owner"]), None
         except AgentError as exc:
-            return ApplyOutcome(exc.exit_code), exc
+            # the traceback (and an exception it replaced) would keep the run's
+            # frames, and with them its zone snapshot and plan, alive
+            exc.__context__ = exc.__cause__ = None
+            return ApplyOutcome(exc.exit_code), exc.with_traceback(None)
 
-    def settle(what: str, outcome: ApplyOutcome, error: AgentError | None) -> None:
+    def settle(what: str, outcome: ApplyOutcome, error: AgentError | str | None) -> None:
         if error is not None:
             report_error(f"{what}: {error}")
         codes.append(outcome.code)
@@ -241,7 +244,9 @@ def publish(
         settle(what, outcome, error)
 
     def apply_zone(here: _Zone) -> None:
-        waiting: list[tuple[OwnerDocument, int, str, ApplyOutcome, AgentError | None]] = []
+        # only the message of a failure waits: the error's traceback would keep
+        # the run's whole zone snapshot and plan alive until the zone is done
+        waiting: list[tuple[OwnerDocument, int, str, ApplyOutcome, str | None]] = []
         for doc in owners:
             if here.zone not in doc.zones:
                 continue
@@ -249,17 +254,19 @@ def publish(
             outcome, error = run(["--desired", str(doc.path), "--zone", here.zone], what)
             here.changes += outcome.changed
             if outcome.other_owner or isinstance(error, ConflictsPresent):
-                waiting.append((doc, here.changes, what, outcome, error))
+                message = None if error is None else str(error)
+                waiting.append((doc, here.changes, what, outcome, message))
             else:
                 settle(what, outcome, error)
-        for doc, seen, what, outcome, error in waiting:
+        for doc, seen, what, outcome, message in waiting:
             if here.changes > seen:  # a later run gave names up: try again
                 what = (
                     f"owner {doc.owner}: zone {here.zone} changed after its run skipped "
                     f"names another owner marked; applying {doc.path} again"
                 )
-                outcome, error = run(["--desired", str(doc.path), "--zone", here.zone], what)
-            settle(what, outcome, error)
+                outcome, again = run(["--desired", str(doc.path), "--zone", here.zone], what)
+                message = None if again is None else str(again)
+            settle(what, outcome, message)
 
     zones = sorted({p.zone for p in current} | {p.zone for p in retire})
     with tempfile.TemporaryDirectory(prefix="dns-static-publish-") as temp:

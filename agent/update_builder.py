@@ -612,6 +612,24 @@ def build_messages(
     return [batch.message() for batch in build_batches(plan, key, max_size)]
 
 
+def _stuck_hint(group: NameGroup) -> str:
+    """What to do when the group changes or removes RRsets as read that are
+    themselves too big to travel as its prerequisite."""
+    present = [
+        f"{dns.rdatatype.to_text(c.rdtype)} ({len(c.current)} RRs)"
+        for c in group.changes
+        if c.current is not None and not c.release_only
+    ]
+    if not present:
+        return ""
+    return (
+        f". Changing or removing {', '.join(present)} there carries the RRset as read whole "
+        "as a prerequisite (contract §3), so this will fail every run: restore the declared "
+        "records as they are, or remove the RRset and its ownership marker by hand "
+        "(knsupdate/nsupdate)"
+    )
+
+
 def build_batches(
     plan: ZonePlan, key: TsigKey | None, max_size: int = DEFAULT_MAX_SIZE
 ) -> list[Batch]:
@@ -662,7 +680,7 @@ def build_batches(
             f"the changes at {group.name.to_text()} need about {size:,} bytes, "
             f"more than one UPDATE message may carry ({max_size:,}), and the changes at "
             "one name are never split (each message is all-or-nothing); nothing was sent. "
-            "Split the RRset or declare fewer records at that name"
+            "Split the RRset or declare fewer records at that name" + _stuck_hint(group)
         )
     if parts:
         close()

@@ -86,6 +86,14 @@ def _labels_of(name: dns.name.Name) -> Labels:
     return tuple(map(bytes.lower, name.labels))
 
 
+class JoinedStrings(bytes):
+    """The text of a TXT RR of several character-strings, joined (as
+    ExternalDNS reads its registry records). Our markers are one string, so
+    such a text is never taken for one (`agent.ownership.NIX_MARKER`)."""
+
+    __slots__ = ()
+
+
 class ZoneSnapshot:
     """A complete, TSIG-verified copy of one zone at one serial, indexed by
     owner name and decoded on demand.
@@ -211,7 +219,8 @@ class ZoneSnapshot:
 
     def txt_data(self, name: dns.name.Name) -> list[bytes]:
         """The text of each TXT RR at `name`, its character-strings joined, as
-        sent (no RRset is built: cheap enough to read every marker of a zone).
+        sent (`JoinedStrings` when there were several; no RRset is built:
+        cheap enough to read every marker of a zone).
         Raises `TransferError` for TXT RDATA that cannot be decoded."""
         return self._txt_texts(_labels_of(name), name)
 
@@ -232,7 +241,8 @@ class ZoneSnapshot:
                         f"zone {self.origin.to_text()} holds a record that cannot be decoded "
                         f"at {name.to_text()} TXT ({exc}); nothing was changed"
                     ) from None
-                out.append(b"".join(strings))
+                joined = b"".join(strings)
+                out.append(JoinedStrings(joined) if len(strings) > 1 else joined)
         return out
 
     # -- zone-wide facts kept by the index -----------------------------------

@@ -8,6 +8,7 @@ rules' business (reported, never raised).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -177,6 +178,40 @@ def validate_shape(data: Any, where: str) -> DocumentJSON:
 
 
 _LAYOUT_KEYS = ("prefix", "suffix", "wildcardReplacement")
+# What ExternalDNS's registry affixes may hold to name TXT records in the
+# zone: letters, digits, '-', '_', dots between labels, and its one
+# template, %{record_type}; the wildcard replacement is part of one label.
+_AFFIX = re.compile(r"(?:[A-Za-z0-9_-]|\.|%\{record_type\})*")
+_LABEL_PART = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def layout_text_fault(key: str, text: str) -> str | None:
+    """Why `text` cannot be an ExternalDNS layout's `key` (``prefix``,
+    ``suffix``, ``wildcardReplacement``; ``--txt-*`` flags alike), or None.
+    Registry names are built by joining text, so an escape, a space or a
+    non-ASCII letter would name another record, or none, outside the zone."""
+    shown = json_value(text)
+    if key == "wildcardReplacement":
+        if not _LABEL_PART.fullmatch(text):
+            return (
+                f"{shown} may hold only ASCII letters, digits, '-' and '_' "
+                "(it replaces the '*' label of a registry name)"
+            )
+        return None
+    if not _AFFIX.fullmatch(text):
+        return (
+            f"{shown} may hold only ASCII letters, digits, '-', '_', dots and %{{record_type}} "
+            "(it becomes part of the registry TXT names ExternalDNS writes)"
+        )
+    if (
+        ".." in text
+        or (key == "prefix" and text.startswith("."))
+        or (key == "suffix" and text.endswith("."))
+    ):
+        return f"{shown} would make an empty label in the registry TXT names"
+    if any(len(label) > 63 for label in text.replace("%{record_type}", "cname").split(".")):
+        return f"{shown} holds a label of more than 63 octets (RFC 1035 §2.3.4)"
+    return None
 
 
 def _external_dns_shape(value: Any, where: str) -> None:
@@ -200,6 +235,8 @@ def _external_dns_shape(value: Any, where: str) -> None:
         )
         for key in _LAYOUT_KEYS:
             _shape(isinstance(layout.get(key, ""), str), where, f"{at}.{key} must be a string")
+            fault = layout_text_fault(key, layout.get(key, ""))
+            _shape(fault is None, where, f"{at}.{key} {fault}")
         _shape(
             not (layout.get("prefix") and layout.get("suffix")),
             where,

@@ -72,6 +72,7 @@ NOT_ACCEPTABLE = frozenset(
         "owner-duplicate",
         "rdata-syntax",
         "record-schema",
+        "rrset-size",
         "target-syntax",
         "ttl-mismatch",
         "ttl-range",

@@ -45,6 +45,11 @@ let
   label = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
   isLabel = s: builtins.match label s != null;
 
+  # An ExternalDNS registry prefix or suffix: ASCII letters, digits, `-`,
+  # `_`, dots and its `%{record_type}` template (the checker also refuses
+  # empty and over-long labels).
+  layoutAffix = types.strMatching "([A-Za-z0-9_.-]|%[{]record_type[}])*";
+
   # -- zones: dns.nix's record types, plus a node-level `ttl` ----------------
 
   ttlType = types.ints.between 0 2147483647;
@@ -664,17 +669,18 @@ in
         types.submodule {
           options = {
             prefix = mkOption {
-              type = types.str;
+              type = layoutAffix;
               default = "";
               description = "ExternalDNS's `--txt-prefix` (may hold `%{record_type}` and dots).";
             };
             suffix = mkOption {
-              type = types.str;
+              type = layoutAffix;
               default = "";
               description = "ExternalDNS's `--txt-suffix` (may hold `%{record_type}` and dots).";
             };
             wildcardReplacement = mkOption {
-              type = types.str;
+              # part of one label: it replaces the `*` of a registry name
+              type = types.strMatching "[A-Za-z0-9_-]*";
               default = "";
               description = "ExternalDNS's `--txt-wildcard-replacement`.";
             };

@@ -3,6 +3,12 @@
 - ``ttl-mismatch`` (error): records of one RRset with different TTLs
   (RFC 2181 §5.2).
 - ``duplicate-record`` (warning): the same record written twice.
+- ``rrset-size`` (error): an RRset too big to change or remove once written.
+  The agent's change of an RRset carries the whole RRset as read as a
+  prerequisite (RFC 2136 §2.4.2) and a TTL change re-adds it whole, in one
+  UPDATE message of at most 65,535 bytes (RFC 1035 §4.2.2): an RRset may
+  take about half a message. Its size is estimated from the RDATA (names
+  uncompressed, so never short), as the agent refuses it before sending.
 """
 
 from __future__ import annotations
@@ -12,7 +18,20 @@ from collections.abc import Iterator
 
 from checker.model import Record
 from checker.problems import Problem, Severity
+from checker.rdata import CAA, MX, SRV, TXT, Address, Rdata, Target
 from checker.rules.index import Index, problem, ref, refs, sort_key
+
+#: The largest UPDATE message over TCP (RFC 1035 §4.2.2), TSIG included.
+MAX_MESSAGE = 65_535
+# An RR in the update section besides its RDATA: a compressed owner name
+# (2), type, class, TTL and RDLENGTH (10).
+_RR_OVERHEAD = 12
+# Header, zone section, the marker's prerequisite, delete and add, the claim
+# prerequisites and TSIG, with room to spare (the agent measures exactly).
+_MESSAGE_OVERHEAD = 1_536
+# The longest RDATA of every type but TXT and CAA: a name plus SRV's fixed
+# fields. An RRset of such types that fits with this bound is not measured.
+_RDATA_BOUND = 6 + 255
 
 
 def check(index: Index) -> Iterator[Problem]:
@@ -21,6 +40,7 @@ def check(index: Index) -> Iterator[Problem]:
             if len(records) > 1:
                 yield from _ttl(records)
                 yield from _duplicates(records)
+            yield from _size(records)
 
 
 def _ttl(records: list[Record]) -> Iterator[Problem]:
@@ -58,3 +78,49 @@ def _duplicates(records: list[Record]) -> Iterator[Problem]:
                 "remove one of the two declarations",
                 Severity.WARNING,
             )
+
+
+def rdata_wire_length(rdata: Rdata) -> int:
+    """Octets of the RDATA on the wire; names counted uncompressed."""
+    if isinstance(rdata, Address):
+        return 4 if rdata.is_v4 else 16
+    if isinstance(rdata, Target):
+        return rdata.target.name.wire_length
+    if isinstance(rdata, MX):
+        return 2 + rdata.exchange.name.wire_length
+    if isinstance(rdata, SRV):
+        return 6 + rdata.target.name.wire_length
+    if isinstance(rdata, TXT):
+        return sum(1 + len(string) for string in rdata.strings)
+    if isinstance(rdata, CAA):
+        return 2 + len(rdata.tag) + len(rdata.value)
+    raise AssertionError(rdata)
+
+
+def replacement_size(records: list[Record]) -> int:
+    """About the bytes of the UPDATE that gives the RRset another TTL: the
+    RRset as prerequisite, deleted, and added again (never short)."""
+    rrset = sum(_RR_OVERHEAD + rdata_wire_length(r.rdata) for r in records)
+    return 2 * rrset + _MESSAGE_OVERHEAD
+
+
+def _size(records: list[Record]) -> Iterator[Problem]:
+    first = records[0]
+    short = not isinstance(first.rdata, TXT | CAA)
+    if (
+        short
+        and 2 * len(records) * (_RR_OVERHEAD + _RDATA_BOUND) + _MESSAGE_OVERHEAD <= MAX_MESSAGE
+    ):
+        return  # (the usual RRset: no RDATA measured)
+    size = replacement_size(records)
+    if size <= MAX_MESSAGE:
+        return
+    yield problem(
+        "rrset-size",
+        first,
+        f"the {first.name} {first.rtype} RRset ({len(records)} records) is too big to change "
+        f"or remove once written: a change carries the whole RRset as a prerequisite and "
+        f"re-adds it, about {size:,} bytes, more than one UPDATE message holds "
+        f"({MAX_MESSAGE:,}); the agent refuses it",
+        "split the data over several names or declare fewer or shorter records there",
+    )

@@ -44,6 +44,17 @@ def rec(name: str, rtype: str, data: str, ttl: int | None = None) -> dict[str, A
     return out
 
 
+def too_big_for_one_message(name: str) -> list[dict[str, Any]]:
+    """Records at `name` (A, AAAA and TXT RRsets, ~68 KB to add) that
+    together need more than one UPDATE message, while each RRset alone stays
+    within the checker's ``rrset-size`` rule (a later change of it fits)."""
+    return [
+        *(rec(name, "A", f"10.9.{i // 250}.{i % 250 + 1}") for i in range(1500)),
+        *(rec(name, "AAAA", f"fd00::{i + 1:x}") for i in range(1000)),
+        *(rec(name, "TXT", f'"{i:03d}{"x" * 250}" "{i}"') for i in range(60)),
+    ]
+
+
 def desired(doc: Mapping[str, Any]) -> Desired:
     shaped: DocumentJSON = validate_shape(json.loads(json.dumps(doc)), "test.json")
     report = check_documents([("test.json", shaped)])

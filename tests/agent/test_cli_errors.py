@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.helpers import AgentRun, document, rec, write_document
+from tests.agent.helpers import AgentRun, document, rec, too_big_for_one_message, write_document
 from tests.fixtures.knot import KnotServer
 
 NS = rec("@", "NS", "ns0.internal.", 3600)
@@ -166,7 +166,7 @@ def test_unexpected_exception_is_one_line_unless_debug(
 def test_a_name_too_big_for_one_message_is_refused_before_anything_is_sent(
     knot: KnotServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    big = [rec("big", "A", f"10.9.{i // 250}.{i % 250 + 1}") for i in range(4200)]
+    big = too_big_for_one_message("big")
     zones = {
         "internal": [NS, rec("www", "A", "10.0.0.80")],  # fine, and first
         "s3.garage.internal": [rec("@", "NS", "ns0.internal.", 3600), *big],

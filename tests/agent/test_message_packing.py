@@ -28,7 +28,7 @@ from agent.update_builder import (
     build_group_message,
     group_changes,
 )
-from tests.agent.helpers import desired, document, rec, snapshot
+from tests.agent.helpers import desired, document, rec, snapshot, too_big_for_one_message
 
 KEY: TsigKey = parse_key_text("hmac-sha256:update:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0")
 KEY_512: TsigKey = parse_key_text("hmac-sha512:a.much.longer.key.name:c2VjcmV0c2VjcmV0")
@@ -179,7 +179,7 @@ def test_the_model_never_falls_short_and_every_message_is_full(
 
 
 def test_a_name_too_big_for_one_message_is_refused_naming_it() -> None:
-    records = [rec("big", "A", f"10.0.{i // 250}.{i % 250 + 1}") for i in range(4200)]
+    records = too_big_for_one_message("big")
     with pytest.raises(MessageTooBigError) as caught:
         build_batches(_plan(records), KEY)
     text = str(caught.value)

@@ -17,7 +17,7 @@ from agent.keyfile import TsigKey, parse_key_text
 from agent.plan import ZonePlan
 from agent.planner import plan_zone
 from agent.update_builder import MessageTooBigError, build_batches, build_messages, tsig_size
-from tests.agent.helpers import desired, document, rec, snapshot
+from tests.agent.helpers import desired, document, rec, snapshot, too_big_for_one_message
 
 KEY: TsigKey = parse_key_text("hmac-sha256:update:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0")
 ZONE = dns.name.from_text("internal.")
@@ -234,7 +234,7 @@ def test_large_plans_split_between_names_never_within_one() -> None:
 
 
 def test_one_name_too_big_for_a_message_is_an_error() -> None:
-    records = [NS_REC] + [rec("big", "A", f"10.0.{i // 250}.{i % 250 + 1}") for i in range(4500)]
+    records = [NS_REC, *too_big_for_one_message("big")]
     with pytest.raises(MessageTooBigError, match=r"big\.internal\."):
         build_messages(plan(NS, records), KEY)
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.checker.helpers import E, Expect, W, Zones, assert_problems, check, document, rec
 
 NS0 = [rec("@", "NS", "ns0.internal."), rec("ns0", "A", "10.0.0.53")]
+
+
+def BIG_TXT(count: int) -> list[tuple[Any, ...]]:  # noqa: N802 - reads like a table row
+    """`count` TXT records of 262 octets of RDATA at ``big``."""
+    return [rec("big", "TXT", f'"{i:05d}{"x" * 250}" "{i}"') for i in range(count)]
+
 
 CASES: list[tuple[str, Zones, list[Expect]]] = [
     (
@@ -89,6 +97,22 @@ CASES: list[tuple[str, Zones, list[Expect]]] = [
         "NS with TTL 0",
         {"internal": [rec("@", "NS", "ns0.internal.", 0), rec("ns0", "A", "10.0.0.53")]},
         [W("ns-ttl-zero", "internal", "@", "NS", "internal:0", "TTL 0")],
+    ),
+    (
+        "an RRset that fits the message adding it but not a later change of it",
+        {"internal": [*NS0, *BIG_TXT(130)]},
+        [E("rrset-size", "internal", "big", "TXT", "internal:2", "130 records", "65,535")],
+    ),
+    (
+        "an RRset that a later change still carries, and many short RRs",
+        {
+            "internal": [
+                *NS0,
+                *BIG_TXT(110),
+                *(rec("many", "A", f"10.1.{i // 250}.{i % 250 + 1}") for i in range(1500)),
+            ]
+        },
+        [],
     ),
 ]
 

@@ -518,6 +518,27 @@ def test_dns_nix_types_reject_malformed_records(module: Module) -> None:
     assert "MX" in err.value.output or "submodule" in err.value.output
 
 
+@pytest.mark.parametrize(
+    "layout",
+    [
+        '{ prefix = "é."; }',
+        '{ prefix = "x\\\\."; }',
+        '{ suffix = "-a b"; }',
+        '{ wildcardReplacement = "a.b"; }',
+    ],
+)
+def test_layout_strings_outside_registry_names_fail_evaluation(module: Module, layout: str) -> None:
+    config = (
+        "{ imports = [ "
+        "({ lib, ... }: { services.dnsStaticRecords = { enable = true; "
+        f'zones = {ZONES}; tsigKeyFile = lib.mkDefault "/run/secrets/tsig"; }}; }}) '
+        f"{{ services.dnsStaticRecords.externalDns.layouts = [ {layout} ]; }} ]; }}"
+    )
+    with pytest.raises(NixError) as err:
+        module.eval(config)
+    assert "externalDns.layouts" in err.value.output
+
+
 def test_untyped_zones_without_dns_nix(nixpkgs_lib: Path) -> None:
     untyped = Module(nixpkgs_lib, None)
     result = untyped.eval(_config())

@@ -118,7 +118,8 @@ EXT_FORGE = (
         ),
         pytest.param(
             "forge 300 A 10.1.0.5\n"
-            'k8s.a-forge 300 TXT "nm9YtDmXgE5KsZ3Dj6h+X0mAGeH1pd6sVVnT8QaQ7xIyYkWkCvp7Dw=="\n',
+            'k8s.a-forge 300 TXT "nm9YtDmsgE5KsZ1Dg+in5fSYnm9YtDmsgE5KsZ1Dg+in5fSYn'
+            'm9YtDmsgE5KsZ1DERERERERERERERER"\n',
             [("forge", "A", "10.1.0.5")],
             [("!external-dns", "forge.internal.", "A")],
             id="external-dns-encrypted",
