@@ -187,14 +187,20 @@ def check_policy(plan: ZonePlan, options: SyncOptions) -> None:
         )
 
 
-def prepare_batches(plan: ZonePlan, conn: Connection, options: SyncOptions) -> list[Batch]:
+def prepare_batches(
+    plan: ZonePlan,
+    conn: Connection,
+    options: SyncOptions,
+    layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS,
+) -> list[Batch]:
     """The UPDATE messages that would carry out `plan` (none for a dry run or
     a zone in sync). Raises `MessageTooBigError` -- before anything is sent --
     when the changes at one name do not fit in one message, or an RRset the
-    plan writes could never be replaced or removed (`check_changeable`)."""
+    plan writes could never be replaced or removed (`check_changeable`, with
+    the claim prerequisites of the ExternalDNS `layouts`)."""
     if options.dry_run or plan.in_sync:
         return []
-    check_changeable(plan, conn.key, options.max_message_size)
+    check_changeable(plan, conn.key, options.max_message_size, layouts)
     return build_batches(plan, conn.key, options.max_message_size)
 
 
@@ -388,7 +394,7 @@ def _converge(
         if plan.in_sync or options.dry_run:
             return run.result(plan, snapshot.serial)
         if batches is None:
-            batches = prepare_batches(plan, conn, options)
+            batches = prepare_batches(plan, conn, options, target.layouts)
         # Back up before the first send, and again before a retry that takes
         # over data read anew: whatever is replaced must be in a backup.
         takes_over = any(c.action is Action.TAKE_OVER for c in plan.changes)

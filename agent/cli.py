@@ -484,7 +484,10 @@ def cmd_apply(
             first[target.zone] = read_and_plan(target, conn, options)
         for target in loaded.targets:
             check_policy(first[target.zone][1], options)
-        batches = {t.zone: prepare_batches(first[t.zone][1], conn, options) for t in loaded.targets}
+        batches = {
+            t.zone: prepare_batches(first[t.zone][1], conn, options, t.layouts)
+            for t in loaded.targets
+        }
         for target in loaded.targets:
             started[target.zone] = time.monotonic()
             try:

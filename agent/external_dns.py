@@ -28,12 +28,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from checker import registry_names as _names
 from checker.document import DocumentJSON
+from checker.registry_names import in_zone as _in_zone
+from checker.registry_names import join as _join
+from checker.registry_names import registry_names as _registry_names
 
-TEMPLATE = "%{record_type}"
-#: Type tokens ExternalDNS puts into registry names (its supported types and
-#: a few more, so that a guess errs towards claiming).
-TYPE_TOKENS: tuple[str, ...] = ("a", "aaaa", "cname", "ns", "mx", "srv", "naptr", "txt", "ptr")
+TEMPLATE = _names.TEMPLATE
+#: Type tokens ExternalDNS puts into registry names (`checker.registry_names`).
+TYPE_TOKENS = _names.TYPE_TOKENS
 
 #: A reading: a claimed name (lower-case text, no final dot) and the type the
 #: marker names, or None for a legacy marker (any type at the name).
@@ -78,14 +81,6 @@ def _strip_type(host: str) -> Iterator[Reading]:
     token, dash, rest = host.partition("-")
     if dash and rest and not rest.startswith(".") and token in TYPE_TOKENS:
         yield rest, token
-
-
-def _in_zone(name: str, zone: str) -> bool:
-    return name == zone or name.endswith("." + zone)
-
-
-def _join(host: str, domain: str) -> str:
-    return f"{host}.{domain}" if domain else host
 
 
 def readings(layout: Layout, marker: str, zone: str) -> list[Reading]:
@@ -154,44 +149,11 @@ def _suffix_readings(suffix: str, marker: str, zone: str) -> Iterator[Reading]:
 
 def registry_names(layout: Layout, name: str, zone: str) -> list[str]:
     """Every name at which a registry TXT record claims `name` under `layout`:
-    the inverse of `readings`, used to pin those names in UPDATE prerequisites.
-
-    Both arguments and the results are lower-case absolute names without the
-    final dot; only names at or below `zone` are returned (a name outside the
-    zone cannot be a prerequisite). Covers every type token, the legacy form
-    without it, both ways ExternalDNS splits the host off (first label, or all
-    left of the zone with ``--domain-filter``) and the wildcard replacement;
-    `readings` maps each result back to `name` (a tested property).
-    """
-    splits = [name.partition(".")[::2]]
-    if name.endswith("." + zone) and splits[0][1] != zone:  # (a child of the apex: the same)
-        splits.append((name[: -len(zone) - 1], zone))
-    plain_prefix = layout.prefix.replace(TEMPLATE, "")
-    plain_suffix = layout.suffix.replace(TEMPLATE, "")
-    templated = TEMPLATE in layout.prefix or TEMPLATE in layout.suffix
-    found: dict[str, None] = {}
-    for host, domain in splits:
-        hosts = [host]
-        replacement = layout.wildcard_replacement
-        if replacement and (host == "*" or host.startswith("*.")):
-            hosts.append(replacement + host[1:])
-        for bare in hosts:
-            found[_join(plain_prefix + bare + plain_suffix, domain)] = None
-            for token in TYPE_TOKENS:
-                typed = f"{token}-{bare}"
-                found[_join(plain_prefix + typed + plain_suffix, domain)] = None
-                if templated:
-                    prefix = layout.prefix.replace(TEMPLATE, token)
-                    suffix = layout.suffix.replace(TEMPLATE, token)
-                    found[_join(prefix + bare + suffix, domain)] = None
-    return [candidate for candidate in found if _in_zone(candidate, zone) and _valid(candidate)]
-
-
-def _valid(name: str) -> bool:
-    """Whether `name` (text, no final dot) is a domain name: no empty label,
-    labels of at most 63 octets, at most 253 in all (RFC 1035 §2.3.4)."""
-    labels = name.split(".")
-    return len(name) <= 253 and "" not in labels and max(map(len, labels)) <= 63
+    the inverse of `readings`, used to pin those names in UPDATE prerequisites
+    (`checker.registry_names.registry_names`, which the checker's
+    ``rrset-size`` counts too); `readings` maps each result back to `name`
+    (a tested property)."""
+    return _registry_names(layout.prefix, layout.suffix, layout.wildcard_replacement, name, zone)
 
 
 def any_readings(marker: str, zone: str, wildcards: bool = True) -> set[str]:

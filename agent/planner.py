@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 import dns.exception
 import dns.name
@@ -620,24 +620,46 @@ class _ClaimPins:
         labels = name.labels
         out: list[Pin] = [(labels, _ANY, None) if free else (labels, _DHCID, get(name, _DHCID))]
         text = _text_of(name)
-        seen: set[str] = {text} if free else set()  # the free name's TXT is pinned already
-        for layout in self._layouts:
-            for registry in registry_names(layout, text, self._zone):
-                if registry in seen:
-                    continue
-                seen.add(registry)
-                owner = _labels_of(registry)
-                if owner is None:
-                    continue
-                # registry names are lower case: a plain one is its own key
-                plain = "\\" not in registry
-                if plain and not self._snapshot.holds(owner):
-                    out.append((owner, _TXT, None))  # the usual case: nothing there
-                elif (held := self._snapshot.lookup(registry)) is not None:
-                    out.append((held.labels, _TXT, get(held, _TXT)))
-                else:
-                    out.append((owner, _TXT, None))
+        for registry, owner in registry_owners(text, self._zone, self._layouts):
+            if free and registry == text:
+                continue  # the free name's TXT is pinned already
+            # registry names are lower case: a plain one is its own key
+            plain = "\\" not in registry
+            if plain and not self._snapshot.holds(owner):
+                out.append((owner, _TXT, None))  # the usual case: nothing there
+            elif (held := self._snapshot.lookup(registry)) is not None:
+                out.append((held.labels, _TXT, get(held, _TXT)))
+            else:
+                out.append((owner, _TXT, None))
         return tuple(out)
+
+
+def registry_owners(
+    text: str, zone: str, layouts: tuple[Layout, ...]
+) -> Iterator[tuple[str, tuple[bytes, ...]]]:
+    """Each name (text, and labels) at which a registry TXT record would
+    claim the name spelt `text` under `layouts`, once, in layout order: the
+    TXT RRsets every change at that name pins (`registry_names`). `text` and
+    `zone` are lower case without the final dot."""
+    seen: set[str] = set()
+    for layout in layouts:
+        for registry in registry_names(layout, text, zone):
+            if registry in seen:
+                continue
+            seen.add(registry)
+            owner = _labels_of(registry)
+            if owner is not None:
+                yield registry, owner
+
+
+def later_claims(name: dns.name.Name, zone: str, layouts: tuple[Layout, ...]) -> tuple[Pin, ...]:
+    """The claim prerequisites of a later change of an RRset at `name` when
+    nothing claims the name then (the only case a change is sent in): no
+    DHCID at the name, no TXT at each registry name under `layouts`.
+    `zone` is the zone's name in lower case without the final dot."""
+    pins: list[Pin] = [(name.labels, _DHCID, None)]
+    pins.extend((owner, _TXT, None) for _, owner in registry_owners(_text_of(name), zone, layouts))
+    return tuple(pins)
 
 
 _PLAIN_NAME = re.compile(rb"[A-Za-z0-9_*-]+(?:\.[A-Za-z0-9_*-]+)*")

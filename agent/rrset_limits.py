@@ -20,8 +20,10 @@ import dns.rdatatype
 import dns.rdtypes.txtbase
 import dns.rrset
 
+from agent.external_dns import DEFAULT_LAYOUTS, TYPE_TOKENS, Layout
 from agent.keyfile import TsigKey
 from agent.plan import Action, Change, ZonePlan
+from agent.planner import later_claims
 from agent.update_builder import (
     DEFAULT_MAX_SIZE,
     MessageTooBigError,
@@ -36,10 +38,6 @@ from agent.update_builder import (
 # header, the zone section and the claim prerequisites of a group.
 _RR_OVERHEAD = 12
 _GROUP_OVERHEAD = 2_048
-# Room for the claim prerequisites of that later change, which pin what is
-# at the name then (a DHCID, registry TXT names under each layout) rather
-# than what is there now.
-_CLAIMS_MARGIN = 1_024
 # The longest RDATA of the types whose RDATA holds at most one name (255
 # octets) and a few fixed fields (SRV: 6).
 _NAME_RDATA = 6 + 255
@@ -76,11 +74,32 @@ def _may_exceed(rrset: dns.rrset.RRset, limit: int) -> bool:
     return 2 * bound + _GROUP_OVERHEAD > limit
 
 
-def replacement_size(change: Change, key: TsigKey | None, signed: bool = False) -> int:
+def _claims_bound(name: dns.name.Name, layouts: tuple[Layout, ...]) -> int:
+    """An upper bound of the claim prerequisites' bytes at `name` without
+    building them: a DHCID pin, and per layout at most 2 splits x 2 hosts x
+    (1 + 2 x type tokens) registry names, each at most `name` plus the
+    layout's affixes and a type token (uncompressed; RFC 1035 §4.1.3)."""
+    length = len(name.to_wire() or b"")
+    bound = _RR_OVERHEAD
+    for layout in layouts:
+        affixes = len(layout.prefix) + len(layout.suffix) + len(layout.wildcard_replacement)
+        longest = min(255, length + affixes + 6)
+        bound += 4 * (1 + 2 * len(TYPE_TOKENS)) * (longest + 10)
+    return bound
+
+
+def replacement_size(
+    change: Change,
+    key: TsigKey | None,
+    signed: bool = False,
+    layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS,
+    zone: str = "",
+) -> int:
     """Bytes (signed with `key`) of the message that would later give the
     RRset `change` writes another TTL: its whole RRset as read as the
-    prerequisite, deleted and added whole, its marker rewritten, plus
-    `_CLAIMS_MARGIN`."""
+    prerequisite, deleted and added whole, its marker rewritten, and the
+    claim prerequisites the planner gives that name under `layouts`
+    (`agent.planner.later_claims`; `zone` lower case, no final dot)."""
     desired = change.desired
     assert desired is not None
     other = dns.rrset.from_rdata_list(desired.name, (desired.ttl + 1) % (1 << 31), list(desired))
@@ -94,27 +113,34 @@ def replacement_size(change: Change, key: TsigKey | None, signed: bool = False) 
         add_marker=True,  # (a change of defaults.ttl rewrites the marker too)
         remove_marker=True,
         release_only=False,
+        claims_as_read=later_claims(change.name, zone, layouts),
     )
     message = _Message(change.name)
     message.add(_group_records(NameGroup(change.name, (later,)), signed), 1 << 30)
-    return message.size + tsig_size(key) + _CLAIMS_MARGIN
+    return message.size + tsig_size(key)
 
 
-def check_changeable(plan: ZonePlan, key: TsigKey | None, max_size: int = DEFAULT_MAX_SIZE) -> None:
+def check_changeable(
+    plan: ZonePlan,
+    key: TsigKey | None,
+    max_size: int = DEFAULT_MAX_SIZE,
+    layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS,
+) -> None:
     """Raise `MessageTooBigError` (nothing sent) for the first RRset `plan`
     would write that no later UPDATE of at most `max_size` bytes could
     replace or remove. Time: one length per change for the types of short
     RDATA; RRsets that may come near the limit are measured exactly."""
     limit = max_size - tsig_size(key)
+    zone = plan.zone.to_text(omit_final_dot=True).lower()
     for change in plan.changes:
         desired = change.desired
         if change.release_only or desired is None:
             continue
         if change.action is Action.UPDATE and change.current == desired:
             continue  # (only its TTL or marker changes: measured as the group itself)
-        if not _may_exceed(desired, limit):
+        if not _may_exceed(desired, limit - _claims_bound(change.name, layouts)):
             continue
-        size = replacement_size(change, key, plan.signed)
+        size = replacement_size(change, key, plan.signed, layouts, zone)
         if size <= max_size:
             continue
         kind = dns.rdatatype.to_text(change.rdtype)

@@ -83,6 +83,9 @@ class Desired(NamedTuple):
     default_ttl: int
     zones: tuple[DomainName, ...]
     records: tuple[Record, ...]
+    #: ``externalDns.layouts`` as (prefix, suffix, wildcard replacement), lower
+    #: case; ExternalDNS's defaults (one empty layout) when absent.
+    layouts: tuple[tuple[str, str, str], ...] = (("", "", ""),)
 
     def records_in(self, zone: DomainName) -> Iterator[Record]:
         return (r for r in self.records if r.zone == zone)
@@ -210,7 +213,7 @@ def build_desired(doc: DocumentJSON, document: str) -> tuple[Desired, list[Probl
             )
             if record is not None:
                 records.append(record)
-    desired = Desired(document, owner, default_ttl, tuple(zones), tuple(records))
+    desired = Desired(document, owner, default_ttl, tuple(zones), tuple(records), _layouts(doc))
     return desired, problems
 
 
@@ -418,4 +421,21 @@ def _build_record(
         owner.managed_by,
         name_text,
         data_text,
+    )
+
+
+def _layouts(doc: DocumentJSON) -> tuple[tuple[str, str, str], ...]:
+    """The document's ``externalDns.layouts`` (shape-checked by
+    `checker.document`) as lower-case (prefix, suffix, wildcard replacement),
+    as ExternalDNS normalises its flags; one empty layout when absent."""
+    section = doc.get("externalDns")
+    if section is None:
+        return (("", "", ""),)
+    return tuple(
+        (
+            layout.get("prefix", "").lower(),
+            layout.get("suffix", "").lower(),
+            layout.get("wildcardReplacement", "").lower(),
+        )
+        for layout in section["layouts"]
     )

@@ -85,3 +85,44 @@ def test_an_owned_rrset_too_big_to_remove_says_what_to_do(
     assert "remove the RRset and its ownership marker by hand" in err
     assert knot.serial("internal") == serial
     assert len(big_rrs(knot)) == 240
+
+
+# Eight ExternalDNS layouts with 50-character prefixes: every change at a
+# name pins the TXT RRset at ~150 registry names (~10 KB of prerequisites).
+LONG_LAYOUTS = [{"prefix": f"{c * 50}-%{{record_type}}."} for c in "abcdefgh"]
+
+
+def layouts_doc(tmp_path: Path, name: str, count: int, ttl: int = 300) -> Path:
+    records = [NS, NS0, *(rec("big", "TXT", f'"{i:05d}{"x" * 250}"') for i in range(count))]
+    doc = document({"internal": records}, ttl=ttl)
+    doc["externalDns"] = {"layouts": LONG_LAYOUTS}
+    return write_document(tmp_path / name, doc)
+
+
+def test_with_long_layouts_an_accepted_rrset_can_change_its_ttl_and_go(
+    knot: KnotServer, agent: AgentRun, tmp_path: Path
+) -> None:
+    """The largest RRset the run accepts under eight long-prefix layouts is
+    written, its TTL changed and removed; one more RR is refused before
+    anything is sent. (Once a fixed 1,024-byte allowance for the claim
+    prerequisites let ~111 such RRs in, whose TTL change then needed ~70 KB
+    and failed every run.)"""
+    serial = knot.serial("internal")
+    count = 112
+    while True:
+        code, _, err = agent("apply", layouts_doc(tmp_path, f"{count}.json", count))
+        if code == 0:
+            break
+        assert code == 1, err
+        assert "too big to change or remove" in err, err
+        assert knot.serial("internal") == serial
+        count -= 1
+    assert 90 <= count < 111
+    assert len(big_rrs(knot)) == count
+    code, _, err = agent("apply", layouts_doc(tmp_path, "ttl.json", count, ttl=600))
+    assert code == 0, err
+    assert len(big_rrs(knot)) == count
+    assert all(" 600 " in f" {' '.join(rr.split())} " for rr in big_rrs(knot))
+    code, _, err = agent("apply", layouts_doc(tmp_path, "none.json", 0), "--force")
+    assert code == 0, err
+    assert big_rrs(knot) == []
