@@ -40,7 +40,9 @@ LAYOUTS: list[dict[str, str]] = [
 ]
 
 
-def _document(owner: str, rtype: str, datas: list[str], layouts: list[dict[str, str]], prefix: str) -> Any:
+def _document(
+    owner: str, rtype: str, datas: list[str], layouts: list[dict[str, str]], prefix: str
+) -> Any:
     doc: dict[str, Any] = {
         "version": 1,
         "owner": {"prefix": prefix, "managedBy": "routy"},
@@ -100,7 +102,7 @@ def rrsets_to_check(draw: st.DrawFn) -> tuple[str, str, list[str], list[dict[str
     if rtype == "SRV":
         owner = "_s._tcp." + owner
     owner = owner[:160].strip(".")  # (room for a 63-octet marker prefix)
-    layouts = draw(st.lists(st.sampled_from(LAYOUTS), max_size=8, unique_by=lambda x: json.dumps(x)))
+    layouts = draw(st.lists(st.sampled_from(LAYOUTS), max_size=8, unique_by=json.dumps))
     prefix = draw(st.sampled_from(["nix", "x" * 63]))
     count = draw(st.integers(1, 160))
     datas: list[str]
@@ -120,7 +122,8 @@ def rrsets_to_check(draw: st.DrawFn) -> tuple[str, str, list[str], list[dict[str
         width = draw(st.integers(1, 59))
         fixed = "10 " if rtype == "MX" else "0 0 1 "
         datas = [
-            f"{fixed}{i:04d}{'m' * width}.{_label(draw, 3)}{'n' * width}.{suffix}" for i in range(count)
+            f"{fixed}{i:04d}{'m' * width}.{_label(draw, 3)}{'n' * width}.{suffix}"
+            for i in range(count)
         ]
         datas = list(dict.fromkeys(datas))
     return owner, rtype, datas, layouts, prefix
@@ -166,11 +169,15 @@ def _caa(count: int) -> list[str]:
 
 
 def _mx(count: int) -> list[str]:
-    return [f"10 {i:04d}{'m' * 56}.{i:04d}{'n' * 59}.{i:04d}{'o' * 59}.{i:04d}{'p' * 25}.internal." for i in range(count)]
+    """Targets of 235 octets, distinct in every label."""
+    labels = [f"{{0:04d}}{'m' * 56}", f"{{0:04d}}{'n' * 59}", f"{{0:04d}}{'o' * 59}"]
+    form = ".".join([*labels, f"{{0:04d}}{'p' * 25}", "internal."])
+    return [f"10 {form.format(i)}" for i in range(count)]
 
 
 def _srv(count: int) -> list[str]:
-    return [f"0 0 1 {i:04d}{'m' * 56}.{'n' * 63}.{'o' * 63}.{'p' * 29}.internal." for i in range(count)]
+    suffix = f"{'n' * 63}.{'o' * 63}.{'p' * 29}.internal."
+    return [f"0 0 1 {i:04d}{'m' * 56}.{suffix}" for i in range(count)]
 
 
 EIGHT = LAYOUTS[5:]
