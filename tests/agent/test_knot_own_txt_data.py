@@ -82,7 +82,8 @@ def test_an_encrypted_registry_text_added_to_our_txt_rrset_is_never_deleted(
     before = rrs(knot)
 
     code, out, err = agent("apply", declared)
-    assert "forge" in out + err and "conflict" in (out + err).lower(), out + err
+    assert "forge" in out + err, out + err
+    assert "conflict" in (out + err).lower(), out + err
     assert rrs(knot) == before
     code, out, err = agent("apply", doc_file(tmp_path, "none.json", []), "--force")
     assert f"forge.internal. 300 IN TXT {ENCRYPTED_REGISTRY}" in rrs(knot), out + err
