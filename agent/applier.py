@@ -243,11 +243,16 @@ def _backoff(attempt: int, options: SyncOptions) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not crypto)
 
 
-def _log_plan(plan: ZonePlan) -> None:
-    for conflict in plan.conflicts:
-        log.warning("%s: %s", zone_text(plan.zone), conflict_line(conflict, plan.zone))
-    for warning in plan.warnings:
-        log.warning("%s: %s", zone_text(plan.zone), warning)
+def _log_plan(plan: ZonePlan, logged: set[str]) -> None:
+    """Log the plan's conflicts and warnings (WARNING) that no earlier plan of
+    the run logged: a conflict that appears only in a retry's or the
+    verification's plan is said too, and none twice. `logged` is updated."""
+    zname = zone_text(plan.zone)
+    lines = [conflict_line(conflict, plan.zone) for conflict in plan.conflicts]
+    for line in [*lines, *plan.warnings]:
+        if line not in logged:
+            logged.add(line)
+            log.warning("%s: %s", zname, line)
 
 
 @dataclass
@@ -297,6 +302,7 @@ class _Progress:
     first_plan: ZonePlan | None = None
     serial_before: int = 0
     ignored: set[tuple[dns.name.Name, int]] = field(default_factory=set)  # retried once
+    logged: set[str] = field(default_factory=set)  # conflict and warning lines logged
 
     @property
     def applied(self) -> dict[Action, int]:
@@ -389,7 +395,7 @@ def _converge(
             plan = make_plan(target, snapshot, options)
         if run.first_plan is None:
             run.first_plan, run.serial_before = plan, snapshot.serial
-            _log_plan(plan)
+        _log_plan(plan, run.logged)
         check_policy(plan, options)
         if plan.in_sync or options.dry_run:
             return run.result(plan, snapshot.serial)
@@ -469,6 +475,7 @@ def _converge(
                 f"only once its primary sends them (waited {options.propagation_wait:g}s); "
                 "check the zone and the server's log, and point --server at the primary"
             )
+        _log_plan(after, run.logged)
         if after.in_sync:
             return run.result(after, snapshot.serial)
         if run.attempts >= options.max_attempts:

@@ -333,6 +333,7 @@ def analyse(
     desired_names: Iterable[dns.name.Name] = (),
     *,
     planned_names_only: bool = False,
+    declared_texts: Mapping[dns.name.Name, Collection[bytes]] | None = None,
 ) -> Ownership:
     """Find every claim in the zone: ours, other owners', ExternalDNS, DHCP.
 
@@ -347,7 +348,17 @@ def analyse(
     read and tested against the layouts (`unfit_markers` is zone-wide), but
     asking `external_dns` or `external_dns_guessed` about any other name
     raises `LookupError` instead of answering "not claimed".
+
+    `declared_texts` maps a name to the TXT texts (character-strings joined)
+    the document declares there: such a text is the user's data (a key, a
+    token), never an encrypted registry record, however it looks. Any other
+    text that looks encrypted still claims its name, also inside a TXT RRset
+    we own: an ExternalDNS of the legacy layout adds its registry record to
+    the TXT RRset at the name itself, and only the declaration tells the two
+    apart (a text we wrote once and no longer declare cannot be told from
+    one, so it is left alone as a claim).
     """
+    declared = declared_texts or {}
     prefix = owner.prefix_label.lower()
     ours = RRsetKeys()
     others: dict[RRsetKey, str] = {}
@@ -390,12 +401,13 @@ def analyse(
             if is_heritage(text):
                 markers.add((name, rdtype))  # a marker we cannot map: leave it alone
                 continue
-            if _looks_encrypted(text) and (not encrypted or encrypted[-1] is not name):
+            if (
+                _looks_encrypted(text)
+                and (not encrypted or encrypted[-1] is not name)
+                and bytes(data) not in declared.get(name, ())
+            ):
                 encrypted.append(name)
 
-    # A TXT RRset our marker covers is our data (a key, a token), never
-    # another writer's registry record, however its text looks.
-    encrypted = [name for name in encrypted if (name, rdtype) not in ours]
     desired_names = list(desired_names)
     names = _ZoneNames(snapshot, desired_names, [*heritage, *encrypted], markers)
     scope: set[Labels] | None = None

@@ -34,6 +34,7 @@ import dns.rdatatype
 import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.rrset
+from dns.rdtypes.txtbase import TXTBase
 
 from agent.external_dns import DEFAULT_LAYOUTS, Layout, registry_names
 from agent.names import NameMap, name_key
@@ -186,7 +187,19 @@ def plan_zone(
     """
     if desired is None:
         desired = desired_rrsets(records)
-    own = analyse(snapshot, owner, layouts, (name for name, _ in desired), planned_names_only=True)
+    declared_texts = {
+        name: {b"".join(rdata.strings) for rdata in rrset if isinstance(rdata, TXTBase)}
+        for (name, rdtype), (rrset, _) in desired.items()
+        if rdtype == dns.rdatatype.TXT
+    }
+    own = analyse(
+        snapshot,
+        owner,
+        layouts,
+        (name for name, _ in desired),
+        planned_names_only=True,
+        declared_texts=declared_texts,
+    )
     wanted = RRsetKeys(desired)  # the desired keys, looked up without hashing names
     changes: list[Change] = []
     conflicts: list[Conflict] = []
