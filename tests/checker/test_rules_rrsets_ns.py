@@ -120,3 +120,21 @@ CASES: list[tuple[str, Zones, list[Expect]]] = [
 @pytest.mark.parametrize(("zones", "expected"), [pytest.param(z, e, id=i) for i, z, e in CASES])
 def test_rrsets_and_ns(zones: Zones, expected: list[Expect]) -> None:
     assert_problems(check(document(zones)), expected)
+
+
+# Eight ExternalDNS layouts with 50-character prefixes: a later change at a
+# name pins ~150 registry names, about 10 KB of prerequisites.
+LONG_LAYOUTS = [{"prefix": f"{c * 50}-%{{record_type}}."} for c in "abcdefgh"]
+
+
+@pytest.mark.parametrize(("layouts", "refused"), [(None, False), (LONG_LAYOUTS, True)])
+def test_rrset_size_counts_the_claim_prerequisites_of_the_layouts(
+    layouts: list[dict[str, str]] | None, refused: bool
+) -> None:
+    """110 TXT RRs of 262 bytes leave room for the default layout's pins,
+    not for eight long layouts' (whose TTL change would need ~70 KB)."""
+    doc = document({"internal": [*NS0, *BIG_TXT(110)]})
+    if layouts is not None:
+        doc["externalDns"] = {"layouts": layouts}
+    expected = [E("rrset-size", "internal", "big", "TXT", "internal:2", "110 records")]
+    assert_problems(check(doc), expected if refused else [])
