@@ -79,7 +79,7 @@ def _claims_bound(name: dns.name.Name, layouts: tuple[Layout, ...]) -> int:
     building them: a DHCID pin, and per layout at most 2 splits x 2 hosts x
     (1 + 2 x type tokens) registry names, each at most `name` plus the
     layout's affixes and a type token (uncompressed; RFC 1035 §4.1.3)."""
-    length = len(name.to_wire() or b"")
+    length = sum(map(len, name.labels)) + len(name.labels)
     bound = _RR_OVERHEAD
     for layout in layouts:
         affixes = len(layout.prefix) + len(layout.suffix) + len(layout.wildcard_replacement)
