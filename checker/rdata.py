@@ -318,7 +318,7 @@ def _target(token: Token, field: str, names: NameReader) -> ParsedName:
     try:
         return names.read(raw)
     except NameSyntaxError as exc:
-        raise RdataError("target-syntax", f"{field} '{raw}' is not a valid name: {exc}") from None
+        raise RdataError("target-syntax", f"{field} {raw!r} is not a valid name: {exc}") from None
 
 
 def _count(tokens: list[Token], rtype: RType, fields: str) -> None:

@@ -86,6 +86,7 @@ def test_owner_repeating_the_zone(name: str, rules: list[str]) -> None:
         ("TXT", '"a\nb"', "rdata-syntax"),  # dnspython refuses a line break in a string
         ("TXT", "b\nc", "rdata-syntax"),  # ...and ends unquoted data at it
         ("TXT", '"a"\r\n"b"', "rdata-syntax"),
+        ("CNAME", "b\x00c", "target-syntax"),
     ],
 )
 def test_data_edges(rtype: str, data: str, rule: str | None) -> None:
@@ -174,3 +175,12 @@ def test_record_keys(fields: dict[str, Any], messages: list[str]) -> None:
     report = check(_record(**fields))
     found = [p.message for p in report.problems if p.rule == "record-schema"]
     assert found == messages
+
+
+def test_a_control_character_in_a_target_is_printed_escaped() -> None:
+    """A NUL or line break in a target is named as an escape, never written raw
+    into the build log."""
+    report = check(document({"internal": [("host", "A", "10.0.0.2"), ("x", "CNAME", "b\x00c")]}))
+    [problem] = report.problems
+    assert "\x00" not in problem.message
+    assert "'b\\x00c'" in problem.message
