@@ -13,7 +13,6 @@ pending.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
 import os
@@ -53,6 +52,7 @@ from agent.render_plan import counts_text, plan_json, plan_lines, zone_text
 from agent.take_over import RRsetKey, parse_take_over, require_backup
 from agent.zone_reader import ZoneSnapshot, read_zone
 from checker.check import check_documents
+from checker.collector import collector_paused
 from checker.document import InputError as DocumentInputError
 from checker.document import layout_text_fault, load_document
 from checker.problems import Severity
@@ -723,25 +723,21 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
     debug = _debug_wanted(argv)
     handler = _configure_logging(debug)
     previous = _handle_signals()
-    # A run builds an index of every record of a zone and no reference cycles:
-    # the cyclic collector's repeated scans of those objects would find
-    # nothing and cost about a sixth of a no-op plan of a large zone (as in
-    # `checker.cli`). Reference counting still frees everything.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        parser = build_parser()
-        args, extra = parser.parse_known_args(argv)
-        with run_deadline(args.deadline):
-            if args.command == "publish":
-                return cmd_publish(args, extra, after_read)
-            if extra:
-                parser.error(f"unrecognized arguments: {' '.join(extra)}")
-            if args.command == "plan":
-                return cmd_plan(args)
-            if args.command == "apply":
-                return cmd_apply(args, after_read)
-            return cmd_classify(args)
+        # a run indexes every record of a zone and makes no reference cycles
+        with collector_paused():
+            parser = build_parser()
+            args, extra = parser.parse_known_args(argv)
+            with run_deadline(args.deadline):
+                if args.command == "publish":
+                    return cmd_publish(args, extra, after_read)
+                if extra:
+                    parser.error(f"unrecognized arguments: {' '.join(extra)}")
+                if args.command == "plan":
+                    return cmd_plan(args)
+                if args.command == "apply":
+                    return cmd_apply(args, after_read)
+                return cmd_classify(args)
     except AgentError as exc:
         if debug:
             traceback.print_exc(file=sys.stderr)
@@ -766,8 +762,6 @@ def main(argv: Sequence[str] | None = None, *, after_read: AfterRead | None = No
         _error(f"unexpected {type(exc).__name__}: {exc}{hint}")
         return EXIT_ERROR
     finally:
-        if collecting:
-            gc.enable()
         if previous is not None:
             term, interrupt = previous
             if term is not None:

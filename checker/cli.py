@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import io
 import json
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from checker.check import Report, check_documents
+from checker.collector import collector_paused
 from checker.document import DocumentJSON, InputError, load_document
 from checker.problems import printable
 
@@ -57,26 +56,10 @@ def _summary(report: Report) -> str:
     return f"{verdict}: {counts} ({scope})"
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while checking: the check builds
-    hundreds of thousands of small immutable objects and no reference cycles,
-    so the collector's repeated scans of every live object find nothing and
-    cost a third of the run on large documents. Reference counting still
-    frees everything; the collector is restored afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the checker on ``argv`` (default: the command line); the exit code."""
     args = _parser().parse_args(argv)
-    with _collector_paused():
+    with collector_paused():
         return _run(args)
 
 
